@@ -1,0 +1,75 @@
+// vipcore — opening a database and entering a tenant.
+//
+//     auto key = vipcore::MasterKey::from_file("/etc/pbx/vipcore.key");
+//     auto db = vipcore::Database::open("/var/lib/pbx/vip.db", *key);
+//     auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
+//     auto who = pbx->identify("+1 (234) 567-8900");
+//
+// Threading: Database is safe for concurrent access from multiple threads.
+// A Database handle is move-only; the Tenant handles it gives out share its
+// state, so they stay valid after the Database handle is destroyed, and the
+// database closes when the last of them goes.
+#ifndef VIPCORE_DATABASE_HPP
+#define VIPCORE_DATABASE_HPP
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vipcore/clock.hpp"
+#include "vipcore/export.h"
+#include "vipcore/keys.hpp"
+#include "vipcore/phone.hpp"
+#include "vipcore/roles.hpp"
+#include "vipcore/status.hpp"
+#include "vipcore/storage.hpp"
+#include "vipcore/tenant.hpp"
+
+namespace vipcore {
+
+struct Options {
+  /// How numbers without an international prefix are read.
+  PhoneOptions phone;
+  /// The source of "now"; null means the system clock. Tests pass a ManualClock.
+  std::shared_ptr<const Clock> clock;
+  /// Used by Database::open(path, ...) only.
+  SqliteOptions sqlite;
+};
+
+namespace detail {
+struct DatabaseState;
+}
+
+class VIPCORE_EXPORT Database {
+ public:
+  /// Opens or creates the SQLite database at `path`.
+  ///
+  /// A new database gets a key ring derived from `key`. An existing one
+  /// must have been created with the same key (else Code::key), by a vipcore
+  /// whose schema this build knows (else Code::version).
+  static Result<Database> open(const std::string& path, const MasterKey& key, const Options& options = {});
+  /// Opens a database on any Storage, e.g. new_memory_storage().
+  static Result<Database> open(std::unique_ptr<Storage> storage, const MasterKey& key,
+                               const Options& options = {});
+
+  /// A scope on one tenant, acting as `actor`. Every call through it reads
+  /// and changes only that tenant's data, and is checked against the
+  /// actor's role. Tenant ids are 1 to 128 characters from [A-Za-z0-9._:@-].
+  Result<Tenant> tenant(std::string_view tenant_id, const Actor& actor) const;
+
+  /// The storage backend, e.g. for a backend-specific tool. Only hashes and
+  /// ciphertexts are found there.
+  Storage& storage() const noexcept;
+
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  ~Database();
+
+ private:
+  explicit Database(std::shared_ptr<detail::DatabaseState> state) noexcept;
+  std::shared_ptr<detail::DatabaseState> state_;
+};
+
+}  // namespace vipcore
+
+#endif  // VIPCORE_DATABASE_HPP

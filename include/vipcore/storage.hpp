@@ -1,0 +1,207 @@
+// vipcore — the pluggable storage interface, and the two backends it ships.
+//
+// A Storage keeps what vipcore hands it and nothing more: phone numbers only
+// as keyed hashes (PhoneHash), sensitive fields only as sealed ciphertexts
+// (Sealed), everything else (levels, statuses, rules, times, counters) in
+// plain form so that it can filter and aggregate. It never sees a key.
+//
+// Writes go through a WriteTransaction: all of them become visible together
+// at commit(), or none does.
+//
+// Two implementations ship with vipcore:
+//   - open_sqlite_storage(): one SQLite file in WAL mode, shared safely by
+//     several processes (a PBX and vipctl);
+//   - new_memory_storage(): everything in memory, for integrators' tests.
+#ifndef VIPCORE_STORAGE_HPP
+#define VIPCORE_STORAGE_HPP
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vipcore/audit.hpp"
+#include "vipcore/caller.hpp"
+#include "vipcore/clock.hpp"
+#include "vipcore/export.h"
+#include "vipcore/status.hpp"
+
+namespace vipcore {
+
+/// A keyed BLAKE2b hash of a number in E.164 form, under the tenant's hash key.
+using PhoneHash = std::array<std::uint8_t, 32>;
+
+/// An encrypted and authenticated field (format in src/crypto.hpp), as bytes.
+/// Empty means the field is not set.
+using Sealed = std::string;
+
+struct StoredPhone {
+  PhoneHash hash{};
+  std::string masked;  ///< display form, last four digits only
+};
+
+/// A caller as stored. Sealed fields are opaque to the storage.
+struct CallerRecord {
+  std::string id;
+  Level vip_level = Level::standard;
+  CallerStatus status = CallerStatus::active;
+  HandlingRules handling_rules;
+  std::string preferred_agent_id;
+  std::string preferred_department_id;
+  std::optional<int> max_wait_time;  ///< unset: the tenant's default for the level
+  int callback_priority = 1;
+  std::vector<std::string> tags;
+  std::int64_t total_calls = 0;
+  std::optional<double> satisfaction_score;
+  std::optional<Timestamp> valid_from;
+  std::optional<Timestamp> valid_until;
+  Timestamp created_at;
+  Timestamp updated_at;
+  Sealed caller_name;
+  Sealed company_name;
+  Sealed email;
+  Sealed account_number;
+  Sealed account_value;
+  Sealed notes;
+  Sealed custom_greeting;
+  std::vector<StoredPhone> phones;  ///< phones[0] is the primary number; never empty
+};
+
+/// What identify needs about the owner of one number: one point lookup.
+/// Callers reuse one object across lookups, so that its strings keep their
+/// capacity and a lookup does not allocate.
+struct IdentifyRecord {
+  std::string caller_id;
+  Level vip_level = Level::standard;
+  CallerStatus status = CallerStatus::active;
+  HandlingRules handling_rules;
+  std::optional<int> max_wait_time;
+  int callback_priority = 1;
+  std::optional<Timestamp> valid_from;
+  std::optional<Timestamp> valid_until;
+  std::string preferred_agent_id;
+  std::string preferred_department_id;
+  Sealed caller_name;
+  Sealed custom_greeting;
+};
+
+/// Which callers a scan visits. Unset filters match everything.
+struct CallerFilter {
+  std::optional<Level> vip_level;
+  std::optional<CallerStatus> status;
+  std::uint64_t offset = 0;  ///< skip this many matches first
+  std::uint64_t limit = 0;   ///< visit at most this many; 0 means no limit
+};
+
+/// A set of changes applied atomically.
+///
+/// Created by Storage::begin_write(). While it lives, other writers wait.
+/// Reads made through it see its own uncommitted writes. Destroying it
+/// without a successful commit() discards every change.
+///
+/// A call that fails with Code::already_exists or Code::not_found changes
+/// nothing and the transaction may go on. After any other failure the only
+/// valid calls are the destructor (and commit(), which then fails).
+///
+/// REQUIRES: external synchronization (use it from one thread at a time).
+class VIPCORE_EXPORT WriteTransaction {
+ public:
+  WriteTransaction() = default;
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  virtual ~WriteTransaction();
+
+  virtual Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) = 0;
+  /// The id of the caller who owns `hash` in the tenant, if any.
+  virtual Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) = 0;
+  /// Inserts callers. Fails with Code::already_exists, inserting none of
+  /// them, when an id or a phone hash is already taken in the tenant (by a
+  /// stored caller or by another record of the batch). Backends may insert
+  /// in any order (e.g. sorted by key, which is much faster for big batches).
+  virtual Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) = 0;
+  /// Replaces the caller with the same id, phones included. Code::not_found
+  /// when there is none; Code::already_exists when one of the new phone
+  /// hashes belongs to another caller.
+  virtual Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) = 0;
+  /// Deletes a caller and its phones; Code::not_found when there is none.
+  virtual Status delete_caller(std::string_view tenant_id, std::string_view id) = 0;
+  /// A metadata value as this transaction sees it.
+  virtual Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) = 0;
+  /// Sets a metadata value. `scope` is "" for the database, or a tenant id.
+  virtual Status put_meta(std::string_view scope, std::string_view key, std::string_view value) = 0;
+  /// Appends an entry to the audit trail; its sequence is assigned here.
+  virtual Status append_audit(const AuditEntry& entry) = 0;
+  /// Makes every change visible, atomically and durably.
+  virtual Status commit() = 0;
+};
+
+/// A storage backend.
+///
+/// Safe for concurrent access from multiple threads: reads run in parallel
+/// with each other and with a write transaction, and each read sees a
+/// consistent committed state.
+class VIPCORE_EXPORT Storage {
+ public:
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  virtual ~Storage();
+
+  /// A short name of the backend, e.g. "sqlite" or "memory".
+  virtual std::string_view name() const noexcept = 0;
+
+  /// The hot path: looks `hash` up in the tenant. Sets *found, and fills
+  /// *out when found. Must not allocate once *out's strings have grown to
+  /// size, must not write, and should cost one index lookup.
+  virtual Status find_by_phone(std::string_view tenant_id, const PhoneHash& hash, IdentifyRecord* out,
+                               bool* found) = 0;
+  virtual Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) = 0;
+  /// Calls `visit` for each caller that matches, in ascending order of id,
+  /// until it returns false. The callback must not call back into the storage.
+  virtual Status scan_callers(std::string_view tenant_id, const CallerFilter& filter,
+                              const std::function<bool(CallerRecord&&)>& visit) = 0;
+  /// The number of callers that match filter.vip_level and filter.status.
+  virtual Result<std::uint64_t> count_callers(std::string_view tenant_id, const CallerFilter& filter) = 0;
+  /// A metadata value; see WriteTransaction::put_meta.
+  virtual Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) = 0;
+  /// Audit entries of one tenant that match `query`, oldest first.
+  virtual Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& query) = 0;
+
+  /// Starts a write transaction, waiting for other writers (in this process
+  /// and, for SQLite, in others up to the busy timeout; then Code::busy).
+  virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
+};
+
+/// Options of the SQLite backend.
+struct SqliteOptions {
+  bool create_if_missing = true;
+  /// How long to wait for another connection or process that holds the
+  /// write lock before failing with Code::busy.
+  int busy_timeout_ms = 5000;
+  /// true: every commit is durable on power loss (PRAGMA synchronous=FULL).
+  /// false: a power loss may drop the last commits, never corrupt the file
+  /// (synchronous=NORMAL, WAL's usual setting). Process crashes lose nothing
+  /// either way.
+  bool durable_commits = true;
+  /// Page cache per connection, in KiB.
+  int cache_size_kib = 32768;
+};
+
+/// The schema version this build writes and reads. A file with a newer
+/// version is refused with Code::version; an older one is migrated.
+inline constexpr int kSqliteSchemaVersion = 1;
+
+/// Opens (or creates) a vipcore SQLite database file.
+VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path,
+                                                                    const SqliteOptions& options = {});
+
+/// A new, empty in-memory storage. Its contents vanish with it.
+VIPCORE_EXPORT std::unique_ptr<Storage> new_memory_storage();
+
+}  // namespace vipcore
+
+#endif  // VIPCORE_STORAGE_HPP

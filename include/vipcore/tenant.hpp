@@ -1,0 +1,106 @@
+// vipcore — the tenant scope: every operation on VIP callers.
+//
+// A Tenant is obtained from Database::tenant(tenant_id, actor). Everything it
+// does is confined to that tenant and checked against the actor's role (see
+// roles.hpp); every change writes an audit entry in the same transaction.
+//
+// Threading: safe for concurrent access from multiple threads. A Tenant is a
+// cheap, copyable handle: copies share the same state.
+#ifndef VIPCORE_TENANT_HPP
+#define VIPCORE_TENANT_HPP
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vipcore/audit.hpp"
+#include "vipcore/caller.hpp"
+#include "vipcore/export.h"
+#include "vipcore/import.hpp"
+#include "vipcore/roles.hpp"
+#include "vipcore/routing.hpp"
+#include "vipcore/settings.hpp"
+#include "vipcore/status.hpp"
+
+namespace vipcore {
+
+/// What list() returns.
+struct ListQuery {
+  std::uint64_t skip = 0;
+  std::uint64_t limit = 100;  ///< 1 to kMaxLimit
+  std::optional<Level> vip_level;
+  std::optional<CallerStatus> status;
+  /// When not empty: callers whose name, company or e-mail contains it
+  /// (ignoring ASCII case), or who own it as a phone number (in any format).
+  /// It is matched as data, never interpreted.
+  std::string search;
+
+  static constexpr std::uint64_t kMaxLimit = 1000;
+};
+
+namespace detail {
+struct TenantState;
+}
+
+class VIPCORE_EXPORT Tenant {
+ public:
+  const std::string& id() const noexcept;
+  const Actor& actor() const noexcept;
+
+  /// Creates a VIP caller. Every field is validated first; a bad one fails
+  /// with Code::invalid_argument naming it, a number that already belongs to
+  /// a VIP of the tenant with Code::already_exists; nothing is written then.
+  Result<VipCaller> create(const NewCaller& caller) const;
+  /// The caller with this id; Code::not_found when the tenant has none.
+  Result<VipCaller> get(std::string_view id) const;
+  /// Changes the fields `update` sets; updated_at moves to now.
+  Result<VipCaller> update(std::string_view id, const CallerUpdate& update) const;
+  /// Deletes a caller and its numbers.
+  Status remove(std::string_view id) const;
+  /// Callers in ascending order of id, filtered and paged by `query`.
+  Result<std::vector<VipCaller>> list(const ListQuery& query) const;
+
+  /// The hot path: is the caller at `number` a VIP, and how must they be
+  /// treated? A malformed number is Code::invalid_argument; a number no VIP
+  /// owns is ok, with is_vip false.
+  ///
+  /// This overload reuses *out's strings: once they have grown, identify
+  /// does not allocate. On error *out is reset to "not a VIP".
+  Status identify(std::string_view number, Identification* out) const;
+  Result<Identification> identify(std::string_view number) const;
+
+  /// The routing priority of a VIP with this level and these rules, under
+  /// the tenant's policy (see PriorityPolicy).
+  int routing_priority(Level level, HandlingRules rules) const noexcept;
+
+  /// Imports callers in one transaction; see import.hpp. `report` (required)
+  /// says what happened to every row. Returns ok when the import committed
+  /// (in best_effort mode, possibly with failed rows), and an error when
+  /// nothing was written: Code::invalid_argument (field "import") for bad
+  /// rows in all_or_nothing mode or a cancelled import, or the error that
+  /// stopped it (storage, busy, permission).
+  Status import_callers(const std::vector<NewCaller>& callers, const ImportOptions& options,
+                        ImportReport* report) const;
+
+  /// The tenant's settings (defaults when never saved).
+  Result<TenantSettings> settings() const;
+  /// Validates and saves settings; they apply at once to every Tenant
+  /// handle of this Database. Another process sees them at its next
+  /// Database::tenant() call.
+  Status update_settings(const TenantSettings& settings) const;
+
+  /// Audit entries of this tenant, oldest first.
+  Result<std::vector<AuditEntry>> audit(const AuditQuery& query) const;
+
+ private:
+  friend class Database;
+  explicit Tenant(std::shared_ptr<const detail::TenantState> state) noexcept;
+  std::shared_ptr<const detail::TenantState> state_;
+};
+
+}  // namespace vipcore
+
+#endif  // VIPCORE_TENANT_HPP

@@ -1,0 +1,267 @@
+#include "crypto.hpp"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <new>
+
+namespace vipcore::detail {
+namespace {
+
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "vipcore1";
+constexpr std::uint64_t kKdfKek = 1;
+constexpr std::uint64_t kKdfHashRoot = 2;
+constexpr std::uint64_t kKdfDataRoot1 = 3;
+constexpr std::uint8_t kSealFormat = 1;
+constexpr std::string_view kFieldLabel = "vipcore/field/1";
+constexpr std::string_view kRingMagic = "VKR1";
+
+static_assert(kKeySize == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kSealHeader == 1 + 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kSealOverhead == kSealHeader + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+
+void put_u32(std::uint8_t* p, std::uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+std::uint32_t get_u32(const std::uint8_t* p) noexcept {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+
+const unsigned char* bytes(std::string_view s) noexcept { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+// Associated data of a sealed field, built on the stack for the usual sizes
+// so that opening a field on the identify path does not allocate.
+class FieldAd {
+ public:
+  FieldAd(std::string_view tenant, std::string_view record, std::string_view field, std::uint32_t version) {
+    const std::size_t need = kFieldLabel.size() + tenant.size() + record.size() + field.size() + 4 + 4;
+    std::uint8_t* p = need <= sizeof local_ ? local_ : (heap_.resize(need), heap_.data());
+    data_ = p;
+    auto append = [&p](std::string_view s) {
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+      *p++ = 0;
+    };
+    append(kFieldLabel);
+    append(tenant);
+    append(record);
+    append(field);
+    put_u32(p, version);
+    size_ = need;
+  }
+  const std::uint8_t* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  std::uint8_t local_[384];
+  std::vector<std::uint8_t> heap_;
+  const std::uint8_t* data_;
+  std::size_t size_;
+};
+
+std::string ring_ad(char kind, std::uint32_t version) {
+  std::string ad = "vipcore/keyring/1";
+  ad.push_back('\0');
+  ad.push_back(kind);
+  std::uint8_t v[4];
+  put_u32(v, version);
+  ad.append(reinterpret_cast<const char*>(v), 4);
+  return ad;
+}
+
+}  // namespace
+
+Status sodium_ready() noexcept {
+  // sodium_init is thread-safe and returns 1 when already initialized.
+  static const int rc = sodium_init();
+  if (rc < 0) return Status::key_error("libsodium could not be initialized (no system random source?)");
+  return Status::ok();
+}
+
+SecretKey::SecretKey() {
+  if (!sodium_ready().is_ok()) throw std::bad_alloc();
+  p_ = static_cast<std::uint8_t*>(sodium_malloc(kKeySize));
+  if (p_ == nullptr) throw std::bad_alloc();
+}
+
+SecretKey& SecretKey::operator=(SecretKey&& o) noexcept {
+  if (this != &o) {
+    sodium_free(p_);
+    p_ = o.p_;
+    o.p_ = nullptr;
+  }
+  return *this;
+}
+
+SecretKey::~SecretKey() { sodium_free(p_); }  // wipes; null is a no-op
+
+SecretKey kdf(const std::uint8_t* master, std::uint64_t id) {
+  SecretKey k;
+  crypto_kdf_derive_from_key(k.data(), kKeySize, id, kKdfContext, master);
+  return k;
+}
+
+SecretKey tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id) {
+  SecretKey k;
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, root, kKeySize, kKeySize);
+  crypto_generichash_update(&st, bytes(label), label.size());
+  const unsigned char zero = 0;
+  crypto_generichash_update(&st, &zero, 1);
+  crypto_generichash_update(&st, bytes(tenant_id), tenant_id.size());
+  crypto_generichash_final(&st, k.data(), kKeySize);
+  sodium_memzero(&st, sizeof st);
+  return k;
+}
+
+const std::uint8_t* TenantKeys::data_key(std::uint32_t version) const noexcept {
+  for (const auto& [v, k] : data)
+    if (v == version) return k.data();
+  return nullptr;
+}
+
+KeyRing KeyRing::create(const MasterKey& master) {
+  KeyRing ring;
+  ring.hash_root = kdf(master.data(), kKdfHashRoot);
+  ring.current_version = 1;
+  ring.data_roots.emplace_back(1, kdf(master.data(), kKdfDataRoot1));
+  return ring;
+}
+
+std::string KeyRing::wrap(const MasterKey& master) const {
+  const SecretKey kek = kdf(master.data(), kKdfKek);
+  std::string out(kRingMagic);
+  auto add_entry = [&](char kind, std::uint32_t version, const SecretKey& key) {
+    std::uint8_t header[1 + 4];
+    header[0] = static_cast<std::uint8_t>(kind);
+    put_u32(header + 1, version);
+    out.append(reinterpret_cast<const char*>(header), sizeof header);
+    std::uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+    randombytes_buf(nonce, sizeof nonce);
+    std::uint8_t ct[kKeySize + crypto_aead_xchacha20poly1305_ietf_ABYTES];
+    unsigned long long ct_len = 0;
+    const std::string ad = ring_ad(kind, version);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, key.data(), kKeySize, bytes(ad), ad.size(), nullptr,
+                                               nonce, kek.data());
+    out.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
+    out.append(reinterpret_cast<const char*>(ct), static_cast<std::size_t>(ct_len));
+  };
+  add_entry('H', 0, hash_root);
+  for (const auto& [v, k] : data_roots) add_entry('D', v, k);
+  return out;
+}
+
+Result<KeyRing> KeyRing::unwrap(const MasterKey& master, std::string_view wrapped) {
+  constexpr std::size_t kEntry = 1 + 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + kKeySize +
+                                 crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (wrapped.substr(0, kRingMagic.size()) != kRingMagic || (wrapped.size() - kRingMagic.size()) % kEntry != 0)
+    return Status::key_error("the database's key ring is malformed");
+  const SecretKey kek = kdf(master.data(), kKdfKek);
+  KeyRing ring;
+  bool have_hash = false;
+  for (std::size_t off = kRingMagic.size(); off < wrapped.size(); off += kEntry) {
+    const auto* e = bytes(wrapped) + off;
+    const char kind = static_cast<char>(e[0]);
+    const std::uint32_t version = get_u32(e + 1);
+    const std::uint8_t* nonce = e + 5;
+    const std::uint8_t* ct = nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    const std::string ad = ring_ad(kind, version);
+    SecretKey key;
+    unsigned long long len = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(key.data(), &len, nullptr, ct,
+                                                   kKeySize + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                                                   bytes(ad), ad.size(), nonce, kek.data()) != 0)
+      return Status::key_error("the master key does not open this database (it was created with another key)");
+    if (kind == 'H') {
+      ring.hash_root = std::move(key);
+      have_hash = true;
+    } else if (kind == 'D') {
+      if (version > ring.current_version) ring.current_version = version;
+      ring.data_roots.emplace_back(version, std::move(key));
+    } else {
+      return Status::key_error("the database's key ring has an unknown entry");
+    }
+  }
+  if (!have_hash || ring.data_roots.empty()) return Status::key_error("the database's key ring is incomplete");
+  return ring;
+}
+
+TenantKeys KeyRing::for_tenant(std::string_view tenant_id) const {
+  TenantKeys keys{tenant_key(hash_root.data(), "vipcore/tenant-hash/1", tenant_id), current_version, {}};
+  for (const auto& [v, root] : data_roots)
+    keys.data.emplace_back(v, tenant_key(root.data(), "vipcore/tenant-data/1", tenant_id));
+  return keys;
+}
+
+void hash_phone(const TenantKeys& keys, std::string_view e164, PhoneHash* out) noexcept {
+  crypto_generichash(out->data(), out->size(), bytes(e164), e164.size(), keys.hash.data(), kKeySize);
+}
+
+Sealed seal(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,
+            std::string_view plaintext) {
+  const std::uint8_t* key = keys.data_key(keys.current_version);
+  Sealed out(kSealOverhead + plaintext.size(), '\0');
+  auto* p = reinterpret_cast<std::uint8_t*>(out.data());
+  p[0] = kSealFormat;
+  put_u32(p + 1, keys.current_version);
+  randombytes_buf(p + 5, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const FieldAd ad(tenant_id, record_id, field, keys.current_version);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + kSealHeader, &len, bytes(plaintext), plaintext.size(), ad.data(),
+                                             ad.size(), nullptr, p + 5, key);
+  return out;
+}
+
+Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,
+            std::string_view sealed, std::string* out) {
+  if (sealed.size() < kSealOverhead || static_cast<std::uint8_t>(sealed[0]) != kSealFormat)
+    return Status::integrity_error("a stored field is malformed");
+  const auto* p = bytes(sealed);
+  const std::uint32_t version = get_u32(p + 1);
+  const std::uint8_t* key = keys.data_key(version);
+  if (key == nullptr) return Status::integrity_error("a stored field names a key version the key ring does not hold");
+  const FieldAd ad(tenant_id, record_id, field, version);
+  out->resize(sealed.size() - kSealOverhead);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out->data()), &len, nullptr,
+                                                 p + kSealHeader, sealed.size() - kSealHeader, ad.data(), ad.size(),
+                                                 p + 5, key) != 0) {
+    out->clear();
+    return Status::integrity_error(
+        "a stored field failed authentication: it was altered or moved from another record, field or tenant");
+  }
+  return Status::ok();
+}
+
+std::string new_uuid() {
+  std::uint8_t b[16];
+  randombytes_buf(b, sizeof b);
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[b[i] >> 4]);
+    s.push_back(kHex[b[i] & 0xf]);
+  }
+  return s;
+}
+
+bool is_uuid(std::string_view s) noexcept {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < 36; ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace vipcore::detail

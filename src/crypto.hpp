@@ -1,0 +1,114 @@
+// Cryptography of vipcore: key derivation, phone hashing and field sealing,
+// all with libsodium. Private to the library.
+//
+// Key hierarchy (see README "Security model"):
+//
+//   master key (integrator's, 32 bytes)
+//     └─ crypto_kdf(id 1, ctx "vipcore1") → key-encryption key (KEK)
+//          wraps the key ring stored in the database:
+//            hash root  (created as crypto_kdf(id 2, "vipcore1") of the master key)
+//            data root v (v = 1 created as crypto_kdf(id 3, "vipcore1"); rotation adds random ones)
+//   per tenant t:
+//     phone-hash key  = BLAKE2b-256(key = hash root,  "vipcore/tenant-hash/1\0" t)
+//     data key v      = BLAKE2b-256(key = data root v, "vipcore/tenant-data/1\0" t)
+//
+// crypto_kdf separates purposes; keyed BLAKE2b (a PRF) separates tenants,
+// because crypto_kdf's sub-key ids are 64-bit integers and tenant ids are
+// strings.
+//
+// A sealed field is
+//   [0x01][key version: u32 LE][nonce: 24 bytes][XChaCha20-Poly1305 ciphertext + 16-byte tag]
+// with associated data
+//   "vipcore/field/1\0" tenant "\0" record id "\0" field name "\0" key version (u32 LE)
+// so a ciphertext only opens for the tenant, record and field it was made for.
+#ifndef VIPCORE_SRC_CRYPTO_HPP
+#define VIPCORE_SRC_CRYPTO_HPP
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vipcore/keys.hpp"
+#include "vipcore/status.hpp"
+#include "vipcore/storage.hpp"
+
+namespace vipcore::detail {
+
+inline constexpr std::size_t kKeySize = 32;
+inline constexpr std::size_t kSealHeader = 1 + 4 + 24;
+inline constexpr std::size_t kSealOverhead = kSealHeader + 16;
+
+/// Initializes libsodium once per process; a second call is a cheap no-op.
+Status sodium_ready() noexcept;
+
+/// A fixed-size secret in guarded, locked memory that is wiped when freed.
+/// Move-only.
+class SecretKey {
+ public:
+  SecretKey();  // allocates; throws std::bad_alloc when it cannot
+  SecretKey(SecretKey&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  SecretKey& operator=(SecretKey&& o) noexcept;
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+  ~SecretKey();
+
+  std::uint8_t* data() noexcept { return p_; }
+  const std::uint8_t* data() const noexcept { return p_; }
+
+ private:
+  std::uint8_t* p_;
+};
+
+/// crypto_kdf_derive_from_key(kKeySize, id, "vipcore1", master).
+SecretKey kdf(const std::uint8_t* master, std::uint64_t id);
+/// BLAKE2b-256 keyed with `root` over `label` "\0" `tenant_id`.
+SecretKey tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id);
+
+/// The keys one tenant works with.
+struct TenantKeys {
+  SecretKey hash;
+  std::uint32_t current_version = 0;
+  std::vector<std::pair<std::uint32_t, SecretKey>> data;  // by version
+
+  const std::uint8_t* data_key(std::uint32_t version) const noexcept;
+};
+
+/// The database's key ring, unwrapped.
+struct KeyRing {
+  SecretKey hash_root;
+  std::uint32_t current_version = 0;
+  std::vector<std::pair<std::uint32_t, SecretKey>> data_roots;
+
+  /// A new key ring derived from the master key (deterministic).
+  static KeyRing create(const MasterKey& master);
+  /// Serializes the ring wrapped under the master key's KEK.
+  std::string wrap(const MasterKey& master) const;
+  /// Opens a wrapped ring; Code::key when `master` is not the key it was wrapped with.
+  static Result<KeyRing> unwrap(const MasterKey& master, std::string_view wrapped);
+
+  TenantKeys for_tenant(std::string_view tenant_id) const;
+};
+
+/// Keyed hash of a number in E.164 form.
+void hash_phone(const TenantKeys& keys, std::string_view e164, PhoneHash* out) noexcept;
+
+/// Seals `plaintext` for (tenant, record id, field) under the tenant's current data key.
+Sealed seal(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,
+            std::string_view plaintext);
+/// Opens a sealed field into *out (reusing its capacity). Code::integrity when
+/// the ciphertext is not one sealed for exactly this tenant, record and field.
+Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,
+            std::string_view sealed, std::string* out);
+
+/// A random UUIDv4 in its 36-character text form.
+std::string new_uuid();
+/// True when `s` is a UUID in 8-4-4-4-12 hex form (either case).
+bool is_uuid(std::string_view s) noexcept;
+
+}  // namespace vipcore::detail
+
+#endif

@@ -1,0 +1,155 @@
+#include "vipcore/database.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "state.hpp"
+#include "validate.hpp"
+
+namespace vipcore {
+namespace detail {
+
+namespace {
+constexpr std::string_view kKeyRingKey = "keyring";
+constexpr std::string_view kSettingsKey = "settings";
+}  // namespace
+
+TenantContext::TenantContext(std::string id, TenantKeys keys, TenantSettings settings)
+    : id_(std::move(id)), keys_(std::move(keys)) {
+  versions_.push_back(std::make_unique<const TenantSettings>(std::move(settings)));
+  settings_.store(versions_.back().get(), std::memory_order_release);
+}
+
+void TenantContext::publish(const TenantSettings& settings) {
+  std::lock_guard<std::mutex> g(versions_mu_);
+  const TenantSettings& current = *settings_.load(std::memory_order_acquire);
+  if (current.level_waits == settings.level_waits && current.priority.level_base == settings.priority.level_base &&
+      current.priority.rule_bonus == settings.priority.rule_bonus)
+    return;
+  versions_.push_back(std::make_unique<const TenantSettings>(settings));
+  settings_.store(versions_.back().get(), std::memory_order_release);
+}
+
+Status TenantState::authorize(Operation op) const {
+  if (is_allowed(actor.role, op)) return Status::ok();
+  return Status::permission_denied(
+      fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
+}
+
+std::string encode_settings(const TenantSettings& s) {
+  nlohmann::json j;
+  j["level_waits"] = s.level_waits;
+  j["priority"]["level_base"] = s.priority.level_base;
+  j["priority"]["rule_bonus"] = s.priority.rule_bonus;
+  return j.dump();
+}
+
+Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_id) {
+  auto stored = storage.get_meta(tenant_id, kSettingsKey);
+  if (!stored.ok()) return stored.status();
+  TenantSettings s;
+  if (!*stored) return s;
+  const auto j = nlohmann::json::parse(**stored, nullptr, false);
+  auto read_array = [&j](const nlohmann::json::json_pointer& ptr, auto& out) {
+    if (!j.contains(ptr)) return true;  // a setting added later: keep its default
+    const auto& a = j.at(ptr);
+    if (!a.is_array() || a.size() != out.size()) return false;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!a[i].is_number_integer()) return false;
+      out[i] = a[i].template get<int>();
+    }
+    return true;
+  };
+  if (j.is_discarded() || !j.is_object() || !read_array("/level_waits"_json_pointer, s.level_waits) ||
+      !read_array("/priority/level_base"_json_pointer, s.priority.level_base) ||
+      !read_array("/priority/rule_bonus"_json_pointer, s.priority.rule_bonus))
+    return Status::storage_error(fmt::format("the stored settings of tenant {} are malformed", tenant_id));
+  if (Status v = s.validate(); !v.is_ok()) return v.with_context("stored settings");
+  return s;
+}
+
+namespace {
+
+// Loads the key ring, creating it in a new database. Two processes may open
+// a new database at once: the check and the write share one transaction.
+Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key) {
+  auto stored = storage.get_meta("", kKeyRingKey);
+  if (!stored.ok()) return stored.status();
+  if (*stored) return KeyRing::unwrap(key, **stored);
+  auto txn = storage.begin_write();
+  if (!txn.ok()) return txn.status();
+  auto again = (*txn)->get_meta("", kKeyRingKey);
+  if (!again.ok()) return again.status();
+  if (*again) return KeyRing::unwrap(key, **again);
+  KeyRing ring = KeyRing::create(key);
+  if (Status s = (*txn)->put_meta("", kKeyRingKey, ring.wrap(key)); !s.is_ok()) return s;
+  if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+  return ring;
+}
+
+}  // namespace
+}  // namespace detail
+
+Database::Database(std::shared_ptr<detail::DatabaseState> state) noexcept : state_(std::move(state)) {}
+Database::Database(Database&&) noexcept = default;
+Database& Database::operator=(Database&&) noexcept = default;
+Database::~Database() = default;
+
+Result<Database> Database::open(const std::string& path, const MasterKey& key, const Options& options) {
+  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  auto storage = open_sqlite_storage(path, options.sqlite);
+  if (!storage.ok()) return storage.status();
+  return open(std::move(*storage), key, options);
+}
+
+Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKey& key, const Options& options) {
+  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (!storage) return Status::invalid_argument("storage", "is null");
+  if (key.data() == nullptr) return Status::key_error("master key: the key was moved from");
+  auto normalizer = PhoneNormalizer::create(options.phone);
+  if (!normalizer.ok()) return normalizer.status().with_context("phone options");
+  auto ring = detail::open_key_ring(*storage, key);
+  if (!ring.ok()) return ring.status();
+  auto state = std::make_shared<detail::DatabaseState>();
+  state->storage = std::move(storage);
+  state->ring = std::move(*ring);
+  state->normalizer = *normalizer;
+  state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  return Database(std::move(state));
+}
+
+Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) const {
+  if (!state_) return Status::invalid_argument("database", "the handle was moved from");
+  if (Status s = detail::validate_tenant_id(tenant_id); !s.is_ok()) return s;
+  if (Status s = detail::validate_actor_id(actor.id); !s.is_ok()) return s;
+  if (static_cast<int>(actor.role) >= kRoleCount)
+    return Status::invalid_argument("actor.role", "is not a role");
+  // Settings are re-read on every call, so that a long-running process picks
+  // up a change made by another one (vipctl) when it asks for a scope again.
+  auto settings = detail::load_settings(*state_->storage, tenant_id);
+  if (!settings.ok()) return settings.status();
+
+  std::shared_ptr<detail::TenantContext> ctx;
+  {
+    std::lock_guard<std::mutex> g(state_->tenants_mu);
+    auto it = state_->tenants.find(tenant_id);
+    if (it == state_->tenants.end()) {
+      auto created = std::make_shared<detail::TenantContext>(
+          std::string(tenant_id), state_->ring.for_tenant(tenant_id), *settings);
+      it = state_->tenants.emplace(std::string(tenant_id), std::move(created)).first;
+    } else {
+      it->second->publish(*settings);
+    }
+    ctx = it->second;
+  }
+  auto ts = std::make_shared<detail::TenantState>();
+  ts->db = state_;
+  ts->ctx = std::move(ctx);
+  ts->actor = actor;
+  return Tenant(std::move(ts));
+}
+
+Storage& Database::storage() const noexcept { return *state_->storage; }
+
+}  // namespace vipcore

@@ -1,0 +1,183 @@
+// Bulk import: Tenant::import_callers.
+//
+// Phases, all inside one write transaction:
+//   1. validate every row and hash its numbers;
+//   2. look the hashes up in sorted order (B-tree friendly) to find the
+//      numbers that already belong to a VIP;
+//   3. in row order, decide each row (create, update, skip or error), seal
+//      the rows to create and write them in chunks sorted by key;
+//   4. write one audit entry and commit — or, in all_or_nothing mode with a
+//      bad row, drop the transaction so that nothing is written.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "state.hpp"
+#include "tenant_ops.hpp"
+#include "validate.hpp"
+#include "vipcore/tenant.hpp"
+
+namespace vipcore {
+namespace {
+
+constexpr std::size_t kChunk = 65536;  // rows sealed and written per storage call
+
+struct PhoneHashHasher {
+  std::size_t operator()(const PhoneHash& h) const noexcept {
+    std::size_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
+
+std::string phone_field(std::size_t i) {
+  return i == 0 ? std::string("phone_number") : fmt::format("alternative_phone_numbers[{}]", i - 1);
+}
+
+}  // namespace
+
+Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOptions& options,
+                             ImportReport* report) const {
+  if (report == nullptr) return Status::invalid_argument("report", "is null");
+  *report = ImportReport();
+  report->total = rows.size();
+  const detail::TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::import_callers); !s.is_ok()) return s;
+  if (options.progress_every == 0) return Status::invalid_argument("progress_every", "must be at least 1");
+  const detail::TenantKeys& keys = t.ctx->keys();
+  const std::string& tenant_id = t.tenant_id();
+  const Timestamp now = t.db->now();
+
+  auto fail_row = [report](std::size_t index, Status error) {
+    report->errors.push_back(ImportRowError{index, std::move(error)});
+    ++report->failed;
+  };
+  std::size_t done = 0;
+  auto progress = [&]() {
+    ++done;
+    if (options.progress && (done % options.progress_every == 0) && !options.progress(done, rows.size()))
+      return false;
+    return true;
+  };
+  const Status cancelled = Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+
+  // 1. Validate and hash.
+  std::vector<std::optional<detail::ValidCaller>> valid(rows.size());
+  std::vector<std::vector<PhoneHash>> hashes(rows.size());
+  std::vector<Status> row_errors(rows.size());
+  std::vector<std::pair<PhoneHash, std::size_t>> lookups;
+  lookups.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto v = detail::validate_new_caller(rows[i], t.db->normalizer);
+    if (!v.ok()) {
+      row_errors[i] = v.status();
+      continue;
+    }
+    for (const PhoneNumber& n : v->phones) {
+      PhoneHash h;
+      detail::hash_phone(keys, n.e164(), &h);
+      hashes[i].push_back(h);
+      lookups.emplace_back(h, i);
+    }
+    valid[i] = std::move(*v);
+  }
+
+  auto txn_result = t.storage().begin_write();
+  if (!txn_result.ok()) return txn_result.status();
+  WriteTransaction& txn = **txn_result;
+
+  // 2. Which numbers are taken already?
+  std::sort(lookups.begin(), lookups.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::unordered_map<PhoneHash, std::string, PhoneHashHasher> existing;
+  for (std::size_t i = 0; i < lookups.size(); ++i) {
+    if (i > 0 && lookups[i].first == lookups[i - 1].first) continue;
+    auto owner = txn.find_phone_owner(tenant_id, lookups[i].first);
+    if (!owner.ok()) return owner.status();
+    if (*owner) existing.emplace(lookups[i].first, std::move(**owner));
+  }
+  lookups.clear();
+  lookups.shrink_to_fit();
+
+  // 3. Decide, seal and write.
+  std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher> claimed;  // number -> first row that has it
+  std::vector<CallerRecord> chunk;
+  chunk.reserve(std::min(rows.size(), kChunk));
+  auto flush = [&]() -> Status {
+    if (chunk.empty()) return Status::ok();
+    Status s = txn.insert_callers(tenant_id, chunk);
+    chunk.clear();
+    return s;
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!row_errors[i].is_ok()) {
+      fail_row(i, std::move(row_errors[i]));
+      if (!progress()) return cancelled;
+      continue;
+    }
+    const std::vector<PhoneHash>& hs = hashes[i];
+    Status conflict;
+    const std::string* owner = nullptr;  // the existing VIP all duplicate numbers belong to
+    for (std::size_t p = 0; p < hs.size() && conflict.is_ok(); ++p) {
+      if (const auto c = claimed.find(hs[p]); c != claimed.end()) {
+        conflict = Status::already_exists(phone_field(p), fmt::format("repeats a number of row {}", c->second));
+      } else if (const auto e = existing.find(hs[p]); e != existing.end()) {
+        if (owner != nullptr && *owner != e->second)
+          conflict = Status::already_exists(phone_field(p), "the row's numbers belong to different existing VIPs");
+        owner = &e->second;
+      }
+    }
+    if (!conflict.is_ok()) {
+      if (options.on_duplicate == DuplicatePolicy::skip) ++report->skipped;
+      else fail_row(i, std::move(conflict));
+    } else if (owner != nullptr && options.on_duplicate == DuplicatePolicy::fail) {
+      fail_row(i, Status::already_exists("phone_number", fmt::format("the number already belongs to VIP {}", *owner)));
+    } else if (owner != nullptr && options.on_duplicate == DuplicatePolicy::skip) {
+      ++report->skipped;
+    } else if (owner != nullptr) {  // DuplicatePolicy::update
+      auto record = txn.get_caller(tenant_id, *owner);
+      if (!record.ok()) return record.status();
+      if (!*record) return Status::internal_error("a phone number points to a missing caller");
+      CallerRecord r = std::move(**record);
+      Status s = detail::apply_update(detail::update_from_new(rows[i]), t.db->normalizer, keys, tenant_id, now, &r);
+      if (s.is_ok()) s = detail::check_phones_free(txn, tenant_id, r, &r.id);
+      if (s.is_ok()) s = txn.replace_caller(tenant_id, r);
+      if (s.is_ok()) {
+        ++report->updated;
+        for (const PhoneHash& h : hs) claimed.emplace(h, i);
+      } else if (s.is_invalid_argument() || s.is_already_exists()) {
+        fail_row(i, std::move(s));
+      } else {
+        return s;
+      }
+    } else {
+      for (const PhoneHash& h : hs) claimed.emplace(h, i);
+      chunk.push_back(detail::seal_new_caller(*valid[i], keys, tenant_id, detail::new_uuid(), now));
+      ++report->created;
+      if (chunk.size() == kChunk)
+        if (Status s = flush(); !s.is_ok()) return s;
+    }
+    valid[i].reset();
+    if (!progress()) return cancelled;
+  }
+  if (Status s = flush(); !s.is_ok()) return s;
+
+  // 4. Commit, unless all_or_nothing found a bad row.
+  if (report->failed > 0 && options.mode == ImportMode::all_or_nothing) {
+    const Status first = report->errors.front().error;
+    report->created = report->updated = report->skipped = 0;
+    return Status::invalid_argument(
+        "import", fmt::format("{} of {} rows failed (first: row {}: {}); nothing was written", report->failed,
+                              rows.size(), report->errors.front().index, first.message()));
+  }
+  const std::string outcome = fmt::format("created {}, updated {}, skipped {}, failed {}", report->created,
+                                          report->updated, report->skipped, report->failed);
+  const auto entry = detail::audit_entry(t, now, "import", "vip_caller", "", {}, outcome);
+  if (Status s = detail::commit_with_audit(txn, entry); !s.is_ok()) return s;
+  report->committed = true;
+  if (options.progress && done % options.progress_every != 0) options.progress(done, rows.size());
+  return Status::ok();
+}
+
+}  // namespace vipcore

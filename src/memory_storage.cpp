@@ -1,0 +1,314 @@
+// The in-memory storage backend: for integrators' tests and vipcore's own.
+//
+// Committed state lives in maps guarded by a shared_mutex. A write
+// transaction holds the writer mutex for its whole life and keeps its changes
+// in an overlay, so readers see only committed state and commit() applies
+// the overlay under the exclusive lock in one step.
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "vipcore/storage.hpp"
+
+namespace vipcore {
+namespace {
+
+struct PhoneHashHasher {
+  std::size_t operator()(const PhoneHash& h) const noexcept {
+    std::size_t v;  // the hash is uniformly distributed: its first bytes will do
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
+
+using Callers = std::map<std::string, CallerRecord, std::less<>>;
+using Phones = std::unordered_map<PhoneHash, std::string, PhoneHashHasher>;
+
+struct TenantData {
+  Callers callers;
+  Phones phones;
+};
+
+using MetaKey = std::pair<std::string, std::string>;
+
+bool matches(const CallerRecord& c, const CallerFilter& f) noexcept {
+  return (!f.vip_level || c.vip_level == *f.vip_level) && (!f.status || c.status == *f.status);
+}
+
+void fill_identify(const CallerRecord& c, IdentifyRecord* out) {
+  out->caller_id.assign(c.id);
+  out->vip_level = c.vip_level;
+  out->status = c.status;
+  out->handling_rules = c.handling_rules;
+  out->max_wait_time = c.max_wait_time;
+  out->callback_priority = c.callback_priority;
+  out->valid_from = c.valid_from;
+  out->valid_until = c.valid_until;
+  out->preferred_agent_id.assign(c.preferred_agent_id);
+  out->preferred_department_id.assign(c.preferred_department_id);
+  out->caller_name.assign(c.caller_name);
+  out->custom_greeting.assign(c.custom_greeting);
+}
+
+class MemoryStorage;
+
+class MemoryTransaction final : public WriteTransaction {
+ public:
+  MemoryTransaction(MemoryStorage& storage, std::unique_lock<std::mutex> writer)
+      : storage_(storage), writer_(std::move(writer)) {}
+
+  Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override {
+    if (const CallerRecord* c = find_caller(tenant_id, id)) return std::optional<CallerRecord>(*c);
+    return std::optional<CallerRecord>();
+  }
+
+  Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) override {
+    if (const std::string* owner = phone_owner(tenant_id, hash)) return std::optional<std::string>(*owner);
+    return std::optional<std::string>();
+  }
+
+  Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    std::unordered_set<PhoneHash, PhoneHashHasher> batch_phones;
+    std::unordered_set<std::string_view> batch_ids;
+    for (const CallerRecord& c : callers) {
+      if (find_caller(tenant_id, c.id) != nullptr || !batch_ids.insert(c.id).second)
+        return Status::already_exists("id", "a caller with this id already exists");
+      for (const StoredPhone& p : c.phones)
+        if (phone_owner(tenant_id, p.hash) != nullptr || !batch_phones.insert(p.hash).second)
+          return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+    }
+    Overlay& o = overlay_[std::string(tenant_id)];
+    for (const CallerRecord& c : callers) {
+      for (const StoredPhone& p : c.phones) o.phones[p.hash] = c.id;
+      o.callers[c.id] = c;
+    }
+    return Status::ok();
+  }
+
+  Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    const CallerRecord* old = find_caller(tenant_id, caller.id);
+    if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
+    for (const StoredPhone& p : caller.phones) {
+      const std::string* owner = phone_owner(tenant_id, p.hash);
+      if (owner != nullptr && *owner != caller.id)
+        return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+    }
+    Overlay& o = overlay_[std::string(tenant_id)];
+    for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
+    for (const StoredPhone& p : caller.phones) o.phones[p.hash] = caller.id;
+    o.callers[caller.id] = caller;  // may invalidate `old`: not used after this
+    return Status::ok();
+  }
+
+  Status delete_caller(std::string_view tenant_id, std::string_view id) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    const CallerRecord* old = find_caller(tenant_id, id);
+    if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
+    Overlay& o = overlay_[std::string(tenant_id)];
+    for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
+    o.callers[std::string(id)] = std::nullopt;
+    return Status::ok();
+  }
+
+  Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
+
+  Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    meta_[MetaKey(scope, key)] = std::string(value);
+    return Status::ok();
+  }
+
+  Status append_audit(const AuditEntry& entry) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    audit_.push_back(entry);
+    return Status::ok();
+  }
+
+  Status commit() override;
+
+ private:
+  struct Overlay {
+    std::map<std::string, std::optional<CallerRecord>, std::less<>> callers;  // nullopt: deleted
+    std::unordered_map<PhoneHash, std::optional<std::string>, PhoneHashHasher> phones;
+  };
+
+  Status usable() const {
+    if (done_) return Status::internal_error("the write transaction has already been committed");
+    return Status::ok();
+  }
+  const CallerRecord* find_caller(std::string_view tenant_id, std::string_view id) const;
+  const std::string* phone_owner(std::string_view tenant_id, const PhoneHash& hash) const;
+
+  MemoryStorage& storage_;
+  std::unique_lock<std::mutex> writer_;
+  std::map<std::string, Overlay, std::less<>> overlay_;
+  std::map<MetaKey, std::string> meta_;
+  std::vector<AuditEntry> audit_;
+  bool done_ = false;
+};
+
+class MemoryStorage final : public Storage {
+ public:
+  std::string_view name() const noexcept override { return "memory"; }
+
+  Status find_by_phone(std::string_view tenant_id, const PhoneHash& hash, IdentifyRecord* out,
+                       bool* found) override {
+    std::shared_lock lock(mu_);
+    *found = false;
+    const TenantData* t = tenant(tenant_id);
+    if (t == nullptr) return Status::ok();
+    const auto p = t->phones.find(hash);
+    if (p == t->phones.end()) return Status::ok();
+    const auto c = t->callers.find(p->second);
+    if (c == t->callers.end()) return Status::internal_error("a phone entry points to no caller");
+    fill_identify(c->second, out);
+    *found = true;
+    return Status::ok();
+  }
+
+  Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override {
+    std::shared_lock lock(mu_);
+    if (const TenantData* t = tenant(tenant_id)) {
+      const auto c = t->callers.find(id);
+      if (c != t->callers.end()) return std::optional<CallerRecord>(c->second);
+    }
+    return std::optional<CallerRecord>();
+  }
+
+  Status scan_callers(std::string_view tenant_id, const CallerFilter& filter,
+                      const std::function<bool(CallerRecord&&)>& visit) override {
+    std::shared_lock lock(mu_);
+    const TenantData* t = tenant(tenant_id);
+    if (t == nullptr) return Status::ok();
+    std::uint64_t skipped = 0, visited = 0;
+    for (const auto& [id, c] : t->callers) {
+      if (!matches(c, filter)) continue;
+      if (skipped < filter.offset) {
+        ++skipped;
+        continue;
+      }
+      if (filter.limit != 0 && visited == filter.limit) break;
+      ++visited;
+      CallerRecord copy = c;
+      if (!visit(std::move(copy))) break;
+    }
+    return Status::ok();
+  }
+
+  Result<std::uint64_t> count_callers(std::string_view tenant_id, const CallerFilter& filter) override {
+    std::shared_lock lock(mu_);
+    std::uint64_t n = 0;
+    if (const TenantData* t = tenant(tenant_id))
+      for (const auto& entry : t->callers) n += matches(entry.second, filter) ? 1u : 0u;
+    return n;
+  }
+
+  Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override {
+    std::shared_lock lock(mu_);
+    const auto it = meta_.find(MetaKey(scope, key));
+    if (it == meta_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+  Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& q) override {
+    std::shared_lock lock(mu_);
+    std::vector<AuditEntry> out;
+    for (const AuditEntry& e : audit_) {
+      if (e.tenant_id != tenant_id) continue;
+      if (q.from && e.at < *q.from) continue;
+      if (q.until && e.at >= *q.until) continue;
+      if (q.actor_id && e.actor_id != *q.actor_id) continue;
+      if (q.entity_id && e.entity_id != *q.entity_id) continue;
+      out.push_back(e);
+      if (q.limit != 0 && out.size() == q.limit) break;
+    }
+    return out;
+  }
+
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override {
+    return std::unique_ptr<WriteTransaction>(
+        std::make_unique<MemoryTransaction>(*this, std::unique_lock<std::mutex>(writer_mu_)));
+  }
+
+ private:
+  friend class MemoryTransaction;
+
+  const TenantData* tenant(std::string_view id) const {
+    const auto it = tenants_.find(id);
+    return it == tenants_.end() ? nullptr : &it->second;
+  }
+
+  mutable std::shared_mutex mu_;  // guards the committed state below
+  std::mutex writer_mu_;          // held by the one live write transaction
+  std::map<std::string, TenantData, std::less<>> tenants_;
+  std::map<MetaKey, std::string> meta_;
+  std::vector<AuditEntry> audit_;
+  std::int64_t next_sequence_ = 1;
+};
+
+// Committed state only changes under writer_mu_, which this transaction
+// holds, so reading it here without mu_ is safe.
+const CallerRecord* MemoryTransaction::find_caller(std::string_view tenant_id, std::string_view id) const {
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
+    if (const auto c = o->second.callers.find(id); c != o->second.callers.end())
+      return c->second ? &*c->second : nullptr;
+  }
+  const TenantData* t = storage_.tenant(tenant_id);
+  if (t == nullptr) return nullptr;
+  const auto c = t->callers.find(id);
+  return c == t->callers.end() ? nullptr : &c->second;
+}
+
+const std::string* MemoryTransaction::phone_owner(std::string_view tenant_id, const PhoneHash& hash) const {
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
+    if (const auto p = o->second.phones.find(hash); p != o->second.phones.end())
+      return p->second ? &*p->second : nullptr;
+  }
+  const TenantData* t = storage_.tenant(tenant_id);
+  if (t == nullptr) return nullptr;
+  const auto p = t->phones.find(hash);
+  return p == t->phones.end() ? nullptr : &p->second;
+}
+
+Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view scope, std::string_view key) {
+  const MetaKey k(scope, key);
+  if (const auto it = meta_.find(k); it != meta_.end()) return std::optional<std::string>(it->second);
+  if (const auto it = storage_.meta_.find(k); it != storage_.meta_.end())
+    return std::optional<std::string>(it->second);
+  return std::optional<std::string>();
+}
+
+Status MemoryTransaction::commit() {
+  if (Status s = usable(); !s.is_ok()) return s;
+  std::unique_lock lock(storage_.mu_);
+  for (auto& [tenant_id, o] : overlay_) {
+    TenantData& t = storage_.tenants_[tenant_id];
+    for (auto& [hash, owner] : o.phones) {
+      if (owner) t.phones[hash] = std::move(*owner);
+      else t.phones.erase(hash);
+    }
+    for (auto& [id, caller] : o.callers) {
+      if (caller) t.callers[id] = std::move(*caller);
+      else t.callers.erase(id);
+    }
+  }
+  for (auto& [key, value] : meta_) storage_.meta_[key] = std::move(value);
+  for (AuditEntry& e : audit_) {
+    e.sequence = storage_.next_sequence_++;
+    storage_.audit_.push_back(std::move(e));
+  }
+  done_ = true;
+  return Status::ok();
+}
+
+}  // namespace
+
+std::unique_ptr<Storage> new_memory_storage() { return std::make_unique<MemoryStorage>(); }
+
+}  // namespace vipcore

@@ -1,0 +1,58 @@
+#include "vipcore/roles.hpp"
+
+#include <fmt/format.h>
+
+#include "text.hpp"
+
+namespace vipcore {
+namespace {
+
+constexpr std::string_view kRoleNames[kRoleCount] = {"ADMIN", "MANAGER", "AGENT", "SYSTEM", "AUDITOR"};
+constexpr std::string_view kOperationNames[] = {"identify",       "read_caller",    "list_callers",
+                                                "create_caller",  "update_caller",  "delete_caller",
+                                                "import_callers", "read_settings",  "update_settings",
+                                                "read_audit"};
+static_assert(std::size(kOperationNames) == static_cast<std::size_t>(Operation::kCount));
+
+// The permission table: one row per operation, one column per role
+// (ADMIN, MANAGER, AGENT, SYSTEM, AUDITOR). The README reproduces it.
+constexpr bool kAllowed[static_cast<std::size_t>(Operation::kCount)][kRoleCount] = {
+    //               ADMIN  MANAGER AGENT  SYSTEM AUDITOR
+    /* identify */        {true, true, true, true, false},
+    /* read_caller */     {true, true, true, false, false},
+    /* list_callers */    {true, true, true, false, false},
+    /* create_caller */   {true, true, false, false, false},
+    /* update_caller */   {true, true, false, false, false},
+    /* delete_caller */   {true, true, false, false, false},
+    /* import_callers */  {true, true, false, false, false},
+    /* read_settings */   {true, true, false, false, true},
+    /* update_settings */ {true, false, false, false, false},
+    /* read_audit */      {true, false, false, false, true},
+};
+
+}  // namespace
+
+std::string_view to_string(Role role) noexcept {
+  const auto i = static_cast<std::size_t>(role);
+  return i < kRoleCount ? kRoleNames[i] : "UNKNOWN";
+}
+
+Result<Role> parse_role(std::string_view text, std::string_view field) {
+  const std::string_view t = detail::trim(text);
+  for (std::size_t i = 0; i < kRoleCount; ++i)
+    if (detail::iequals(t, kRoleNames[i])) return static_cast<Role>(i);
+  return Status::invalid_argument(field, "unknown role (expected one of ADMIN, MANAGER, AGENT, SYSTEM, AUDITOR)");
+}
+
+std::string_view to_string(Operation op) noexcept {
+  const auto i = static_cast<std::size_t>(op);
+  return i < std::size(kOperationNames) ? kOperationNames[i] : "unknown";
+}
+
+bool is_allowed(Role role, Operation op) noexcept {
+  const auto r = static_cast<std::size_t>(role);
+  const auto o = static_cast<std::size_t>(op);
+  return r < kRoleCount && o < static_cast<std::size_t>(Operation::kCount) && kAllowed[o][r];
+}
+
+}  // namespace vipcore

@@ -1,0 +1,804 @@
+// The SQLite storage backend.
+//
+// One database file in WAL mode, so that readers (identify on many PBX
+// threads) never wait for a writer, and several processes (the PBX and
+// vipctl) can share it. Within a process:
+//   - reads take a connection from a pool (one connection per concurrent
+//     reader, each with its own prepared statements; SQLite statements are
+//     never shared across threads);
+//   - writes go through one writer connection, one transaction at a time
+//     (BEGIN IMMEDIATE, so that a writer in another process makes us wait up
+//     to the busy timeout instead of failing half-way).
+//
+// Identify is one point lookup: vip_phone holds, for each number, what
+// identify needs about its owner (a copy of a few vip_caller columns that is
+// rewritten whenever the caller changes).
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "sqlite/sqlite_util.hpp"
+#include "vipcore/storage.hpp"
+
+namespace vipcore {
+namespace {
+
+using sqlite::Connection;
+using sqlite::ResetGuard;
+using sqlite::Statement;
+
+constexpr std::int64_t kApplicationId = 0x56495043;  // "VIPC"
+
+// Migrations, applied in order: kMigrations[i] takes the schema from version
+// i to version i + 1. Never edit a released entry; append a new one.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE vip_meta (
+  scope TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+
+CREATE TABLE vip_caller (
+  tenant_id               TEXT    NOT NULL,
+  id                      TEXT    NOT NULL,
+  vip_level               INTEGER NOT NULL,
+  status                  INTEGER NOT NULL,
+  handling_rules          INTEGER NOT NULL,
+  preferred_agent_id      TEXT    NOT NULL,
+  preferred_department_id TEXT    NOT NULL,
+  max_wait_time           INTEGER,
+  callback_priority       INTEGER NOT NULL,
+  tags                    TEXT    NOT NULL,
+  total_calls             INTEGER NOT NULL,
+  satisfaction_score      REAL,
+  valid_from              INTEGER,
+  valid_until             INTEGER,
+  created_at              INTEGER NOT NULL,
+  updated_at              INTEGER NOT NULL,
+  caller_name             BLOB    NOT NULL,  -- sealed
+  company_name            BLOB,              -- sealed
+  email                   BLOB,              -- sealed
+  account_number          BLOB,              -- sealed
+  account_value           BLOB,              -- sealed
+  notes                   BLOB,              -- sealed
+  custom_greeting         BLOB,              -- sealed
+  phones                  BLOB    NOT NULL,  -- 32-byte keyed hashes, primary first
+  phone_masks             TEXT    NOT NULL,  -- masked display forms, comma-separated, same order
+  PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE vip_phone (
+  tenant_id               TEXT    NOT NULL,
+  phone_hash              BLOB    NOT NULL,
+  caller_id               TEXT    NOT NULL,
+  vip_level               INTEGER NOT NULL,
+  status                  INTEGER NOT NULL,
+  handling_rules          INTEGER NOT NULL,
+  max_wait_time           INTEGER,
+  callback_priority       INTEGER NOT NULL,
+  valid_from              INTEGER,
+  valid_until             INTEGER,
+  preferred_agent_id      TEXT    NOT NULL,
+  preferred_department_id TEXT    NOT NULL,
+  caller_name             BLOB    NOT NULL,  -- sealed, same ciphertext as vip_caller
+  custom_greeting         BLOB,              -- sealed, same ciphertext as vip_caller
+  PRIMARY KEY (tenant_id, phone_hash)
+) WITHOUT ROWID;
+
+CREATE TABLE vip_audit (
+  seq         INTEGER PRIMARY KEY,
+  tenant_id   TEXT    NOT NULL,
+  at          INTEGER NOT NULL,
+  actor_id    TEXT    NOT NULL,
+  role        INTEGER NOT NULL,
+  action      TEXT    NOT NULL,
+  entity_type TEXT    NOT NULL,
+  entity_id   TEXT    NOT NULL,
+  fields      TEXT    NOT NULL,  -- JSON array of field names
+  outcome     TEXT    NOT NULL
+);
+CREATE INDEX vip_audit_tenant_at ON vip_audit (tenant_id, at);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+constexpr const char* kCallerColumns =
+    "id, vip_level, status, handling_rules, preferred_agent_id, preferred_department_id, max_wait_time, "
+    "callback_priority, tags, total_calls, satisfaction_score, valid_from, valid_until, created_at, updated_at, "
+    "caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, phone_masks";
+
+constexpr const char* kSelectCaller = "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kScanCallers =
+    "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
+    "AND (?3 IS NULL OR status = ?3) ORDER BY id LIMIT ?4 OFFSET ?5";
+constexpr const char* kCountCallers =
+    "SELECT count(*) FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
+    "AND (?3 IS NULL OR status = ?3)";
+constexpr const char* kFindPhone =
+    "SELECT caller_id, vip_level, status, handling_rules, max_wait_time, callback_priority, valid_from, "
+    "valid_until, preferred_agent_id, preferred_department_id, caller_name, custom_greeting "
+    "FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
+constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
+constexpr const char* kInsertCaller =
+    "INSERT INTO vip_caller (tenant_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+constexpr const char* kUpdateCaller =
+    "UPDATE vip_caller SET vip_level = ?3, status = ?4, handling_rules = ?5, preferred_agent_id = ?6, "
+    "preferred_department_id = ?7, max_wait_time = ?8, callback_priority = ?9, tags = ?10, total_calls = ?11, "
+    "satisfaction_score = ?12, valid_from = ?13, valid_until = ?14, created_at = ?15, updated_at = ?16, "
+    "caller_name = ?17, company_name = ?18, email = ?19, account_number = ?20, account_value = ?21, notes = ?22, "
+    "custom_greeting = ?23, phones = ?24, phone_masks = ?25 WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kDeleteCaller = "DELETE FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kInsertPhone =
+    "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, vip_level, status, handling_rules, max_wait_time, "
+    "callback_priority, valid_from, valid_until, preferred_agent_id, preferred_department_id, caller_name, "
+    "custom_greeting) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+constexpr const char* kDeletePhone = "DELETE FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
+constexpr const char* kGetMeta = "SELECT value FROM vip_meta WHERE scope = ?1 AND key = ?2";
+constexpr const char* kPutMeta = "INSERT OR REPLACE INTO vip_meta (scope, key, value) VALUES (?1, ?2, ?3)";
+constexpr const char* kInsertAudit =
+    "INSERT INTO vip_audit (tenant_id, at, actor_id, role, action, entity_type, entity_id, fields, outcome) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+std::optional<std::int64_t> opt_ms(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return to_unix_ms(*t);
+}
+std::optional<Timestamp> opt_time(const std::optional<std::int64_t>& ms) {
+  if (!ms) return std::nullopt;
+  return from_unix_ms(*ms);
+}
+std::optional<std::int64_t> opt_int(const std::optional<int>& v) {
+  if (!v) return std::nullopt;
+  return *v;
+}
+
+std::string encode_phones(const std::vector<StoredPhone>& phones) {
+  std::string out;
+  out.reserve(phones.size() * sizeof(PhoneHash));
+  for (const StoredPhone& p : phones) out.append(reinterpret_cast<const char*>(p.hash.data()), p.hash.size());
+  return out;
+}
+
+std::string encode_masks(const std::vector<StoredPhone>& phones) {
+  std::string out;
+  for (std::size_t i = 0; i < phones.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append(phones[i].masked);
+  }
+  return out;
+}
+
+// Binds ?1..?25 of kInsertCaller / kUpdateCaller. `scratch` keeps the encoded
+// strings alive until the statement runs.
+void bind_caller(Statement& st, std::string_view tenant_id, const CallerRecord& c, std::string (&scratch)[3]) {
+  scratch[0] = nlohmann::json(c.tags).dump();
+  scratch[1] = encode_phones(c.phones);
+  scratch[2] = encode_masks(c.phones);
+  st.bind_text(1, tenant_id);
+  st.bind_text(2, c.id);
+  st.bind_int(3, static_cast<int>(c.vip_level));
+  st.bind_int(4, static_cast<int>(c.status));
+  st.bind_int(5, c.handling_rules.bits());
+  st.bind_text(6, c.preferred_agent_id);
+  st.bind_text(7, c.preferred_department_id);
+  st.bind_optional_int(8, opt_int(c.max_wait_time));
+  st.bind_int(9, c.callback_priority);
+  st.bind_text(10, scratch[0]);
+  st.bind_int(11, c.total_calls);
+  st.bind_optional_double(12, c.satisfaction_score);
+  st.bind_optional_int(13, opt_ms(c.valid_from));
+  st.bind_optional_int(14, opt_ms(c.valid_until));
+  st.bind_int(15, to_unix_ms(c.created_at));
+  st.bind_int(16, to_unix_ms(c.updated_at));
+  st.bind_blob(17, c.caller_name.data(), c.caller_name.size());
+  st.bind_blob_or_null(18, c.company_name);
+  st.bind_blob_or_null(19, c.email);
+  st.bind_blob_or_null(20, c.account_number);
+  st.bind_blob_or_null(21, c.account_value);
+  st.bind_blob_or_null(22, c.notes);
+  st.bind_blob_or_null(23, c.custom_greeting);
+  st.bind_blob(24, scratch[1].data(), scratch[1].size());
+  st.bind_text(25, scratch[2]);
+}
+
+void bind_phone(Statement& st, std::string_view tenant_id, const CallerRecord& c, const PhoneHash& hash) {
+  st.bind_text(1, tenant_id);
+  st.bind_blob(2, hash.data(), hash.size());
+  st.bind_text(3, c.id);
+  st.bind_int(4, static_cast<int>(c.vip_level));
+  st.bind_int(5, static_cast<int>(c.status));
+  st.bind_int(6, c.handling_rules.bits());
+  st.bind_optional_int(7, opt_int(c.max_wait_time));
+  st.bind_int(8, c.callback_priority);
+  st.bind_optional_int(9, opt_ms(c.valid_from));
+  st.bind_optional_int(10, opt_ms(c.valid_until));
+  st.bind_text(11, c.preferred_agent_id);
+  st.bind_text(12, c.preferred_department_id);
+  st.bind_blob(13, c.caller_name.data(), c.caller_name.size());
+  st.bind_blob_or_null(14, c.custom_greeting);
+}
+
+template <typename Enum>
+Enum column_enum(const Statement& st, int col, int count) {
+  const std::int64_t v = st.column_int(col);
+  return static_cast<Enum>(v >= 0 && v < count ? v : 0);
+}
+
+Result<CallerRecord> read_caller(const Statement& st) {
+  CallerRecord c;
+  st.column_assign(0, &c.id);
+  c.vip_level = column_enum<Level>(st, 1, kLevelCount);
+  c.status = column_enum<CallerStatus>(st, 2, 3);
+  c.handling_rules = HandlingRules::from_bits(static_cast<std::uint32_t>(st.column_int(3)));
+  st.column_assign(4, &c.preferred_agent_id);
+  st.column_assign(5, &c.preferred_department_id);
+  if (auto v = st.column_optional_int(6)) c.max_wait_time = static_cast<int>(*v);
+  c.callback_priority = static_cast<int>(st.column_int(7));
+  const std::string_view tags = st.column_view(8);
+  const auto parsed = nlohmann::json::parse(tags.begin(), tags.end(), nullptr, false);
+  if (!parsed.is_array()) return Status::storage_error("vip_caller.tags is not a JSON array");
+  for (const auto& t : parsed) {
+    if (!t.is_string()) return Status::storage_error("vip_caller.tags holds a value that is not a string");
+    c.tags.push_back(t.get<std::string>());
+  }
+  c.total_calls = st.column_int(9);
+  c.satisfaction_score = st.column_optional_double(10);
+  c.valid_from = opt_time(st.column_optional_int(11));
+  c.valid_until = opt_time(st.column_optional_int(12));
+  c.created_at = from_unix_ms(st.column_int(13));
+  c.updated_at = from_unix_ms(st.column_int(14));
+  st.column_assign(15, &c.caller_name);
+  st.column_assign(16, &c.company_name);
+  st.column_assign(17, &c.email);
+  st.column_assign(18, &c.account_number);
+  st.column_assign(19, &c.account_value);
+  st.column_assign(20, &c.notes);
+  st.column_assign(21, &c.custom_greeting);
+  const std::string_view hashes = st.column_view(22);
+  std::string_view masks = st.column_view(23);
+  if (hashes.empty() || hashes.size() % sizeof(PhoneHash) != 0)
+    return Status::storage_error("vip_caller.phones is malformed");
+  for (std::size_t off = 0; off < hashes.size(); off += sizeof(PhoneHash)) {
+    StoredPhone p;
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(hashes.data() + off), p.hash.size(), p.hash.begin());
+    const std::size_t comma = masks.find(',');
+    p.masked = std::string(masks.substr(0, comma));
+    masks = comma == std::string_view::npos ? std::string_view() : masks.substr(comma + 1);
+    c.phones.push_back(std::move(p));
+  }
+  return c;
+}
+
+// A reader: a connection and its statements, used by one thread at a time.
+struct Reader {
+  Connection conn;
+  Statement find_phone, get_caller, scan, count, get_meta;
+};
+
+class SqliteStorage;
+
+class SqliteTransaction final : public WriteTransaction {
+ public:
+  SqliteTransaction(SqliteStorage& storage, std::unique_lock<std::mutex> lock) : s_(storage), lock_(std::move(lock)) {}
+  ~SqliteTransaction() override;
+
+  Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override;
+  Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) override;
+  Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) override;
+  Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override;
+  Status delete_caller(std::string_view tenant_id, std::string_view id) override;
+  Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
+  Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override;
+  Status append_audit(const AuditEntry& entry) override;
+  Status commit() override;
+
+ private:
+  // Runs `body` inside a savepoint: on failure everything it did is undone
+  // and the transaction goes on.
+  template <typename F>
+  Status atomically(F&& body);
+  Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
+  Status usable() const {
+    if (state_ != State::open) return Status::internal_error("the write transaction is no longer open");
+    return Status::ok();
+  }
+
+  enum class State { open, committed, failed };
+  SqliteStorage& s_;
+  std::unique_lock<std::mutex> lock_;
+  State state_ = State::open;
+};
+
+class SqliteStorage final : public Storage {
+ public:
+  SqliteStorage(std::string path, const SqliteOptions& options) : path_(std::move(path)), options_(options) {}
+
+  Status open();
+
+  std::string_view name() const noexcept override { return "sqlite"; }
+
+  Status find_by_phone(std::string_view tenant_id, const PhoneHash& hash, IdentifyRecord* out,
+                       bool* found) override {
+    *found = false;
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.find_phone;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, kFindPhone); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    st.bind_blob(2, hash.data(), hash.size());
+    auto row = st.step("looking up a phone number");
+    if (!row.ok()) return row.status();
+    if (*row) {
+      st.column_assign(0, &out->caller_id);
+      out->vip_level = column_enum<Level>(st, 1, kLevelCount);
+      out->status = column_enum<CallerStatus>(st, 2, 3);
+      out->handling_rules = HandlingRules::from_bits(static_cast<std::uint32_t>(st.column_int(3)));
+      const auto wait = st.column_optional_int(4);
+      out->max_wait_time = wait ? std::optional<int>(static_cast<int>(*wait)) : std::nullopt;
+      out->callback_priority = static_cast<int>(st.column_int(5));
+      out->valid_from = opt_time(st.column_optional_int(6));
+      out->valid_until = opt_time(st.column_optional_int(7));
+      st.column_assign(8, &out->preferred_agent_id);
+      st.column_assign(9, &out->preferred_department_id);
+      st.column_assign(10, &out->caller_name);
+      st.column_assign(11, &out->custom_greeting);
+      *found = true;
+    }
+    return Status::ok();
+  }
+
+  Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    if (!r.get_caller.prepared())
+      if (Status s = r.get_caller.prepare(r.conn, fmt::format(kSelectCaller, kCallerColumns)); !s.is_ok()) return s;
+    return select_caller(r.get_caller, tenant_id, id);
+  }
+
+  Status scan_callers(std::string_view tenant_id, const CallerFilter& filter,
+                      const std::function<bool(CallerRecord&&)>& visit) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.scan;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, fmt::format(kScanCallers, kCallerColumns)); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    bind_filter(st, tenant_id, filter);
+    st.bind_int(4, filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit));
+    st.bind_int(5, static_cast<std::int64_t>(filter.offset));
+    for (;;) {
+      auto row = st.step("scanning callers");
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::ok();
+      auto c = read_caller(st);
+      if (!c.ok()) return c.status();
+      if (!visit(std::move(*c))) return Status::ok();
+    }
+  }
+
+  Result<std::uint64_t> count_callers(std::string_view tenant_id, const CallerFilter& filter) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.count;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, kCountCallers); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    bind_filter(st, tenant_id, filter);
+    auto row = st.step("counting callers");
+    if (!row.ok()) return row.status();
+    return static_cast<std::uint64_t>(st.column_int(0));
+  }
+
+  Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    if (!r.get_meta.prepared())
+      if (Status s = r.get_meta.prepare(r.conn, kGetMeta); !s.is_ok()) return s;
+    return select_meta(r.get_meta, scope, key);
+  }
+
+  Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& q) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    std::string sql =
+        "SELECT seq, at, actor_id, role, action, entity_type, entity_id, fields, outcome FROM vip_audit "
+        "WHERE tenant_id = ?1";
+    if (q.from) sql += " AND at >= ?2";
+    if (q.until) sql += " AND at < ?3";
+    if (q.actor_id) sql += " AND actor_id = ?4";
+    if (q.entity_id) sql += " AND entity_id = ?5";
+    sql += " ORDER BY seq LIMIT ?6";
+    Statement st;
+    if (Status s = st.prepare(r.conn, sql); !s.is_ok()) return s;
+    st.bind_text(1, tenant_id);
+    if (q.from) st.bind_int(2, to_unix_ms(*q.from));
+    if (q.until) st.bind_int(3, to_unix_ms(*q.until));
+    if (q.actor_id) st.bind_text(4, *q.actor_id);
+    if (q.entity_id) st.bind_text(5, *q.entity_id);
+    st.bind_int(6, q.limit == 0 ? -1 : static_cast<std::int64_t>(q.limit));
+    std::vector<AuditEntry> out;
+    for (;;) {
+      auto row = st.step("reading the audit trail");
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      AuditEntry e;
+      e.sequence = st.column_int(0);
+      e.tenant_id = std::string(tenant_id);
+      e.at = from_unix_ms(st.column_int(1));
+      st.column_assign(2, &e.actor_id);
+      e.role = column_enum<Role>(st, 3, kRoleCount);
+      st.column_assign(4, &e.action);
+      st.column_assign(5, &e.entity_type);
+      st.column_assign(6, &e.entity_id);
+      const std::string_view fields = st.column_view(7);
+      const auto parsed = nlohmann::json::parse(fields.begin(), fields.end(), nullptr, false);
+      if (parsed.is_array())
+        for (const auto& f : parsed)
+          if (f.is_string()) e.fields.push_back(f.get<std::string>());
+      st.column_assign(8, &e.outcome);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override {
+    std::unique_lock<std::mutex> lock(write_mu_);
+    const int rc = sqlite3_exec(writer_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return sqlite::error(rc, writer_.get(), "starting a write transaction");
+    return std::unique_ptr<WriteTransaction>(std::make_unique<SqliteTransaction>(*this, std::move(lock)));
+  }
+
+ private:
+  friend class SqliteTransaction;
+
+  // A reader leased from the pool; returned to it when the lease ends.
+  class Lease {
+   public:
+    Lease(SqliteStorage* s, std::unique_ptr<Reader> r) noexcept : s_(s), r_(std::move(r)) {}
+    Lease(Lease&& o) noexcept : s_(o.s_), r_(std::move(o.r_)) {}
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (r_) s_->release(std::move(r_));
+    }
+    Reader* get() const noexcept { return r_.get(); }
+
+   private:
+    SqliteStorage* s_;
+    std::unique_ptr<Reader> r_;
+  };
+
+  Result<Lease> acquire() {
+    {
+      std::lock_guard<std::mutex> g(pool_mu_);
+      if (!idle_.empty()) {
+        std::unique_ptr<Reader> r = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(this, std::move(r));
+      }
+    }
+    auto r = std::make_unique<Reader>();
+    if (Status s = configure(r->conn, /*writer=*/false); !s.is_ok()) return s;
+    return Lease(this, std::move(r));
+  }
+
+  void release(std::unique_ptr<Reader> r) noexcept {
+    std::lock_guard<std::mutex> g(pool_mu_);
+    try {
+      idle_.push_back(std::move(r));
+    } catch (...) {
+      // Out of memory: the reader is simply closed (r's destructor).
+    }
+  }
+
+  Status configure(Connection& conn, bool writer) {
+    if (Status s = conn.open(path_, writer && options_.create_if_missing); !s.is_ok()) return s;
+    sqlite3_busy_timeout(conn.get(), options_.busy_timeout_ms);
+    const std::string pragmas = fmt::format("PRAGMA cache_size = -{}; PRAGMA synchronous = {};{}",
+                                            options_.cache_size_kib, options_.durable_commits ? "FULL" : "NORMAL",
+                                            writer ? "" : " PRAGMA query_only = 1;");
+    return conn.exec(pragmas.c_str());
+  }
+
+  static void bind_filter(Statement& st, std::string_view tenant_id, const CallerFilter& filter) {
+    st.bind_text(1, tenant_id);
+    if (filter.vip_level) st.bind_int(2, static_cast<int>(*filter.vip_level));
+    else st.bind_null(2);
+    if (filter.status) st.bind_int(3, static_cast<int>(*filter.status));
+    else st.bind_null(3);
+  }
+
+  static Result<std::optional<CallerRecord>> select_caller(Statement& st, std::string_view tenant_id,
+                                                           std::string_view id) {
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, id);
+    auto row = st.step("reading a caller");
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<CallerRecord>();
+    auto c = read_caller(st);
+    if (!c.ok()) return c.status();
+    return std::optional<CallerRecord>(std::move(*c));
+  }
+
+  static Result<std::optional<std::string>> select_meta(Statement& st, std::string_view scope, std::string_view key) {
+    ResetGuard reset(st);
+    st.bind_text(1, scope);
+    st.bind_text(2, key);
+    auto row = st.step("reading metadata");
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(st.column_view(0)));
+  }
+
+  Status migrate();
+  Status prepare_writer();
+
+  std::string path_;
+  SqliteOptions options_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_;
+  std::mutex write_mu_;  // one write transaction at a time in this process
+  Connection writer_;
+  Statement w_get_caller_, w_get_meta_, w_phone_owner_, w_insert_caller_, w_update_caller_, w_delete_caller_, w_insert_phone_,
+      w_delete_phone_, w_put_meta_, w_insert_audit_;
+};
+
+Status SqliteStorage::open() {
+  if (Status s = configure(writer_, /*writer=*/true); !s.is_ok()) return s;
+  if (Status s = migrate(); !s.is_ok()) return s;
+  return prepare_writer();
+}
+
+Status SqliteStorage::migrate() {
+  auto pragma_int = [this](const char* sql) -> Result<std::int64_t> {
+    Statement st;
+    if (Status s = st.prepare(writer_, sql); !s.is_ok()) return s;
+    auto row = st.step("reading the database header");
+    if (!row.ok()) return row.status();
+    return *row ? st.column_int(0) : 0;
+  };
+  auto check_header = [&]() -> Result<std::int64_t> {
+    auto app = pragma_int("PRAGMA application_id");
+    if (!app.ok()) return app.status();
+    auto version = pragma_int("PRAGMA user_version");
+    if (!version.ok()) return version.status();
+    auto tables = pragma_int("SELECT count(*) FROM sqlite_master");
+    if (!tables.ok()) return tables.status();
+    if (*app != kApplicationId && (*app != 0 || *tables != 0))
+      return Status::version_error(fmt::format("{} is not a vipcore database", path_));
+    if (*version > kSqliteSchemaVersion)
+      return Status::version_error(fmt::format(
+          "{} has schema version {}, newer than this vipcore ({}) knows; upgrade vipcore to open it", path_,
+          *version, kSqliteSchemaVersion));
+    return *version;
+  };
+  auto version = check_header();
+  if (!version.ok()) return version.status();
+  // WAL lets readers run while a writer commits; the setting is stored in the file.
+  if (Status s = writer_.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
+  if (*version == kSqliteSchemaVersion) return Status::ok();
+
+  // Another process may be migrating too: take the write lock, then look again.
+  if (Status s = writer_.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+  version = check_header();
+  Status s = version.ok() ? Status::ok() : version.status();
+  for (std::int64_t v = version.ok() ? *version : kSqliteSchemaVersion; s.is_ok() && v < kSqliteSchemaVersion; ++v) {
+    s = writer_.exec(kMigrations[v]);
+    if (!s.is_ok()) s = s.with_context(fmt::format("migrating the schema to version {}", v + 1));
+  }
+  if (s.is_ok()) {
+    const std::string stamp = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}; COMMIT",
+                                          kApplicationId, kSqliteSchemaVersion);
+    s = writer_.exec(stamp.c_str());
+  }
+  if (!s.is_ok()) sqlite3_exec(writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return s;
+}
+
+Status SqliteStorage::prepare_writer() {
+  const std::pair<Statement*, std::string> stmts[] = {
+      {&w_get_caller_, fmt::format(kSelectCaller, kCallerColumns)},
+      {&w_get_meta_, kGetMeta},
+      {&w_phone_owner_, kPhoneOwner},
+      {&w_insert_caller_, fmt::format(kInsertCaller, kCallerColumns)},
+      {&w_update_caller_, kUpdateCaller},
+      {&w_delete_caller_, kDeleteCaller},
+      {&w_insert_phone_, kInsertPhone},
+      {&w_delete_phone_, kDeletePhone},
+      {&w_put_meta_, kPutMeta},
+      {&w_insert_audit_, kInsertAudit},
+  };
+  for (const auto& [st, sql] : stmts)
+    if (Status s = st->prepare(writer_, sql); !s.is_ok()) return s;
+  return Status::ok();
+}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (state_ != State::committed) sqlite3_exec(s_.writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+template <typename F>
+Status SqliteTransaction::atomically(F&& body) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  sqlite3* db = s_.writer_.get();
+  if (int rc = sqlite3_exec(db, "SAVEPOINT op", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    state_ = State::failed;
+    return sqlite::error(rc, db, "starting a savepoint");
+  }
+  Status s = body();
+  if (!s.is_ok()) {
+    const int rc = sqlite3_exec(db, "ROLLBACK TO op; RELEASE op", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK || !(s.is_already_exists() || s.is_not_found())) state_ = State::failed;
+    return s;
+  }
+  if (int rc = sqlite3_exec(db, "RELEASE op", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    state_ = State::failed;
+    return sqlite::error(rc, db, "releasing a savepoint");
+  }
+  return Status::ok();
+}
+
+Result<std::optional<CallerRecord>> SqliteTransaction::get_caller(std::string_view tenant_id, std::string_view id) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  return SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
+}
+
+Result<std::optional<std::string>> SqliteTransaction::find_phone_owner(std::string_view tenant_id,
+                                                                       const PhoneHash& hash) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  Statement& st = s_.w_phone_owner_;
+  ResetGuard reset(st);
+  st.bind_text(1, tenant_id);
+  st.bind_blob(2, hash.data(), hash.size());
+  auto row = st.step("looking up a phone number");
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(st.column_view(0)));
+}
+
+Status SqliteTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
+  for (const StoredPhone& p : c.phones) {
+    bind_phone(s_.w_insert_phone_, tenant_id, c, p.hash);
+    Status s = s_.w_insert_phone_.run("storing a phone number");
+    if (s.is_already_exists())
+      return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+    if (!s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) {
+  return atomically([&]() -> Status {
+    // B-tree inserts in key order touch each page once instead of at random:
+    // for big imports this is several times faster than input order.
+    std::vector<std::size_t> order(callers.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return callers[a].id < callers[b].id; });
+    std::string scratch[3];
+    for (std::size_t i : order) {
+      bind_caller(s_.w_insert_caller_, tenant_id, callers[i], scratch);
+      Status s = s_.w_insert_caller_.run("storing a caller");
+      if (s.is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
+      if (!s.is_ok()) return s;
+    }
+    std::vector<std::pair<const PhoneHash*, const CallerRecord*>> phones;
+    phones.reserve(callers.size());
+    for (const CallerRecord& c : callers)
+      for (const StoredPhone& p : c.phones) phones.emplace_back(&p.hash, &c);
+    std::sort(phones.begin(), phones.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    for (const auto& [hash, c] : phones) {
+      bind_phone(s_.w_insert_phone_, tenant_id, *c, *hash);
+      Status s = s_.w_insert_phone_.run("storing a phone number");
+      if (s.is_already_exists())
+        return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+      if (!s.is_ok()) return s;
+    }
+    return Status::ok();
+  });
+}
+
+Status SqliteTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
+  return atomically([&]() -> Status {
+    auto old = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, caller.id);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::not_found("no VIP caller with this id in the tenant");
+    for (const StoredPhone& p : (*old)->phones) {
+      s_.w_delete_phone_.bind_text(1, tenant_id);
+      s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
+      if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.is_ok()) return s;
+    }
+    std::string scratch[3];
+    bind_caller(s_.w_update_caller_, tenant_id, caller, scratch);
+    if (Status s = s_.w_update_caller_.run("updating a caller"); !s.is_ok()) return s;
+    return insert_phones(tenant_id, caller);
+  });
+}
+
+Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_view id) {
+  return atomically([&]() -> Status {
+    auto old = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
+    if (!old.ok()) return old.status();
+    if (!*old) return Status::not_found("no VIP caller with this id in the tenant");
+    for (const StoredPhone& p : (*old)->phones) {
+      s_.w_delete_phone_.bind_text(1, tenant_id);
+      s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
+      if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.is_ok()) return s;
+    }
+    s_.w_delete_caller_.bind_text(1, tenant_id);
+    s_.w_delete_caller_.bind_text(2, id);
+    return s_.w_delete_caller_.run("deleting a caller");
+  });
+}
+
+Result<std::optional<std::string>> SqliteTransaction::get_meta(std::string_view scope, std::string_view key) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  return SqliteStorage::select_meta(s_.w_get_meta_, scope, key);
+}
+
+Status SqliteTransaction::put_meta(std::string_view scope, std::string_view key, std::string_view value) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_put_meta_;
+    st.bind_text(1, scope);
+    st.bind_text(2, key);
+    st.bind_blob(3, value.data(), value.size());
+    return st.run("writing metadata");
+  });
+}
+
+Status SqliteTransaction::append_audit(const AuditEntry& e) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_insert_audit_;
+    const std::string fields = nlohmann::json(e.fields).dump();
+    st.bind_text(1, e.tenant_id);
+    st.bind_int(2, to_unix_ms(e.at));
+    st.bind_text(3, e.actor_id);
+    st.bind_int(4, static_cast<int>(e.role));
+    st.bind_text(5, e.action);
+    st.bind_text(6, e.entity_type);
+    st.bind_text(7, e.entity_id);
+    st.bind_text(8, fields);
+    st.bind_text(9, e.outcome);
+    return st.run("writing an audit entry");
+  });
+}
+
+Status SqliteTransaction::commit() {
+  if (Status s = usable(); !s.is_ok()) return s;
+  sqlite3* db = s_.writer_.get();
+  const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    state_ = State::failed;  // the destructor rolls back
+    return sqlite::error(rc, db, "committing");
+  }
+  state_ = State::committed;
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path, const SqliteOptions& options) {
+  if (path.empty()) return Status::invalid_argument("path", "is empty");
+  if (options.busy_timeout_ms < 0) return Status::invalid_argument("busy_timeout_ms", "must not be negative");
+  if (options.cache_size_kib < 64) return Status::invalid_argument("cache_size_kib", "must be at least 64");
+  auto storage = std::make_unique<SqliteStorage>(path, options);
+  if (Status s = storage->open(); !s.is_ok()) return s;
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+}  // namespace vipcore

@@ -1,0 +1,345 @@
+#include "vipcore/tenant.hpp"
+
+#include <fmt/format.h>
+
+#include "state.hpp"
+#include "tenant_ops.hpp"
+#include "text.hpp"
+#include "validate.hpp"
+
+namespace vipcore {
+
+using detail::TenantState;
+
+namespace detail {
+
+AuditEntry audit_entry(const TenantState& t, Timestamp at, std::string_view action, std::string_view entity_type,
+                       std::string_view entity_id, std::vector<std::string> fields, std::string outcome) {
+  AuditEntry e;
+  e.tenant_id = t.tenant_id();
+  e.at = at;
+  e.actor_id = t.actor.id;
+  e.role = t.actor.role;
+  e.action = std::string(action);
+  e.entity_type = std::string(entity_type);
+  e.entity_id = std::string(entity_id);
+  e.fields = std::move(fields);
+  e.outcome = std::move(outcome);
+  return e;
+}
+
+std::vector<std::string> field_names(const NewCaller& in) {
+  std::vector<std::string> out;
+  auto add = [&out](bool set, const char* name) {
+    if (set) out.emplace_back(name);
+  };
+  add(!in.phone_number.empty(), "phone_number");
+  add(!in.alternative_phone_numbers.empty(), "alternative_phone_numbers");
+  add(!in.caller_name.empty(), "caller_name");
+  add(!in.company_name.empty(), "company_name");
+  add(in.vip_level.has_value(), "vip_level");
+  add(in.status.has_value(), "status");
+  add(!in.preferred_agent_id.empty(), "preferred_agent_id");
+  add(!in.preferred_department_id.empty(), "preferred_department_id");
+  add(!in.handling_rules.empty(), "handling_rules");
+  add(!in.custom_greeting.empty(), "custom_greeting");
+  add(in.max_wait_time.has_value(), "max_wait_time");
+  add(in.callback_priority.has_value(), "callback_priority");
+  add(!in.email.empty(), "email");
+  add(!in.account_number.empty(), "account_number");
+  add(in.account_value.has_value(), "account_value");
+  add(!in.notes.empty(), "notes");
+  add(!in.tags.empty(), "tags");
+  add(in.valid_from.has_value(), "valid_from");
+  add(in.valid_until.has_value(), "valid_until");
+  return out;
+}
+
+Status check_phones_free(WriteTransaction& txn, std::string_view tenant_id, const CallerRecord& r,
+                         const std::string* own_id) {
+  for (std::size_t i = 0; i < r.phones.size(); ++i) {
+    auto owner = txn.find_phone_owner(tenant_id, r.phones[i].hash);
+    if (!owner.ok()) return owner.status();
+    if (*owner && (own_id == nullptr || **owner != *own_id)) {
+      const std::string field = i == 0 ? std::string("phone_number") : fmt::format("alternative_phone_numbers[{}]", i - 1);
+      return Status::already_exists(field, fmt::format("the number already belongs to VIP {}", **owner));
+    }
+  }
+  return Status::ok();
+}
+
+Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry) {
+  if (Status s = txn.append_audit(entry); !s.is_ok()) return s;
+  return txn.commit();
+}
+
+}  // namespace detail
+
+namespace {
+
+Status not_found(const TenantState& t, std::string_view id) {
+  return Status::not_found(fmt::format("no VIP caller {} in tenant {}", id, t.tenant_id()));
+}
+
+Match evaluate(CallerStatus status, const std::optional<Timestamp>& from, const std::optional<Timestamp>& until,
+               Timestamp now) noexcept {
+  if (status == CallerStatus::inactive) return Match::inactive;
+  if (status == CallerStatus::suspended) return Match::suspended;
+  if (from && now < *from) return Match::not_yet_valid;
+  if (until && now >= *until) return Match::expired;
+  return Match::vip;
+}
+
+void reset(Identification* out) noexcept {
+  out->is_vip = false;
+  out->match = Match::not_found;
+  out->routing_priority = 0;
+  CallerSummary& c = out->caller;
+  c.id.clear();
+  c.caller_name.clear();
+  c.custom_greeting.clear();
+  c.preferred_agent_id.clear();
+  c.preferred_department_id.clear();
+  c.vip_level = Level::standard;
+  c.handling_rules = HandlingRules();
+  c.max_wait_time = 0;
+  c.callback_priority = 1;
+}
+
+}  // namespace
+
+Tenant::Tenant(std::shared_ptr<const TenantState> state) noexcept : state_(std::move(state)) {}
+
+const std::string& Tenant::id() const noexcept { return state_->tenant_id(); }
+const Actor& Tenant::actor() const noexcept { return state_->actor; }
+
+Result<VipCaller> Tenant::create(const NewCaller& caller) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::create_caller); !s.is_ok()) return s;
+  auto valid = detail::validate_new_caller(caller, t.db->normalizer);
+  if (!valid.ok()) return valid.status();
+  const Timestamp now = t.db->now();
+  std::vector<CallerRecord> records;
+  records.push_back(detail::seal_new_caller(*valid, t.ctx->keys(), t.tenant_id(), detail::new_uuid(), now));
+  const CallerRecord& r = records.front();
+
+  auto txn = t.storage().begin_write();
+  if (!txn.ok()) return txn.status();
+  if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, nullptr); !s.is_ok()) return s;
+  if (Status s = (*txn)->insert_callers(t.tenant_id(), records); !s.is_ok()) return s;
+  const auto entry = detail::audit_entry(t, now, "create", "vip_caller", r.id, detail::field_names(caller), "ok");
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+
+  VipCaller out;
+  if (Status s = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok()) return s;
+  return out;
+}
+
+Result<VipCaller> Tenant::get(std::string_view id) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::read_caller); !s.is_ok()) return s;
+  auto cid = detail::canonical_caller_id(id);
+  if (!cid.ok()) return cid.status();
+  auto record = t.storage().get_caller(t.tenant_id(), *cid);
+  if (!record.ok()) return record.status();
+  if (!*record) return not_found(t, *cid);
+  VipCaller out;
+  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok())
+    return s;
+  return out;
+}
+
+Result<VipCaller> Tenant::update(std::string_view id, const CallerUpdate& update) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::update_caller); !s.is_ok()) return s;
+  auto cid = detail::canonical_caller_id(id);
+  if (!cid.ok()) return cid.status();
+  std::vector<std::string> fields = update.field_names();
+  if (fields.empty()) return Status::invalid_argument("update", "sets no field");
+
+  auto txn = t.storage().begin_write();
+  if (!txn.ok()) return txn.status();
+  auto record = (*txn)->get_caller(t.tenant_id(), *cid);
+  if (!record.ok()) return record.status();
+  if (!*record) return not_found(t, *cid);
+  CallerRecord r = std::move(**record);
+  const Timestamp now = t.db->now();
+  if (Status s = detail::apply_update(update, t.db->normalizer, t.ctx->keys(), t.tenant_id(), now, &r); !s.is_ok())
+    return s;
+  if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, &r.id); !s.is_ok()) return s;
+  if (Status s = (*txn)->replace_caller(t.tenant_id(), r); !s.is_ok()) return s;
+  const auto entry = detail::audit_entry(t, now, "update", "vip_caller", r.id, std::move(fields), "ok");
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+
+  VipCaller out;
+  if (Status s = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok()) return s;
+  return out;
+}
+
+Status Tenant::remove(std::string_view id) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::delete_caller); !s.is_ok()) return s;
+  auto cid = detail::canonical_caller_id(id);
+  if (!cid.ok()) return cid.status();
+  auto txn = t.storage().begin_write();
+  if (!txn.ok()) return txn.status();
+  if (Status s = (*txn)->delete_caller(t.tenant_id(), *cid); !s.is_ok())
+    return s.is_not_found() ? not_found(t, *cid) : s;
+  const auto entry = detail::audit_entry(t, t.db->now(), "delete", "vip_caller", *cid, {}, "ok");
+  return detail::commit_with_audit(**txn, entry);
+}
+
+Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
+  if (query.limit < 1 || query.limit > ListQuery::kMaxLimit)
+    return Status::invalid_argument("limit", fmt::format("must be 1 to {}", ListQuery::kMaxLimit));
+  if (query.search.size() > 256) return Status::invalid_argument("search", "is longer than 256 bytes");
+  if (!detail::is_clean_utf8(query.search, false))
+    return Status::invalid_argument("search", "must be UTF-8 text without control characters");
+
+  const detail::TenantKeys& keys = t.ctx->keys();
+  const TenantSettings& settings = t.ctx->settings();
+  std::vector<VipCaller> out;
+  Status failure;
+  CallerFilter filter;
+  filter.vip_level = query.vip_level;
+  filter.status = query.status;
+  const std::string_view search = detail::trim(query.search);
+
+  if (search.empty()) {
+    filter.offset = query.skip;
+    filter.limit = query.limit;
+    Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
+      VipCaller c;
+      failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
+      if (!failure.is_ok()) return false;
+      out.push_back(std::move(c));
+      return true;
+    });
+    if (!s.is_ok()) return s;
+    if (!failure.is_ok()) return failure;
+    return out;
+  }
+
+  // A search that reads as a phone number also matches the callers who own it.
+  std::optional<PhoneHash> phone;
+  if (PhoneNumber n; t.db->normalizer.normalize(search, &n, "search").is_ok()) {
+    phone.emplace();
+    detail::hash_phone(keys, n.e164(), &*phone);
+  }
+  // Names, companies and e-mails are sealed, so the search runs here, over
+  // the tenant's callers, not in the storage. Its cost grows with the tenant.
+  std::uint64_t skipped = 0;
+  std::string text;
+  Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
+    bool hit = false;
+    if (phone)
+      for (const StoredPhone& p : r.phones) hit = hit || p.hash == *phone;
+    const std::pair<std::string_view, const Sealed*> fields[] = {
+        {"caller_name", &r.caller_name}, {"company_name", &r.company_name}, {"email", &r.email}};
+    for (const auto& [field, sealed] : fields) {
+      if (hit || sealed->empty()) continue;
+      failure = detail::open(keys, t.tenant_id(), r.id, field, *sealed, &text);
+      if (!failure.is_ok()) return false;
+      hit = detail::icontains(text, search);
+    }
+    if (!hit) return true;
+    if (skipped < query.skip) {
+      ++skipped;
+      return true;
+    }
+    VipCaller c;
+    failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
+    if (!failure.is_ok()) return false;
+    out.push_back(std::move(c));
+    return out.size() < query.limit;
+  });
+  if (!s.is_ok()) return s;
+  if (!failure.is_ok()) return failure;
+  return out;
+}
+
+Status Tenant::identify(std::string_view number, Identification* out) const {
+  if (out == nullptr) return Status::invalid_argument("out", "is null");
+  reset(out);
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::identify); !s.is_ok()) return s;
+  PhoneNumber n;
+  if (Status s = t.db->normalizer.normalize(number, &n, "phone_number"); !s.is_ok()) return s;
+  const detail::TenantKeys& keys = t.ctx->keys();
+  PhoneHash hash;
+  detail::hash_phone(keys, n.e164(), &hash);
+
+  // One record per thread, so that its strings keep their capacity.
+  thread_local IdentifyRecord rec;
+  bool found = false;
+  if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, &rec, &found); !s.is_ok()) return s;
+  if (!found) return Status::ok();
+
+  out->caller.id.assign(rec.caller_id);
+  out->match = evaluate(rec.status, rec.valid_from, rec.valid_until, t.db->now());
+  if (out->match != Match::vip) return Status::ok();
+
+  CallerSummary& c = out->caller;
+  Status s = detail::open(keys, t.tenant_id(), rec.caller_id, "caller_name", rec.caller_name, &c.caller_name);
+  if (s.is_ok() && !rec.custom_greeting.empty())
+    s = detail::open(keys, t.tenant_id(), rec.caller_id, "custom_greeting", rec.custom_greeting, &c.custom_greeting);
+  if (!s.is_ok()) {
+    reset(out);
+    return s;
+  }
+  const TenantSettings& settings = t.ctx->settings();
+  c.vip_level = rec.vip_level;
+  c.handling_rules = rec.handling_rules;
+  c.preferred_agent_id.assign(rec.preferred_agent_id);
+  c.preferred_department_id.assign(rec.preferred_department_id);
+  c.max_wait_time = rec.max_wait_time.value_or(settings.level_waits[static_cast<std::size_t>(rec.vip_level)]);
+  c.callback_priority = rec.callback_priority;
+  out->is_vip = true;
+  out->routing_priority = vipcore::routing_priority(rec.vip_level, rec.handling_rules, settings.priority);
+  return Status::ok();
+}
+
+Result<Identification> Tenant::identify(std::string_view number) const {
+  Identification out;
+  if (Status s = identify(number, &out); !s.is_ok()) return s;
+  return out;
+}
+
+int Tenant::routing_priority(Level level, HandlingRules rules) const noexcept {
+  return vipcore::routing_priority(level, rules, state_->ctx->settings().priority);
+}
+
+Result<TenantSettings> Tenant::settings() const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::read_settings); !s.is_ok()) return s;
+  return detail::load_settings(t.storage(), t.tenant_id());
+}
+
+Status Tenant::update_settings(const TenantSettings& settings) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::update_settings); !s.is_ok()) return s;
+  if (Status s = settings.validate(); !s.is_ok()) return s;
+  auto current = detail::load_settings(t.storage(), t.tenant_id());
+  if (!current.ok()) return current.status();
+  std::vector<std::string> fields;
+  if (current->level_waits != settings.level_waits) fields.emplace_back("level_waits");
+  if (current->priority.level_base != settings.priority.level_base) fields.emplace_back("priority.level_base");
+  if (current->priority.rule_bonus != settings.priority.rule_bonus) fields.emplace_back("priority.rule_bonus");
+  auto txn = t.storage().begin_write();
+  if (!txn.ok()) return txn.status();
+  if (Status s = (*txn)->put_meta(t.tenant_id(), "settings", detail::encode_settings(settings)); !s.is_ok()) return s;
+  const auto entry = detail::audit_entry(t, t.db->now(), "update_settings", "settings", "", std::move(fields), "ok");
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+  t.ctx->publish(settings);
+  return Status::ok();
+}
+
+Result<std::vector<AuditEntry>> Tenant::audit(const AuditQuery& query) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::read_audit); !s.is_ok()) return s;
+  return t.storage().query_audit(t.tenant_id(), query);
+}
+
+}  // namespace vipcore

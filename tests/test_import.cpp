@@ -1,0 +1,180 @@
+// Bulk import against every storage backend.
+#include <doctest/doctest.h>
+
+#include "support.hpp"
+
+using namespace vipcore;
+using namespace vipcore::test;
+
+namespace {
+
+// The seed's bulk-import example plus generated rows.
+std::vector<NewCaller> rows(int generated) {
+  std::vector<NewCaller> out;
+  NewCaller john = minimal("+1234567890", "John Doe");
+  john.vip_level = Level::gold;
+  NewCaller jane = minimal("+1234567891", "Jane Smith");
+  jane.vip_level = Level::platinum;
+  out.push_back(john);
+  out.push_back(jane);
+  for (int i = 0; i < generated; ++i) out.push_back(minimal(fmt_number(i), "Generated " + std::to_string(i)));
+  return out;
+}
+
+std::uint64_t count_all(const Env& env) { return *env.db->storage().count_callers("acme", CallerFilter{}); }
+
+}  // namespace
+
+TEST_SUITE("import") {
+  TEST_CASE_TEMPLATE("a clean import creates every row and one audit entry", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    std::vector<std::pair<std::size_t, std::size_t>> calls;
+    ImportOptions o;
+    o.progress = [&calls](std::size_t done, std::size_t total) {
+      calls.emplace_back(done, total);
+      return true;
+    };
+    o.progress_every = 100;
+    ImportReport report;
+    REQUIRE(t.import_callers(rows(250), o, &report).is_ok());
+    CHECK(report.committed);
+    CHECK(report.total == 252);
+    CHECK(report.created == 252);
+    CHECK(report.failed == 0);
+    CHECK(report.errors.empty());
+    CHECK(count_all(env) == 252);
+    CHECK(t.identify("+1234567891")->caller.vip_level == Level::platinum);
+    CHECK(t.identify(fmt_number(249))->caller.caller_name == "Generated 249");
+    CHECK(calls == std::vector<std::pair<std::size_t, std::size_t>>{{100, 252}, {200, 252}, {252, 252}});
+    auto trail = t.audit({});
+    REQUIRE(trail->size() == 1);
+    CHECK(trail->front().action == "import");
+    CHECK(trail->front().outcome == "created 252, updated 0, skipped 0, failed 0");
+  }
+
+  TEST_CASE_TEMPLATE("all or nothing: one bad row writes nothing and every bad row is reported", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    auto in = rows(10);
+    in[3].caller_name = "";
+    in[7].phone_number = "not a number";
+    in[9].max_wait_time = -1;
+    ImportReport report;
+    Status s = t.import_callers(in, {}, &report);
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.is_invalid_argument());
+    CHECK(s.field() == "import");
+    CHECK(s.message().find("3 of 12 rows failed") != std::string::npos);
+    CHECK_FALSE(report.committed);
+    CHECK(report.created == 0);
+    CHECK(report.failed == 3);
+    REQUIRE(report.errors.size() == 3);
+    CHECK(report.errors[0].index == 3);
+    CHECK(report.errors[0].error.field() == "caller_name");
+    CHECK(report.errors[1].index == 7);
+    CHECK(report.errors[1].error.field() == "phone_number");
+    CHECK(report.errors[2].index == 9);
+    CHECK(report.errors[2].error.field() == "max_wait_time");
+    CHECK(count_all(env) == 0);
+    CHECK(t.audit({})->empty());
+  }
+
+  TEST_CASE_TEMPLATE("best effort writes the good rows and reports the bad ones", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    auto in = rows(10);
+    in[5].email = "nope";
+    ImportOptions o;
+    o.mode = ImportMode::best_effort;
+    ImportReport report;
+    REQUIRE(t.import_callers(in, o, &report).is_ok());
+    CHECK(report.committed);
+    CHECK(report.created == 11);
+    CHECK(report.failed == 1);
+    REQUIRE(report.errors.size() == 1);
+    CHECK(report.errors[0].index == 5);
+    CHECK(report.errors[0].error.field() == "email");
+    CHECK(count_all(env) == 11);
+    CHECK_FALSE(t.identify(in[5].phone_number)->is_vip);
+  }
+
+  TEST_CASE_TEMPLATE("duplicates: fail, skip or update", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    auto existing = t.create(john_doe());  // +1 234 567 8900
+    REQUIRE(existing.ok());
+    std::vector<NewCaller> in = {minimal("+1 555 200 0001", "New One"), minimal("2345678900", "John Updated"),
+                                 minimal("+1 555 200 0002", "New Two"), minimal("+1 555 200 0001", "Repeat")};
+    in[1].vip_level = Level::diamond;
+    ImportOptions o;
+    o.mode = ImportMode::best_effort;
+    ImportReport report;
+
+    SUBCASE("fail: duplicates are errors, within the import too") {
+      o.on_duplicate = DuplicatePolicy::fail;
+      REQUIRE(t.import_callers(in, o, &report).is_ok());
+      CHECK(report.created == 2);
+      CHECK(report.failed == 2);
+      REQUIRE(report.errors.size() == 2);
+      CHECK(report.errors[0].index == 1);
+      CHECK(report.errors[0].error.is_already_exists());
+      CHECK(report.errors[0].error.message().find(existing->id) != std::string::npos);
+      CHECK(report.errors[1].index == 3);
+      CHECK(report.errors[1].error.message().find("row 0") != std::string::npos);
+      CHECK(t.get(existing->id)->caller_name == "John Doe");
+    }
+    SUBCASE("skip: duplicates are counted and left alone") {
+      o.on_duplicate = DuplicatePolicy::skip;
+      REQUIRE(t.import_callers(in, o, &report).is_ok());
+      CHECK(report.created == 2);
+      CHECK(report.skipped == 2);
+      CHECK(report.failed == 0);
+      CHECK(t.get(existing->id)->caller_name == "John Doe");
+      CHECK(t.identify("+1 555 200 0001")->caller.caller_name == "New One");
+    }
+    SUBCASE("update: the existing VIP takes the row's fields, keeping the others") {
+      o.on_duplicate = DuplicatePolicy::update;
+      REQUIRE(t.import_callers(in, o, &report).is_ok());
+      CHECK(report.created == 2);
+      CHECK(report.updated == 1);
+      CHECK(report.failed == 1);  // the repeat within the import
+      auto john = t.get(existing->id);
+      CHECK(john->caller_name == "John Updated");
+      CHECK(john->vip_level == Level::diamond);
+      CHECK(john->company_name == "Acme Corp");  // not in the row: unchanged
+      CHECK(count_all(env) == 3);
+    }
+    SUBCASE("all or nothing with a duplicate writes nothing") {
+      o.mode = ImportMode::all_or_nothing;
+      CHECK_FALSE(t.import_callers(in, o, &report).is_ok());
+      CHECK(count_all(env) == 1);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("a cancelled import writes nothing", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    ImportOptions o;
+    o.progress_every = 10;
+    o.progress = [](std::size_t done, std::size_t) { return done < 50; };
+    ImportReport report;
+    Status s = t.import_callers(rows(100), o, &report);
+    CHECK(s.is_invalid_argument());
+    CHECK(s.message().find("cancelled") != std::string::npos);
+    CHECK(count_all(env) == 0);
+    o.progress_every = 0;
+    CHECK(t.import_callers(rows(1), o, &report).field() == "progress_every");
+    CHECK(t.import_callers(rows(1), {}, nullptr).field() == "report");
+  }
+
+  TEST_CASE_TEMPLATE("an empty import commits nothing but its audit entry", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    ImportReport report;
+    REQUIRE(t.import_callers({}, {}, &report).is_ok());
+    CHECK(report.committed);
+    CHECK(report.total == 0);
+    CHECK(t.audit({})->size() == 1);
+  }
+}

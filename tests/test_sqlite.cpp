@@ -1,0 +1,209 @@
+// What only the SQLite backend does: files, keys, schema versions, WAL,
+// and sharing one file between connections.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "support.hpp"
+
+using namespace vipcore;
+using namespace vipcore::test;
+
+namespace {
+
+Options quiet_options() {
+  Options o;
+  o.sqlite.durable_commits = false;
+  return o;
+}
+
+// Runs SQL on the file with the plain SQLite API, as an attacker or an
+// administrator with the sqlite3 shell would.
+void raw_exec(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  std::string message = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_SUITE("sqlite") {
+  TEST_CASE("data survives closing and reopening the file") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    std::string id;
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      auto c = db->tenant("acme", {"admin", Role::admin})->create(john_doe());
+      REQUIRE(c.ok());
+      id = c->id;
+    }
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE(db.ok());
+    auto t = db->tenant("acme", {"pbx", Role::system});
+    auto who = t->identify("+1 234 567 8900");
+    REQUIRE(who.ok());
+    CHECK(who->caller.id == id);
+    CHECK(who->caller.caller_name == "John Doe");
+  }
+
+  TEST_CASE("a wrong master key fails at open with a key error") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    REQUIRE(Database::open(path, test_key("right"), quiet_options()).ok());
+    auto wrong = Database::open(path, test_key("wrong"), quiet_options());
+    REQUIRE_FALSE(wrong.ok());
+    CHECK(wrong.status().is_key_error());
+    CHECK(wrong.status().message().find("master key") != std::string::npos);
+    CHECK(Database::open(path, test_key("right"), quiet_options()).ok());
+  }
+
+  TEST_CASE("a database from a newer vipcore is refused clearly") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    REQUIRE(Database::open(path, test_key(), quiet_options()).ok());
+    raw_exec(path, "PRAGMA user_version = 99");
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().is_version_error());
+    CHECK(db.status().message().find("schema version 99") != std::string::npos);
+    CHECK(db.status().message().find("upgrade vipcore") != std::string::npos);
+  }
+
+  TEST_CASE("a SQLite file that is not a vipcore database is refused and left alone") {
+    TempDir dir;
+    const std::string path = dir.file("other.db");
+    raw_exec(path, "CREATE TABLE invoices (id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (1)");
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().is_version_error());
+    CHECK(db.status().message().find("not a vipcore database") != std::string::npos);
+    raw_exec(path, "SELECT * FROM invoices");  // still intact
+  }
+
+  TEST_CASE("a file that is not SQLite at all is a storage error") {
+    TempDir dir;
+    const std::string path = dir.file("garbage.db");
+    {
+      std::ofstream out(path, std::ios::binary);
+      out << std::string(8192, 'G');
+    }
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().is_storage_error());
+  }
+
+  TEST_CASE("create_if_missing = false refuses a missing file") {
+    TempDir dir;
+    Options o = quiet_options();
+    o.sqlite.create_if_missing = false;
+    auto db = Database::open(dir.file("missing.db"), test_key(), o);
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().is_storage_error());
+    CHECK(db.status().message().find("missing.db") != std::string::npos);
+  }
+
+  TEST_CASE("bad SQLite options are refused") {
+    TempDir dir;
+    Options o = quiet_options();
+    o.sqlite.busy_timeout_ms = -1;
+    CHECK(Database::open(dir.file("a.db"), test_key(), o).status().field() == "busy_timeout_ms");
+    CHECK(Database::open("", test_key(), quiet_options()).status().field() == "path");
+  }
+
+  TEST_CASE("the file is in WAL mode with vipcore's schema version") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    REQUIRE(Database::open(path, test_key(), quiet_options()).ok());
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    auto pragma = [db](const char* sql) {
+      sqlite3_stmt* st = nullptr;
+      REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+      REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+      std::string v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      sqlite3_finalize(st);
+      return v;
+    };
+    CHECK(pragma("PRAGMA journal_mode") == "wal");
+    CHECK(pragma("PRAGMA user_version") == std::to_string(kSqliteSchemaVersion));
+    CHECK(pragma("PRAGMA application_id") == std::to_string(0x56495043));
+    sqlite3_close(db);
+  }
+
+  TEST_CASE("the file holds no plaintext number, name, e-mail, note or account number") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      Tenant t = *db->tenant("acme", {"admin", Role::admin});
+      NewCaller c = john_doe();
+      c.phone_number = "+1 234 567 8900";
+      REQUIRE(t.create(c).ok());
+      REQUIRE(t.create(sarah_johnson()).ok());
+    }
+    raw_exec(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+    std::string bytes = file_bytes(path) + file_bytes(path + "-wal");
+    for (const char* secret : {"12345678900", "2345678900", "John Doe", "Acme Corp", "john.doe@acme.com",
+                               "High-value customer", "ACC123456", "Sarah Johnson", "Hello Mr. Doe", "50000"}) {
+      CAPTURE(secret);
+      CHECK(bytes.find(secret) == std::string::npos);
+    }
+    CHECK(bytes.find("*******8900") != std::string::npos);  // the masked display form is kept
+  }
+
+  TEST_CASE("two connections on one file see each other's changes at once") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    auto pbx_db = Database::open(path, test_key(), quiet_options());
+    auto admin_db = Database::open(path, test_key(), quiet_options());
+    REQUIRE(pbx_db.ok());
+    REQUIRE(admin_db.ok());
+    Tenant pbx = *pbx_db->tenant("acme", {"pbx", Role::system});
+    Tenant admin = *admin_db->tenant("acme", {"admin", Role::admin});
+    CHECK_FALSE(pbx.identify("+1 234 567 8900")->is_vip);
+    auto c = admin.create(john_doe());
+    REQUIRE(c.ok());
+    CHECK(pbx.identify("+1 234 567 8900")->is_vip);
+    CallerUpdate u;
+    u.status = CallerStatus::suspended;
+    REQUIRE(admin.update(c->id, u).ok());
+    CHECK(pbx.identify("+1 234 567 8900")->match == Match::suspended);
+    REQUIRE(admin.remove(c->id).is_ok());
+    CHECK(pbx.identify("+1 234 567 8900")->match == Match::not_found);
+  }
+
+  TEST_CASE("a writer waits for another connection's write lock, then reports busy") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    Options o = quiet_options();
+    o.sqlite.busy_timeout_ms = 100;
+    auto db = Database::open(path, test_key(), o);
+    REQUIRE(db.ok());
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    auto c = db->tenant("acme", {"admin", Role::admin})->create(john_doe());
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().is_busy());
+    // Reads go on while the other connection holds the write lock.
+    CHECK(db->tenant("acme", {"pbx", Role::system})->identify("+1 234 567 8900").ok());
+    REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(other);
+    CHECK(db->tenant("acme", {"admin", Role::admin})->create(john_doe()).ok());
+  }
+}
