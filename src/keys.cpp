@@ -64,6 +64,7 @@ Result<MasterKey> MasterKey::from_hex(std::string_view hex) {
 }
 
 Result<MasterKey> MasterKey::from_file(const std::string& path) {
+  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return Status::key_error(fmt::format("key file {}: {}", path, std::strerror(errno)));
