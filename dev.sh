@@ -3,8 +3,8 @@
 #
 #   ./dev.sh demo [demo options]   install what is missing, build, run the demo
 #   ./dev.sh test                  install what is missing, build, run every test
-#                                  (plain, then AddressSanitizer+UBSan, then
-#                                  ThreadSanitizer on the threaded tests)
+#                                  (plain, then under AddressSanitizer+UBSan,
+#                                  then under ThreadSanitizer)
 #   ./dev.sh bench [options]       build optimized and run the benchmark
 #
 # Missing Debian packages are installed with apt-get (through sudo when not
@@ -54,7 +54,7 @@ case "$cmd" in
     ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$JOBS"
     build build-tsan -DCMAKE_BUILD_TYPE=Debug -DVIPCORE_SANITIZE=thread -DVIPCORE_BUILD_BENCH=OFF \
       -DVIPCORE_BUILD_EXAMPLES=OFF
-    TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -R "threads"
+    TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j"$JOBS"
     echo "==> all tests passed"
     ;;
   bench)
