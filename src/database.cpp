@@ -23,12 +23,19 @@ TenantContext::TenantContext(std::string id, TenantKeys keys, TenantSettings set
 
 void TenantContext::publish(const TenantSettings& settings) {
   std::lock_guard<std::mutex> g(versions_mu_);
-  const TenantSettings& current = *settings_.load(std::memory_order_acquire);
-  if (current.level_waits == settings.level_waits && current.priority.level_base == settings.priority.level_base &&
-      current.priority.rule_bonus == settings.priority.rule_bonus)
-    return;
+  if (encode_settings(*settings_.load(std::memory_order_acquire)) == encode_settings(settings)) return;
   versions_.push_back(std::make_unique<const TenantSettings>(settings));
   settings_.store(versions_.back().get(), std::memory_order_release);
+}
+
+std::shared_ptr<const RuleSet> TenantContext::rules() const {
+  std::lock_guard<std::mutex> g(rules_mu_);
+  return rules_;
+}
+
+void TenantContext::set_rules(std::shared_ptr<const RuleSet> rules) {
+  std::lock_guard<std::mutex> g(rules_mu_);
+  rules_ = std::move(rules);
 }
 
 Status TenantState::authorize(Operation op) const {
@@ -42,6 +49,10 @@ std::string encode_settings(const TenantSettings& s) {
   j["level_waits"] = s.level_waits;
   j["priority"]["level_base"] = s.priority.level_base;
   j["priority"]["rule_bonus"] = s.priority.rule_bonus;
+  j["dynamic_priority"]["rise_start"] = s.dynamic_priority.rise_start;
+  j["dynamic_priority"]["exponent"] = s.dynamic_priority.exponent;
+  j["time_zone"] = s.time_zone;
+  j["business_hours"] = format_weekly_hours(s.business_hours);
   return j.dump();
 }
 
@@ -61,10 +72,31 @@ Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_i
     }
     return true;
   };
+  // A setting added in a later version keeps its default when absent.
+  auto read_number = [&j](const nlohmann::json::json_pointer& ptr, double& out) {
+    if (!j.contains(ptr)) return true;
+    if (!j.at(ptr).is_number()) return false;
+    out = j.at(ptr).get<double>();
+    return true;
+  };
+  auto read_string = [&j](const nlohmann::json::json_pointer& ptr, std::string& out) {
+    if (!j.contains(ptr)) return true;
+    if (!j.at(ptr).is_string()) return false;
+    out = j.at(ptr).get<std::string>();
+    return true;
+  };
+  std::string hours = format_weekly_hours(s.business_hours);
+  const auto malformed = Status::storage_error(fmt::format("the stored settings of tenant {} are malformed", tenant_id));
   if (j.is_discarded() || !j.is_object() || !read_array("/level_waits"_json_pointer, s.level_waits) ||
       !read_array("/priority/level_base"_json_pointer, s.priority.level_base) ||
-      !read_array("/priority/rule_bonus"_json_pointer, s.priority.rule_bonus))
-    return Status::storage_error(fmt::format("the stored settings of tenant {} are malformed", tenant_id));
+      !read_array("/priority/rule_bonus"_json_pointer, s.priority.rule_bonus) ||
+      !read_number("/dynamic_priority/rise_start"_json_pointer, s.dynamic_priority.rise_start) ||
+      !read_number("/dynamic_priority/exponent"_json_pointer, s.dynamic_priority.exponent) ||
+      !read_string("/time_zone"_json_pointer, s.time_zone) || !read_string("/business_hours"_json_pointer, hours))
+    return malformed;
+  auto parsed_hours = parse_weekly_hours(hours);
+  if (!parsed_hours.ok()) return malformed;
+  s.business_hours = std::move(*parsed_hours);
   if (Status v = s.validate(); !v.is_ok()) return v.with_context("stored settings");
   return s;
 }
@@ -116,6 +148,7 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->ring = std::move(*ring);
   state->normalizer = *normalizer;
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  state->notifier = options.notifier;
   return Database(std::move(state));
 }
 

@@ -4,6 +4,7 @@
 // transaction holds the writer mutex for its whole life and keeps its changes
 // in an overlay, so readers see only committed state and commit() applies
 // the overlay under the exclusive lock in one step.
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -28,9 +29,15 @@ struct PhoneHashHasher {
 using Callers = std::map<std::string, CallerRecord, std::less<>>;
 using Phones = std::unordered_map<PhoneHash, std::string, PhoneHashHasher>;
 
+using Rules = std::map<std::string, RuleRecord, std::less<>>;
+using TriggerKey = std::pair<std::string, std::string>;  // (call id, rule id)
+using Triggers = std::map<TriggerKey, TriggerRecord>;
+
 struct TenantData {
   Callers callers;
   Phones phones;
+  Rules rules;
+  Triggers triggers;
 };
 
 using MetaKey = std::pair<std::string, std::string>;
@@ -116,6 +123,54 @@ class MemoryTransaction final : public WriteTransaction {
     return Status::ok();
   }
 
+  Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) override {
+    if (const RuleRecord* r = find_rule(tenant_id, id)) return std::optional<RuleRecord>(*r);
+    return std::optional<RuleRecord>();
+  }
+
+  Status insert_rule(std::string_view tenant_id, const RuleRecord& rule) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    if (find_rule(tenant_id, rule.id) != nullptr) return Status::already_exists("id", "a rule with this id already exists");
+    overlay_[std::string(tenant_id)].rules[rule.id] = rule;
+    return Status::ok();
+  }
+
+  Status replace_rule(std::string_view tenant_id, const RuleRecord& rule) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    if (find_rule(tenant_id, rule.id) == nullptr) return Status::not_found("no escalation rule with this id in the tenant");
+    overlay_[std::string(tenant_id)].rules[rule.id] = rule;
+    return Status::ok();
+  }
+
+  Status delete_rule(std::string_view tenant_id, std::string_view id) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    if (find_rule(tenant_id, id) == nullptr) return Status::not_found("no escalation rule with this id in the tenant");
+    overlay_[std::string(tenant_id)].rules[std::string(id)] = std::nullopt;
+    return Status::ok();
+  }
+
+  Status insert_trigger(std::string_view tenant_id, const TriggerRecord& trigger, bool* inserted) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    const TriggerKey key(trigger.call_id, trigger.rule_id);
+    *inserted = find_trigger(tenant_id, key) == nullptr;
+    if (*inserted) overlay_[std::string(tenant_id)].triggers[key] = trigger;
+    return Status::ok();
+  }
+
+  Status mark_notified(std::string_view tenant_id, std::string_view call_id, std::string_view rule_id,
+                       Timestamp at) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    const TriggerKey key(call_id, rule_id);
+    const TriggerRecord* t = find_trigger(tenant_id, key);
+    if (t == nullptr) return Status::not_found("no such escalation trigger");
+    TriggerRecord updated = *t;
+    updated.notified_at = at;
+    overlay_[std::string(tenant_id)].triggers[key] = std::move(updated);
+    return Status::ok();
+  }
+
+  Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
+
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
 
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override {
@@ -133,9 +188,11 @@ class MemoryTransaction final : public WriteTransaction {
   Status commit() override;
 
  private:
-  struct Overlay {
-    std::map<std::string, std::optional<CallerRecord>, std::less<>> callers;  // nullopt: deleted
+  struct Overlay {  // nullopt: deleted
+    std::map<std::string, std::optional<CallerRecord>, std::less<>> callers;
     std::unordered_map<PhoneHash, std::optional<std::string>, PhoneHashHasher> phones;
+    std::map<std::string, std::optional<RuleRecord>, std::less<>> rules;
+    std::map<TriggerKey, std::optional<TriggerRecord>> triggers;
   };
 
   Status usable() const {
@@ -144,6 +201,8 @@ class MemoryTransaction final : public WriteTransaction {
   }
   const CallerRecord* find_caller(std::string_view tenant_id, std::string_view id) const;
   const std::string* phone_owner(std::string_view tenant_id, const PhoneHash& hash) const;
+  const RuleRecord* find_rule(std::string_view tenant_id, std::string_view id) const;
+  const TriggerRecord* find_trigger(std::string_view tenant_id, const TriggerKey& key) const;
 
   MemoryStorage& storage_;
   std::unique_lock<std::mutex> writer_;
@@ -216,6 +275,24 @@ class MemoryStorage final : public Storage {
     return std::optional<std::string>(it->second);
   }
 
+  Result<std::vector<RuleRecord>> list_rules(std::string_view tenant_id) override {
+    std::shared_lock lock(mu_);
+    std::vector<RuleRecord> out;
+    if (const TenantData* t = tenant(tenant_id))
+      for (const auto& entry : t->rules) out.push_back(entry.second);
+    return out;
+  }
+
+  Result<std::vector<TriggerRecord>> get_triggers(std::string_view tenant_id, std::string_view call_id) override {
+    std::shared_lock lock(mu_);
+    std::vector<TriggerRecord> out;
+    if (const TenantData* t = tenant(tenant_id))
+      for (auto it = t->triggers.lower_bound(TriggerKey(call_id, "")); it != t->triggers.end() && it->first.first == call_id;
+           ++it)
+        out.push_back(it->second);
+    return out;
+  }
+
   Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& q) override {
     std::shared_lock lock(mu_);
     std::vector<AuditEntry> out;
@@ -276,6 +353,52 @@ const std::string* MemoryTransaction::phone_owner(std::string_view tenant_id, co
   return p == t->phones.end() ? nullptr : &p->second;
 }
 
+const RuleRecord* MemoryTransaction::find_rule(std::string_view tenant_id, std::string_view id) const {
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
+    if (const auto r = o->second.rules.find(id); r != o->second.rules.end()) return r->second ? &*r->second : nullptr;
+  }
+  const TenantData* t = storage_.tenant(tenant_id);
+  if (t == nullptr) return nullptr;
+  const auto r = t->rules.find(id);
+  return r == t->rules.end() ? nullptr : &r->second;
+}
+
+const TriggerRecord* MemoryTransaction::find_trigger(std::string_view tenant_id, const TriggerKey& key) const {
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
+    if (const auto r = o->second.triggers.find(key); r != o->second.triggers.end())
+      return r->second ? &*r->second : nullptr;
+  }
+  const TenantData* t = storage_.tenant(tenant_id);
+  if (t == nullptr) return nullptr;
+  const auto r = t->triggers.find(key);
+  return r == t->triggers.end() ? nullptr : &r->second;
+}
+
+Result<std::uint64_t> MemoryTransaction::purge_triggers(std::string_view tenant_id, Timestamp before,
+                                                        std::uint64_t limit) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  // The oldest first: gather the live triggers (committed, as changed by this
+  // transaction) that are old enough.
+  std::vector<std::pair<Timestamp, TriggerKey>> old;
+  if (const TenantData* t = storage_.tenant(tenant_id))
+    for (const auto& [key, trigger] : t->triggers)
+      if (trigger.triggered_at < before) old.emplace_back(trigger.triggered_at, key);
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end())
+    for (const auto& [key, trigger] : o->second.triggers)
+      if (trigger && trigger->triggered_at < before) old.emplace_back(trigger->triggered_at, key);
+  std::sort(old.begin(), old.end());
+  old.erase(std::unique(old.begin(), old.end()), old.end());
+  std::uint64_t purged = 0;
+  Overlay& o = overlay_[std::string(tenant_id)];
+  for (const auto& [at, key] : old) {
+    if (purged == limit) break;
+    if (find_trigger(tenant_id, key) == nullptr) continue;
+    o.triggers[key] = std::nullopt;
+    ++purged;
+  }
+  return purged;
+}
+
 Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view scope, std::string_view key) {
   const MetaKey k(scope, key);
   if (const auto it = meta_.find(k); it != meta_.end()) return std::optional<std::string>(it->second);
@@ -296,6 +419,14 @@ Status MemoryTransaction::commit() {
     for (auto& [id, caller] : o.callers) {
       if (caller) t.callers[id] = std::move(*caller);
       else t.callers.erase(id);
+    }
+    for (auto& [id, rule] : o.rules) {
+      if (rule) t.rules[id] = std::move(*rule);
+      else t.rules.erase(id);
+    }
+    for (auto& [key, trigger] : o.triggers) {
+      if (trigger) t.triggers[key] = std::move(*trigger);
+      else t.triggers.erase(key);
     }
   }
   for (auto& [key, value] : meta_) storage_.meta_[key] = std::move(value);

@@ -11,7 +11,8 @@ constexpr std::string_view kRoleNames[kRoleCount] = {"ADMIN", "MANAGER", "AGENT"
 constexpr std::string_view kOperationNames[] = {"identify",       "read_caller",    "list_callers",
                                                 "create_caller",  "update_caller",  "delete_caller",
                                                 "import_callers", "read_settings",  "update_settings",
-                                                "read_audit"};
+                                                "read_audit",     "route_call",     "read_rules",
+                                                "manage_rules",   "check_escalation", "purge"};
 static_assert(std::size(kOperationNames) == static_cast<std::size_t>(Operation::kCount));
 
 // The permission table: one row per operation, one column per role
@@ -28,6 +29,11 @@ constexpr bool kAllowed[static_cast<std::size_t>(Operation::kCount)][kRoleCount]
     /* read_settings */   {true, true, false, false, true},
     /* update_settings */ {true, false, false, false, false},
     /* read_audit */      {true, false, false, false, true},
+    /* route_call */      {true, true, true, true, false},
+    /* read_rules */      {true, true, true, false, true},
+    /* manage_rules */    {true, true, false, false, false},
+    /* check_escalation */{true, true, true, true, false},
+    /* purge */           {true, false, false, false, false},
 };
 
 }  // namespace

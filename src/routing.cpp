@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "vipcore/settings.hpp"
 
@@ -53,7 +54,41 @@ Status TenantSettings::validate() const {
       return Status::invalid_argument(fmt::format("level_waits[{}]", to_string(static_cast<Level>(i))),
                                       fmt::format("must lie in 1..{} seconds", Limits::kMaxWaitSeconds));
   }
-  return priority.validate();
+  if (Status s = priority.validate(); !s.is_ok()) return s;
+  if (Status s = dynamic_priority.validate(); !s.is_ok()) return s;
+  if (Status s = validate_time_zone(time_zone); !s.is_ok()) return s;
+  return business_hours.validate();
+}
+
+Status DynamicPriorityPolicy::validate() const {
+  if (!(rise_start >= 0.0 && rise_start < 1.0))
+    return Status::invalid_argument("dynamic_priority.rise_start", "must lie in [0, 1)");
+  if (!(exponent >= 0.25 && exponent <= 4.0))
+    return Status::invalid_argument("dynamic_priority.exponent", "must lie in [0.25, 4]");
+  return Status::ok();
+}
+
+int dynamic_priority(int base, int waited_seconds, int max_wait_time, const DynamicPriorityPolicy& policy) noexcept {
+  base = std::clamp(base, 0, 100);
+  if (max_wait_time <= 0) return base;
+  const double t = static_cast<double>(max_wait_time);
+  const double w = static_cast<double>(std::max(waited_seconds, 0));
+  const double start = policy.rise_start * t;
+  if (w <= start) return base;
+  if (w >= t) return 100;
+  const double progress = std::pow((w - start) / (t - start), policy.exponent);
+  const double p = static_cast<double>(base) + (100.0 - static_cast<double>(base)) * progress;
+  return std::clamp(static_cast<int>(std::floor(p)), base, 100);
+}
+
+std::string_view to_string(RouteAction action) noexcept {
+  switch (action) {
+    case RouteAction::transfer: return "TRANSFER";
+    case RouteAction::wait_for_agent: return "WAIT_FOR_AGENT";
+    case RouteAction::queue: return "QUEUE";
+    case RouteAction::after_hours: return "AFTER_HOURS";
+  }
+  return "UNKNOWN";
 }
 
 }  // namespace vipcore

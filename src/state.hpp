@@ -11,6 +11,7 @@
 
 #include "crypto.hpp"
 #include "vipcore/clock.hpp"
+#include "vipcore/escalation.hpp"
 #include "vipcore/phone.hpp"
 #include "vipcore/roles.hpp"
 #include "vipcore/settings.hpp"
@@ -18,8 +19,15 @@
 
 namespace vipcore::detail {
 
+/// A tenant's escalation rules, opened and sorted in evaluation order, as of
+/// one rules version. Immutable once built.
+struct RuleSet {
+  std::string version;
+  std::vector<EscalationRule> rules;
+};
+
 /// What every handle on one tenant of one Database shares: the tenant's
-/// keys and its current settings.
+/// keys, its current settings and its escalation rules.
 ///
 /// Settings are read on the identify path, so they are published as an
 /// immutable object behind an atomic pointer (one acquire load per read).
@@ -34,7 +42,14 @@ class TenantContext {
   const TenantSettings& settings() const noexcept { return *settings_.load(std::memory_order_acquire); }
   void publish(const TenantSettings& settings);
 
+  /// The cached rules (null before the first load) and their replacement.
+  std::shared_ptr<const RuleSet> rules() const;
+  void set_rules(std::shared_ptr<const RuleSet> rules);
+
  private:
+  mutable std::mutex rules_mu_;
+  std::shared_ptr<const RuleSet> rules_;
+
   std::string id_;
   TenantKeys keys_;
   std::atomic<const TenantSettings*> settings_;
@@ -47,6 +62,7 @@ struct DatabaseState {
   KeyRing ring;
   PhoneNormalizer normalizer;
   std::shared_ptr<const Clock> clock;
+  std::shared_ptr<Notifier> notifier;
 
   std::mutex tenants_mu;
   std::map<std::string, std::shared_ptr<TenantContext>, std::less<>> tenants;

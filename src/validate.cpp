@@ -34,27 +34,40 @@ Status check_name(std::string_view value) {
 
 Status check_email(std::string_view value) {
   if (value.empty()) return Status::ok();
-  if (Status s = check_text(kEmail, value, Limits::kMaxEmailBytes, false); !s.is_ok()) return s;
+  return validate_email(kEmail, value);
+}
+
+}  // namespace
+
+Status validate_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines) {
+  return check_text(field, value, max, allow_newlines);
+}
+
+Status validate_email(std::string_view field, std::string_view value) {
+  if (value.empty()) return Status::invalid_argument(field, "is empty");
+  if (Status s = check_text(field, value, Limits::kMaxEmailBytes, false); !s.is_ok()) return s;
   const std::size_t at = value.find('@');
   if (at == std::string_view::npos || at == 0 || value.find('@', at + 1) != std::string_view::npos)
-    return Status::invalid_argument(kEmail, "is not an e-mail address (expected name@domain)");
-  if (at > 64) return Status::invalid_argument(kEmail, "has a local part longer than 64 characters");
+    return Status::invalid_argument(field, "is not an e-mail address (expected name@domain)");
+  if (at > 64) return Status::invalid_argument(field, "has a local part longer than 64 characters");
   const std::string_view local = value.substr(0, at);
   const std::string_view domain = value.substr(at + 1);
   for (char c : local)
     if (c == ' ' || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' || c == '<' || c == '>' ||
         c == '[' || c == ']' || c == '\\')
-      return Status::invalid_argument(kEmail, "has a character not allowed before the '@'");
+      return Status::invalid_argument(field, "has a character not allowed before the '@'");
   if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||
       domain.find("..") != std::string_view::npos)
-    return Status::invalid_argument(kEmail, "has no valid domain after the '@' (expected e.g. example.com)");
+    return Status::invalid_argument(field, "has no valid domain after the '@' (expected e.g. example.com)");
   for (char c : domain) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
                     c == '.' || static_cast<unsigned char>(c) >= 0x80;
-    if (!ok) return Status::invalid_argument(kEmail, "has a character not allowed in a domain name");
+    if (!ok) return Status::invalid_argument(field, "has a character not allowed in a domain name");
   }
   return Status::ok();
 }
+
+namespace {
 
 Status check_ref_id(std::string_view field, std::string_view value) {
   if (Status s = check_text(field, value, Limits::kMaxIdBytes, false); !s.is_ok()) return s;
@@ -171,7 +184,8 @@ Status validate_actor_id(std::string_view id) {
 }
 
 Result<std::string> canonical_caller_id(std::string_view id, std::string_view field) {
-  if (!is_uuid(id)) return Status::invalid_argument(field, "is not a caller id (a UUID such as 3f2b...-...)");
+  if (!is_uuid(id))
+    return Status::invalid_argument(field, "is not a valid id (expected a UUID such as 3f2b8c1e-5d4a-4b6f-9e1d-0c2a7b8e9f10)");
   std::string out(id);
   for (char& c : out) c = ascii_lower(c);
   return out;

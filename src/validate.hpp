@@ -23,6 +23,12 @@ Status validate_actor_id(std::string_view id);
 /// A caller id must be a UUID; returns it in lower case.
 Result<std::string> canonical_caller_id(std::string_view id, std::string_view field = "id");
 
+/// An e-mail address: name@domain.tld, at most 254 bytes.
+Status validate_email(std::string_view field, std::string_view value);
+/// Text of at most `max` bytes: UTF-8 without control characters (newlines
+/// and tabs allowed when allow_newlines).
+Status validate_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines);
+
 /// A new caller, validated, with its numbers normalized (primary first).
 struct ValidCaller {
   const NewCaller* input = nullptr;

@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "vipcore/vipcore.hpp"
 
@@ -45,6 +48,7 @@ inline Timestamp t0() { return *parse_timestamp("2024-01-15T12:00:00Z"); }
 struct Env {
   std::unique_ptr<TempDir> dir;  // set for file-backed backends
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(t0());
+  std::shared_ptr<Notifier> notifier;
   std::unique_ptr<Database> db;
 
   Tenant tenant(std::string_view id = "acme", Role role = Role::admin) const {
@@ -55,6 +59,7 @@ struct Env {
   Options options() const {
     Options o;
     o.clock = clock;
+    o.notifier = notifier;
     o.sqlite.durable_commits = false;  // tests do not need to survive power loss
     return o;
   }
@@ -63,8 +68,9 @@ struct Env {
 /// The in-memory backend.
 struct MemoryBackend {
   static constexpr const char* kName = "memory";
-  static Env open() {
+  static Env open(std::shared_ptr<Notifier> notifier = nullptr) {
     Env env;
+    env.notifier = std::move(notifier);
     auto db = Database::open(new_memory_storage(), test_key(), env.options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     env.db = std::make_unique<Database>(std::move(*db));
@@ -75,8 +81,9 @@ struct MemoryBackend {
 /// The SQLite backend, on a file in a fresh temporary directory.
 struct SqliteBackend {
   static constexpr const char* kName = "sqlite";
-  static Env open() {
+  static Env open(std::shared_ptr<Notifier> notifier = nullptr) {
     Env env;
+    env.notifier = std::move(notifier);
     env.dir = std::make_unique<TempDir>();
     auto db = Database::open(env.dir->file("vip.db"), test_key(), env.options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
@@ -86,6 +93,39 @@ struct SqliteBackend {
 };
 
 #define VIPCORE_BACKENDS vipcore::test::MemoryBackend, vipcore::test::SqliteBackend
+
+/// A notifier that records what it is told, and fails when asked to.
+class RecordingNotifier final : public Notifier {
+ public:
+  enum class Mode { succeed, fail, throw_exception };
+
+  Status notify(const EscalationNotice& notice) override {
+    std::lock_guard<std::mutex> g(mu_);
+    ++attempts_;
+    if (mode_ == Mode::throw_exception) throw std::runtime_error("SMTP server unreachable");
+    if (mode_ == Mode::fail) return Status::notifier_error("SMS gateway said no");
+    notices_.push_back(notice);
+    return Status::ok();
+  }
+  void set_mode(Mode m) {
+    std::lock_guard<std::mutex> g(mu_);
+    mode_ = m;
+  }
+  std::vector<EscalationNotice> notices() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return notices_;
+  }
+  int attempts() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return attempts_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  Mode mode_ = Mode::succeed;
+  int attempts_ = 0;
+  std::vector<EscalationNotice> notices_;
+};
 
 /// The seed's Gold example: John Doe, priority queue and a greeting.
 inline NewCaller john_doe() {

@@ -206,4 +206,77 @@ TEST_SUITE("sqlite") {
     sqlite3_close(other);
     CHECK(db->tenant("acme", {"admin", Role::admin})->create(john_doe()).ok());
   }
+
+  TEST_CASE("once per call survives closing and reopening the database") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    auto notifier = std::make_shared<RecordingNotifier>();
+    Options o = quiet_options();
+    o.notifier = notifier;
+    std::string caller_id;
+    {
+      auto db = Database::open(path, test_key(), o);
+      REQUIRE(db.ok());
+      Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+      caller_id = admin.create(john_doe())->id;
+      EscalationRule r;
+      r.name = "VIP Wait Time Rule";
+      r.max_wait_time = 60;
+      r.escalation_type = "manager";
+      REQUIRE(admin.create_rule(r).ok());
+      auto first = db->tenant("acme", {"pbx", Role::system})->check_escalation(caller_id, 120, 3, "call-42");
+      REQUIRE(first.ok());
+      CHECK_FALSE(first->triggered_rules.at(0).already_triggered);
+    }
+    auto db = Database::open(path, test_key(), o);  // a PBX restart
+    REQUIRE(db.ok());
+    auto again = db->tenant("acme", {"pbx", Role::system})->check_escalation(caller_id, 125, 3, "call-42");
+    REQUIRE(again.ok());
+    CHECK(again->triggered_rules.at(0).already_triggered);
+    CHECK(again->triggered_rules.at(0).notified);
+    CHECK(notifier->notices().size() == 1);
+  }
+
+  TEST_CASE("a rule changed through another connection is seen by the next check") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    auto pbx_db = Database::open(path, test_key(), quiet_options());
+    auto admin_db = Database::open(path, test_key(), quiet_options());
+    REQUIRE(pbx_db.ok());
+    REQUIRE(admin_db.ok());
+    Tenant admin = *admin_db->tenant("acme", {"admin", Role::admin});
+    Tenant pbx = *pbx_db->tenant("acme", {"pbx", Role::system});
+    const std::string id = admin.create(john_doe())->id;
+    CHECK_FALSE(pbx.check_escalation(id, 100, 1)->should_escalate);
+    EscalationRule r;
+    r.name = "Long wait";
+    r.max_wait_time = 60;
+    auto rule = admin.create_rule(r);
+    REQUIRE(rule.ok());
+    CHECK(pbx.check_escalation(id, 100, 1)->should_escalate);
+    EscalationRuleUpdate off;
+    off.is_active = false;
+    REQUIRE(admin.update_rule(rule->id, off).ok());
+    CHECK_FALSE(pbx.check_escalation(id, 100, 1)->should_escalate);
+  }
+
+  TEST_CASE("an older schema is migrated forward when opened") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      REQUIRE(db->tenant("acme", {"admin", Role::admin})->create(john_doe()).ok());
+    }
+    // Turn the file back into a version 1 database: no escalation tables.
+    raw_exec(path, "DROP TABLE vip_rule; DROP TABLE vip_trigger; PRAGMA user_version = 1");
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+    Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+    CHECK(admin.identify("+1 234 567 8900")->is_vip);  // data kept
+    EscalationRule r;
+    r.name = "After migration";
+    r.max_queue_position = 3;
+    CHECK(admin.create_rule(r).ok());  // new tables present
+  }
 }

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "vipcore/clock.hpp"
+#include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/keys.hpp"
 #include "vipcore/phone.hpp"
@@ -34,6 +35,9 @@ struct Options {
   std::shared_ptr<const Clock> clock;
   /// Used by Database::open(path, ...) only.
   SqliteOptions sqlite;
+  /// Receives escalation notices (see escalation.hpp); null: none are sent,
+  /// and triggers are still recorded.
+  std::shared_ptr<Notifier> notifier;
 };
 
 namespace detail {

@@ -48,6 +48,11 @@ enum class Operation : std::uint8_t {
   read_settings,
   update_settings,
   read_audit,          ///< query the audit trail
+  route_call,          ///< routing plans and PBX priorities
+  read_rules,          ///< get and list escalation rules
+  manage_rules,        ///< create, update and delete escalation rules
+  check_escalation,    ///< the escalation check of a waiting call
+  purge,               ///< delete old triggers and call history
   kCount
 };
 VIPCORE_EXPORT std::string_view to_string(Operation op) noexcept;

@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vipcore/caller.hpp"
 #include "vipcore/export.h"
@@ -65,6 +67,85 @@ struct Identification {
   /// caller owns the number but is not currently a VIP).
   CallerSummary caller;
   int routing_priority = 0;  ///< 0-100; 0 when not a VIP
+};
+
+/// How the priority of a waiting caller rises with time waited.
+///
+/// With base priority b (routing_priority), time waited w and the caller's
+/// target wait T (max_wait_time), s = rise_start and k = exponent:
+///
+///     p(w) = b                                          for w <= s*T
+///     p(w) = b + (100 - b) * ((w - s*T) / ((1 - s)*T))^k  for s*T < w < T
+///     p(w) = 100                                        for w >= T
+///
+/// rounded down and clamped to 0..100. p never decreases as w grows, and
+/// every caller reaches 100 when their own target is reached. A queue that
+/// serves the highest p first (ties: the longest wait first) therefore
+/// never keeps a caller who has reached their target behind one who has
+/// not — however low their level — which a fixed priority cannot promise.
+struct DynamicPriorityPolicy {
+  double rise_start = 0.5;  ///< 0 <= s < 1: the fraction of T before p starts rising
+  double exponent = 1.0;    ///< 0.25 <= k <= 4: 1 rises linearly, >1 later and steeper
+
+  VIPCORE_EXPORT Status validate() const;
+};
+
+/// p(w) above. A non-VIP has base 0: give it the target wait the PBX uses
+/// for ordinary callers. A max_wait_time <= 0 returns `base` unchanged.
+VIPCORE_EXPORT int dynamic_priority(int base, int waited_seconds, int max_wait_time,
+                                    const DynamicPriorityPolicy& policy) noexcept;
+
+/// The priority in the forms common PBXes and contact centres take it.
+struct PbxPriorities {
+  /// Asterisk app_queue QUEUE_PRIO: an integer, higher is answered first,
+  /// fixed when the call enters the queue (Asterisk does not age it). The
+  /// routing priority, 0-100.
+  int asterisk_queue_prio = 0;
+  /// FreeSWITCH mod_callcenter cc_base_score: seconds of head start added to
+  /// the caller's time in queue; members with the highest score are
+  /// offered first. Set to (longest level target - caller's target), so
+  /// that every caller's score reaches the same value exactly when their own
+  /// target wait is reached: the queue then serves the earliest deadline
+  /// first. 0 for non-VIPs.
+  int freeswitch_base_score = 0;
+  /// Amazon Connect and Genesys Cloud order a queue by contact age; this is
+  /// the number of seconds to add to the contact's age in queue (Connect's
+  /// routing age adjustment; Genesys's priority, one point per second). The
+  /// same head start as freeswitch_base_score, for the same reason.
+  int queue_age_bonus_seconds = 0;
+};
+
+/// What the PBX knows at the moment it routes (or re-routes) a call.
+struct PbxState {
+  std::vector<std::string> free_agents;        ///< ids of the agents free now
+  std::optional<bool> inside_business_hours;   ///< unset: from the tenant's business hours
+  int waited_seconds = 0;                      ///< how long the caller has waited so far
+};
+
+/// The first thing the PBX should do with the call.
+enum class RouteAction : std::uint8_t {
+  transfer = 0,        ///< connect the caller to target_agent_id now
+  wait_for_agent = 1,  ///< hold for target_agent_id (the dedicated agent) for up to wait_seconds more,
+                       ///< then ask again: the plan then falls back
+  queue = 2,           ///< queue the call with queue_priority (at the front when front_of_queue)
+  after_hours = 3,     ///< closed: voicemail, or a callback when offer_callback
+};
+/// "TRANSFER", "WAIT_FOR_AGENT", "QUEUE", "AFTER_HOURS".
+VIPCORE_EXPORT std::string_view to_string(RouteAction action) noexcept;
+
+/// One plain answer a PBX can act on.
+struct RoutingPlan {
+  RouteAction action = RouteAction::queue;
+  bool is_vip = false;
+  std::string target_agent_id;    ///< for transfer and wait_for_agent
+  int wait_seconds = 0;           ///< for wait_for_agent
+  bool front_of_queue = false;    ///< PRIORITY_QUEUE: ahead of non-priority callers
+  int queue_priority = 0;         ///< dynamic priority now (0-100)
+  PbxPriorities pbx;              ///< the priority in PBX-specific forms
+  std::string greeting;           ///< play this first ("" for none)
+  bool offer_callback = false;    ///< CALLBACK_PRIORITY: offer a priority callback
+  int callback_priority = 0;      ///< 1 is called back first; 0 when no callback is offered
+  std::string reason;             ///< why, for logs, e.g. "DEDICATED_AGENT: agent-007 is busy, waiting 20 s more"
 };
 
 }  // namespace vipcore

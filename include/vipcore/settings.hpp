@@ -5,6 +5,7 @@
 #include "vipcore/caller.hpp"
 #include "vipcore/export.h"
 #include "vipcore/routing.hpp"
+#include "vipcore/schedule.hpp"
 #include "vipcore/status.hpp"
 
 namespace vipcore {
@@ -15,9 +16,16 @@ struct TenantSettings {
   LevelWaits level_waits = kDefaultLevelWaits;
   /// How identify scores the routing priority.
   PriorityPolicy priority;
+  /// How the priority of a waiting caller rises (routing plans).
+  DynamicPriorityPolicy dynamic_priority;
+  /// The tenant's IANA time zone, in which business hours are read.
+  std::string time_zone = "UTC";
+  /// When the tenant is open: escalation schedules and routing plans use it.
+  WeeklyHours business_hours = WeeklyHours::office_hours();
 
-  /// Each wait must lie in 1..Limits::kMaxWaitSeconds; the policy must be
-  /// valid. The error names the offending entry, e.g. "level_waits[GOLD]".
+  /// Each wait must lie in 1..Limits::kMaxWaitSeconds; the policies, the
+  /// time zone and the hours must be valid. The error names the offending
+  /// entry, e.g. "level_waits[GOLD]" or "time_zone".
   VIPCORE_EXPORT Status validate() const;
 };
 

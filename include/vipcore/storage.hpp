@@ -27,6 +27,7 @@
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
 #include "vipcore/clock.hpp"
+#include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/status.hpp"
 
@@ -97,6 +98,33 @@ struct CallerFilter {
   std::uint64_t limit = 0;   ///< visit at most this many; 0 means no limit
 };
 
+/// An escalation rule as stored. The notification targets are sealed.
+struct RuleRecord {
+  std::string id;
+  std::string name;
+  std::uint32_t level_mask = 0;  ///< bit n = Level n; 0 = all levels
+  std::optional<int> max_wait_time;
+  std::optional<int> max_queue_position;
+  std::string escalation_type;
+  int tier = 1;
+  Sealed notify;
+  bool is_active = true;
+  int priority = 1;
+  RuleSchedule schedule = RuleSchedule::always;
+  std::string business_hours;  ///< format_weekly_hours() text; "" = the tenant's
+  Timestamp created_at;
+  Timestamp updated_at;
+};
+
+/// That a rule triggered for a call. One per (tenant, call, rule).
+struct TriggerRecord {
+  std::string call_id;
+  std::string rule_id;
+  std::string caller_id;
+  Timestamp triggered_at;
+  std::optional<Timestamp> notified_at;  ///< unset until the notifier succeeded
+};
+
 /// A set of changes applied atomically.
 ///
 /// Created by Storage::begin_write(). While it lives, other writers wait.
@@ -133,6 +161,21 @@ class VIPCORE_EXPORT WriteTransaction {
   virtual Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) = 0;
   /// Sets a metadata value. `scope` is "" for the database, or a tenant id.
   virtual Status put_meta(std::string_view scope, std::string_view key, std::string_view value) = 0;
+  /// Escalation rules. insert: Code::already_exists on a taken id;
+  /// replace and delete: Code::not_found when there is no such rule.
+  virtual Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) = 0;
+  virtual Status insert_rule(std::string_view tenant_id, const RuleRecord& rule) = 0;
+  virtual Status replace_rule(std::string_view tenant_id, const RuleRecord& rule) = 0;
+  virtual Status delete_rule(std::string_view tenant_id, std::string_view id) = 0;
+  /// Stores a trigger unless one exists for the same (call, rule): *inserted
+  /// says which. Never an error for an existing one.
+  virtual Status insert_trigger(std::string_view tenant_id, const TriggerRecord& trigger, bool* inserted) = 0;
+  /// Sets notified_at of an existing trigger.
+  virtual Status mark_notified(std::string_view tenant_id, std::string_view call_id, std::string_view rule_id,
+                               Timestamp at) = 0;
+  /// Deletes up to `limit` triggers older than `before` (oldest first) and
+  /// returns how many went.
+  virtual Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
   /// Appends an entry to the audit trail; its sequence is assigned here.
   virtual Status append_audit(const AuditEntry& entry) = 0;
   /// Makes every change visible, atomically and durably.
@@ -168,6 +211,10 @@ class VIPCORE_EXPORT Storage {
   virtual Result<std::uint64_t> count_callers(std::string_view tenant_id, const CallerFilter& filter) = 0;
   /// A metadata value; see WriteTransaction::put_meta.
   virtual Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) = 0;
+  /// A tenant's escalation rules, in no particular order.
+  virtual Result<std::vector<RuleRecord>> list_rules(std::string_view tenant_id) = 0;
+  /// The triggers stored for one call of a tenant.
+  virtual Result<std::vector<TriggerRecord>> get_triggers(std::string_view tenant_id, std::string_view call_id) = 0;
   /// Audit entries of one tenant that match `query`, oldest first.
   virtual Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& query) = 0;
 
@@ -193,7 +240,7 @@ struct SqliteOptions {
 
 /// The schema version this build writes and reads. A file with a newer
 /// version is refused with Code::version; an older one is migrated.
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 
 /// Opens (or creates) a vipcore SQLite database file.
 VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path,

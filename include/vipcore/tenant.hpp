@@ -18,6 +18,7 @@
 
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
+#include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/import.hpp"
 #include "vipcore/roles.hpp"
@@ -75,6 +76,48 @@ class VIPCORE_EXPORT Tenant {
   /// The routing priority of a VIP with this level and these rules, under
   /// the tenant's policy (see PriorityPolicy).
   int routing_priority(Level level, HandlingRules rules) const noexcept;
+
+  /// How to route an identified caller now, given the PBX's state. A caller
+  /// who is not a VIP gets a plain queue plan. See routing.hpp; the rules:
+  ///  - outside business hours only EXTENDED_HOURS callers are served; the
+  ///    others get after_hours (with a callback offer under CALLBACK_PRIORITY);
+  ///  - IMMEDIATE_TRANSFER: the preferred agent if free, else any free agent,
+  ///    else the front of the queue;
+  ///  - DEDICATED_AGENT: the preferred agent if free; else wait for them until
+  ///    the caller's max_wait_time, then any free agent, then the queue;
+  ///  - PRIORITY_QUEUE: the front of the queue;
+  ///  - CUSTOM_GREETING: the greeting to play; CALLBACK_PRIORITY: offer a
+  ///    callback with callback_priority.
+  Result<RoutingPlan> routing_plan(const Identification& who, const PbxState& state) const;
+  /// The dynamic priority (routing.hpp) of an identified caller who has
+  /// waited `waited_seconds`; a non-VIP rises from 0 over the STANDARD target.
+  int queue_priority(const Identification& who, int waited_seconds) const noexcept;
+  /// The priority in Asterisk, FreeSWITCH and contact-centre forms.
+  PbxPriorities pbx_priorities(const Identification& who) const noexcept;
+  /// Whether the tenant is open now, by its business hours and time zone.
+  Result<bool> inside_business_hours() const;
+
+  /// Escalation rules (escalation.hpp). create_rule ignores the id and
+  /// timestamps it is given and returns the stored rule.
+  Result<EscalationRule> create_rule(const EscalationRule& rule) const;
+  Result<EscalationRule> get_rule(std::string_view id) const;
+  Result<EscalationRule> update_rule(std::string_view id, const EscalationRuleUpdate& update) const;
+  Status remove_rule(std::string_view id) const;
+  /// All rules, in evaluation order.
+  Result<std::vector<EscalationRule>> list_rules() const;
+
+  /// The escalation check of a waiting call (see escalation.hpp): the
+  /// caller by id, or by the summary identify() returned (no lookup).
+  /// `wait_seconds` and `queue_position` must not be negative. With a
+  /// `call_id`, triggers are stored and notified once per (call, rule);
+  /// without one the check only evaluates.
+  Result<EscalationResult> check_escalation(std::string_view caller_id, int wait_seconds, int queue_position,
+                                            std::string_view call_id = {}) const;
+  Result<EscalationResult> check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position,
+                                            std::string_view call_id = {}) const;
+  /// Deletes escalation triggers older than `before`, `batch_size` rows per
+  /// transaction; returns how many went.
+  Result<std::uint64_t> purge_escalation_triggers(Timestamp before, std::uint64_t batch_size = 10000) const;
 
   /// Imports callers in one transaction; see import.hpp. `report` (required)
   /// says what happened to every row. Returns ok when the import committed

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <numeric>
 
 #include "sqlite/sqlite_util.hpp"
@@ -106,6 +107,38 @@ CREATE TABLE vip_audit (
 );
 CREATE INDEX vip_audit_tenant_at ON vip_audit (tenant_id, at);
 )sql",
+    // 1 -> 2: escalation rules and the triggers that make them fire once per call
+    R"sql(
+CREATE TABLE vip_rule (
+  tenant_id          TEXT    NOT NULL,
+  id                 TEXT    NOT NULL,
+  name               TEXT    NOT NULL,
+  level_mask         INTEGER NOT NULL,  -- bit n = level n; 0 = every level
+  max_wait_time      INTEGER,
+  max_queue_position INTEGER,
+  escalation_type    TEXT    NOT NULL,
+  tier               INTEGER NOT NULL,
+  notify             BLOB,              -- sealed notification targets
+  is_active          INTEGER NOT NULL,
+  priority           INTEGER NOT NULL,
+  schedule           INTEGER NOT NULL,
+  business_hours     TEXT    NOT NULL,  -- '' = the tenant's
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE vip_trigger (
+  tenant_id    TEXT    NOT NULL,
+  call_id      TEXT    NOT NULL,
+  rule_id      TEXT    NOT NULL,
+  caller_id    TEXT    NOT NULL,
+  triggered_at INTEGER NOT NULL,
+  notified_at  INTEGER,
+  PRIMARY KEY (tenant_id, call_id, rule_id)
+) WITHOUT ROWID;
+CREATE INDEX vip_trigger_tenant_time ON vip_trigger (tenant_id, triggered_at);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
@@ -143,6 +176,29 @@ constexpr const char* kInsertPhone =
 constexpr const char* kDeletePhone = "DELETE FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kGetMeta = "SELECT value FROM vip_meta WHERE scope = ?1 AND key = ?2";
 constexpr const char* kPutMeta = "INSERT OR REPLACE INTO vip_meta (scope, key, value) VALUES (?1, ?2, ?3)";
+constexpr const char* kRuleColumns =
+    "id, name, level_mask, max_wait_time, max_queue_position, escalation_type, tier, notify, is_active, priority, "
+    "schedule, business_hours, created_at, updated_at";
+constexpr const char* kSelectRules = "SELECT {} FROM vip_rule WHERE tenant_id = ?1";
+constexpr const char* kSelectRule = "SELECT {} FROM vip_rule WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kInsertRule =
+    "INSERT INTO vip_rule (tenant_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr const char* kUpdateRule =
+    "UPDATE vip_rule SET name = ?3, level_mask = ?4, max_wait_time = ?5, max_queue_position = ?6, "
+    "escalation_type = ?7, tier = ?8, notify = ?9, is_active = ?10, priority = ?11, schedule = ?12, "
+    "business_hours = ?13, created_at = ?14, updated_at = ?15 WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kDeleteRule = "DELETE FROM vip_rule WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kSelectTriggers =
+    "SELECT call_id, rule_id, caller_id, triggered_at, notified_at FROM vip_trigger "
+    "WHERE tenant_id = ?1 AND call_id = ?2";
+constexpr const char* kInsertTrigger =
+    "INSERT OR IGNORE INTO vip_trigger (tenant_id, call_id, rule_id, caller_id, triggered_at, notified_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kMarkNotified =
+    "UPDATE vip_trigger SET notified_at = ?4 WHERE tenant_id = ?1 AND call_id = ?2 AND rule_id = ?3";
+constexpr const char* kPurgeTriggers =
+    "DELETE FROM vip_trigger WHERE tenant_id = ?1 AND (call_id, rule_id) IN (SELECT call_id, rule_id "
+    "FROM vip_trigger WHERE tenant_id = ?1 AND triggered_at < ?2 ORDER BY triggered_at LIMIT ?3)";
 constexpr const char* kInsertAudit =
     "INSERT INTO vip_audit (tenant_id, at, actor_id, role, action, entity_type, entity_id, fields, outcome) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -232,6 +288,44 @@ Enum column_enum(const Statement& st, int col, int count) {
   return static_cast<Enum>(v >= 0 && v < count ? v : 0);
 }
 
+// Binds ?1..?15 of kInsertRule / kUpdateRule.
+void bind_rule(Statement& st, std::string_view tenant_id, const RuleRecord& r) {
+  st.bind_text(1, tenant_id);
+  st.bind_text(2, r.id);
+  st.bind_text(3, r.name);
+  st.bind_int(4, r.level_mask);
+  st.bind_optional_int(5, opt_int(r.max_wait_time));
+  st.bind_optional_int(6, opt_int(r.max_queue_position));
+  st.bind_text(7, r.escalation_type);
+  st.bind_int(8, r.tier);
+  st.bind_blob_or_null(9, r.notify);
+  st.bind_int(10, r.is_active ? 1 : 0);
+  st.bind_int(11, r.priority);
+  st.bind_int(12, static_cast<int>(r.schedule));
+  st.bind_text(13, r.business_hours);
+  st.bind_int(14, to_unix_ms(r.created_at));
+  st.bind_int(15, to_unix_ms(r.updated_at));
+}
+
+RuleRecord read_rule(const Statement& st) {
+  RuleRecord r;
+  st.column_assign(0, &r.id);
+  st.column_assign(1, &r.name);
+  r.level_mask = static_cast<std::uint32_t>(st.column_int(2));
+  if (auto v = st.column_optional_int(3)) r.max_wait_time = static_cast<int>(*v);
+  if (auto v = st.column_optional_int(4)) r.max_queue_position = static_cast<int>(*v);
+  st.column_assign(5, &r.escalation_type);
+  r.tier = static_cast<int>(st.column_int(6));
+  st.column_assign(7, &r.notify);
+  r.is_active = st.column_int(8) != 0;
+  r.priority = static_cast<int>(st.column_int(9));
+  r.schedule = column_enum<RuleSchedule>(st, 10, 3);
+  st.column_assign(11, &r.business_hours);
+  r.created_at = from_unix_ms(st.column_int(12));
+  r.updated_at = from_unix_ms(st.column_int(13));
+  return r;
+}
+
 Result<CallerRecord> read_caller(const Statement& st) {
   CallerRecord c;
   st.column_assign(0, &c.id);
@@ -280,7 +374,7 @@ Result<CallerRecord> read_caller(const Statement& st) {
 // A reader: a connection and its statements, used by one thread at a time.
 struct Reader {
   Connection conn;
-  Statement find_phone, get_caller, scan, count, get_meta;
+  Statement find_phone, get_caller, scan, count, get_meta, list_rules, get_triggers;
 };
 
 class SqliteStorage;
@@ -295,6 +389,14 @@ class SqliteTransaction final : public WriteTransaction {
   Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) override;
   Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override;
   Status delete_caller(std::string_view tenant_id, std::string_view id) override;
+  Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) override;
+  Status insert_rule(std::string_view tenant_id, const RuleRecord& rule) override;
+  Status replace_rule(std::string_view tenant_id, const RuleRecord& rule) override;
+  Status delete_rule(std::string_view tenant_id, std::string_view id) override;
+  Status insert_trigger(std::string_view tenant_id, const TriggerRecord& trigger, bool* inserted) override;
+  Status mark_notified(std::string_view tenant_id, std::string_view call_id, std::string_view rule_id,
+                       Timestamp at) override;
+  Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override;
   Status append_audit(const AuditEntry& entry) override;
@@ -410,6 +512,49 @@ class SqliteStorage final : public Storage {
     if (!r.get_meta.prepared())
       if (Status s = r.get_meta.prepare(r.conn, kGetMeta); !s.is_ok()) return s;
     return select_meta(r.get_meta, scope, key);
+  }
+
+  Result<std::vector<RuleRecord>> list_rules(std::string_view tenant_id) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.list_rules;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, fmt::format(kSelectRules, kRuleColumns)); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    std::vector<RuleRecord> out;
+    for (;;) {
+      auto row = st.step("reading escalation rules");
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(read_rule(st));
+    }
+  }
+
+  Result<std::vector<TriggerRecord>> get_triggers(std::string_view tenant_id, std::string_view call_id) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.get_triggers;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, kSelectTriggers); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, call_id);
+    std::vector<TriggerRecord> out;
+    for (;;) {
+      auto row = st.step("reading escalation triggers");
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      TriggerRecord t;
+      st.column_assign(0, &t.call_id);
+      st.column_assign(1, &t.rule_id);
+      st.column_assign(2, &t.caller_id);
+      t.triggered_at = from_unix_ms(st.column_int(3));
+      t.notified_at = opt_time(st.column_optional_int(4));
+      out.push_back(std::move(t));
+    }
   }
 
   Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& q) override {
@@ -555,6 +700,8 @@ class SqliteStorage final : public Storage {
   std::vector<std::unique_ptr<Reader>> idle_;
   std::mutex write_mu_;  // one write transaction at a time in this process
   Connection writer_;
+  Statement w_get_rule_, w_insert_rule_, w_update_rule_, w_delete_rule_, w_insert_trigger_, w_mark_notified_,
+      w_purge_triggers_;
   Statement w_get_caller_, w_get_meta_, w_phone_owner_, w_insert_caller_, w_update_caller_, w_delete_caller_, w_insert_phone_,
       w_delete_phone_, w_put_meta_, w_insert_audit_;
 };
@@ -615,6 +762,13 @@ Status SqliteStorage::prepare_writer() {
   const std::pair<Statement*, std::string> stmts[] = {
       {&w_get_caller_, fmt::format(kSelectCaller, kCallerColumns)},
       {&w_get_meta_, kGetMeta},
+      {&w_get_rule_, fmt::format(kSelectRule, kRuleColumns)},
+      {&w_insert_rule_, fmt::format(kInsertRule, kRuleColumns)},
+      {&w_update_rule_, kUpdateRule},
+      {&w_delete_rule_, kDeleteRule},
+      {&w_insert_trigger_, kInsertTrigger},
+      {&w_mark_notified_, kMarkNotified},
+      {&w_purge_triggers_, kPurgeTriggers},
       {&w_phone_owner_, kPhoneOwner},
       {&w_insert_caller_, fmt::format(kInsertCaller, kCallerColumns)},
       {&w_update_caller_, kUpdateCaller},
@@ -744,6 +898,91 @@ Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_
     s_.w_delete_caller_.bind_text(2, id);
     return s_.w_delete_caller_.run("deleting a caller");
   });
+}
+
+Result<std::optional<RuleRecord>> SqliteTransaction::get_rule(std::string_view tenant_id, std::string_view id) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  Statement& st = s_.w_get_rule_;
+  ResetGuard reset(st);
+  st.bind_text(1, tenant_id);
+  st.bind_text(2, id);
+  auto row = st.step("reading an escalation rule");
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<RuleRecord>();
+  return std::optional<RuleRecord>(read_rule(st));
+}
+
+Status SqliteTransaction::insert_rule(std::string_view tenant_id, const RuleRecord& rule) {
+  return atomically([&]() -> Status {
+    bind_rule(s_.w_insert_rule_, tenant_id, rule);
+    Status s = s_.w_insert_rule_.run("storing an escalation rule");
+    if (s.is_already_exists()) return Status::already_exists("id", "a rule with this id already exists");
+    return s;
+  });
+}
+
+Status SqliteTransaction::replace_rule(std::string_view tenant_id, const RuleRecord& rule) {
+  return atomically([&]() -> Status {
+    bind_rule(s_.w_update_rule_, tenant_id, rule);
+    if (Status s = s_.w_update_rule_.run("updating an escalation rule"); !s.is_ok()) return s;
+    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no escalation rule with this id in the tenant");
+    return Status::ok();
+  });
+}
+
+Status SqliteTransaction::delete_rule(std::string_view tenant_id, std::string_view id) {
+  return atomically([&]() -> Status {
+    s_.w_delete_rule_.bind_text(1, tenant_id);
+    s_.w_delete_rule_.bind_text(2, id);
+    if (Status s = s_.w_delete_rule_.run("deleting an escalation rule"); !s.is_ok()) return s;
+    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no escalation rule with this id in the tenant");
+    return Status::ok();
+  });
+}
+
+Status SqliteTransaction::insert_trigger(std::string_view tenant_id, const TriggerRecord& t, bool* inserted) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_insert_trigger_;
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, t.call_id);
+    st.bind_text(3, t.rule_id);
+    st.bind_text(4, t.caller_id);
+    st.bind_int(5, to_unix_ms(t.triggered_at));
+    st.bind_optional_int(6, opt_ms(t.notified_at));
+    if (Status s = st.run("storing an escalation trigger"); !s.is_ok()) return s;
+    *inserted = sqlite3_changes(s_.writer_.get()) > 0;
+    return Status::ok();
+  });
+}
+
+Status SqliteTransaction::mark_notified(std::string_view tenant_id, std::string_view call_id,
+                                        std::string_view rule_id, Timestamp at) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_mark_notified_;
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, call_id);
+    st.bind_text(3, rule_id);
+    st.bind_int(4, to_unix_ms(at));
+    if (Status s = st.run("recording a notification"); !s.is_ok()) return s;
+    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no such escalation trigger");
+    return Status::ok();
+  });
+}
+
+Result<std::uint64_t> SqliteTransaction::purge_triggers(std::string_view tenant_id, Timestamp before,
+                                                        std::uint64_t limit) {
+  std::uint64_t purged = 0;
+  Status s = atomically([&]() -> Status {
+    Statement& st = s_.w_purge_triggers_;
+    st.bind_text(1, tenant_id);
+    st.bind_int(2, to_unix_ms(before));
+    st.bind_int(3, limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit));
+    if (Status r = st.run("purging escalation triggers"); !r.is_ok()) return r;
+    purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.writer_.get()));
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return purged;
 }
 
 Result<std::optional<std::string>> SqliteTransaction::get_meta(std::string_view scope, std::string_view key) {
