@@ -27,6 +27,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
@@ -45,6 +46,10 @@ using Hash = std::string;
 
 constexpr std::size_t kHashBytes = crypto_generichash_BYTES;
 constexpr std::string_view kTenant = "bench";
+// The databases, in the temporary directory.
+constexpr std::string_view kVipcoreFile = "vipcore.db";
+constexpr std::string_view kRawInputOrderFile = "raw-input-order.db";
+constexpr std::string_view kRawKeyOrderFile = "raw-key-order.db";
 /// vipcore's default page cache; every connection here uses it, so that all
 /// contenders cache alike.
 const int kCacheKib = vipcore::SqliteOptions{}.cache_size_kib;
@@ -296,13 +301,13 @@ ImportTimes measure_import(const vipcore::Tenant& admin, const TempDir& dir, std
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   progress("timing raw insert, input order");
-  t.raw_input_order_s = time_raw_insert(dir.file("raw-input-order.db"), rows, order);
+  t.raw_input_order_s = time_raw_insert(dir.file(kRawInputOrderFile), rows, order);
   progress("raw insert, input order: ", t.raw_input_order_s, " s");
 
   // vipcore sorts its batches by key before inserting; this is the same trick by hand.
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows.hashes[a] < rows.hashes[b]; });
   progress("timing raw insert, key order");
-  t.raw_key_order_s = time_raw_insert(dir.file("raw-key-order.db"), rows, order);
+  t.raw_key_order_s = time_raw_insert(dir.file(kRawKeyOrderFile), rows, order);
   progress("raw insert, key order: ", t.raw_key_order_s, " s");
   return t;
 }
@@ -456,8 +461,21 @@ void print_row(const std::string& name, double ns_per_op) {
 
 void print_ratio(const char* name, double value) { std::printf("ratio %s %.3f\n", name, value); }
 
+/// The size of an SQLite database, e.g. "40.1 + 2.0 MiB" for its file and its WAL.
+std::string sqlite_size(const std::string& path) {
+  const auto mib = [](const std::string& file) {
+    std::error_code missing;
+    const std::uintmax_t bytes = std::filesystem::file_size(file, missing);
+    return missing ? 0.0 : static_cast<double>(bytes) / (1024.0 * 1024.0);
+  };
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f + %.1f MiB", mib(path), mib(path + "-wal"));
+  return text;
+}
+
 /// `ns` holds the best ns/op of each "<contender>_<workload>".
-void report(const Config& cfg, std::size_t warmup, const std::map<std::string, double>& ns, const ImportTimes& imp) {
+void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std::map<std::string, double>& ns,
+            const ImportTimes& imp) {
   const auto per_row = [&](double seconds) { return seconds * 1e9 / static_cast<double>(cfg.callers); };
   std::printf("# vipcore_bench %s: %zu callers; %zu timed lookups per measurement after %zu warm-up lookups; "
               "best of %zu rounds\n",
@@ -478,11 +496,15 @@ void report(const Config& cfg, std::size_t warmup, const std::map<std::string, d
       "# import_vipcore includes validation, normalization, hashing, sealing (encryption) and writing\n"
       "#   vip_caller, vip_phone and an audit entry; the raw inserts' hashes are computed before timing,\n"
       "#   so they time only the INSERTs into one table and the COMMIT.\n"
+      "# sizes (file + WAL): vipcore.db %s, raw-input-order.db %s, raw-key-order.db %s;\n"
+      "#   SQLite page cache %d KiB per connection.\n"
       "# targets: identify <= 1.2x sqlite_chain; import rate >= 0.5x raw_insert.\n"
       "# ratios: ours / baseline for times (lower is better), except import_rate/*: our rows per second over\n"
-      "#   the baseline's (higher is better).\n");
-  for (const char* workload : {"hit", "miss"})
-    for (const char* baseline : {"sqlite_chain", "unordered_map_chain"}) {
+      "#   the baseline's (higher is better).\n",
+      sqlite_size(dir.file(kVipcoreFile)).c_str(), sqlite_size(dir.file(kRawInputOrderFile)).c_str(),
+      sqlite_size(dir.file(kRawKeyOrderFile)).c_str(), kCacheKib);
+  for (const char* baseline : {"sqlite_chain", "unordered_map_chain"})
+    for (const char* workload : {"hit", "miss"}) {
       const std::string suffix = std::string("_") + workload;
       const std::string name = std::string("identify") + suffix + "/" + baseline;
       print_ratio(name.c_str(), ns.at("identify" + suffix) / ns.at(baseline + suffix));
@@ -496,7 +518,7 @@ void report(const Config& cfg, std::size_t warmup, const std::map<std::string, d
 
 void run(const Config& cfg) {
   const TempDir dir;  // declared first, so removed last
-  const std::string db_path = dir.file("vipcore.db");
+  const std::string db_path = dir.file(kVipcoreFile);
   progress("vipcore database in ", db_path);
   const auto key = vipcore::MasterKey::for_testing("bench");
   check_ok(key.status(), "MasterKey::for_testing");
@@ -551,7 +573,7 @@ void run(const Config& cfg) {
         if (!fresh) it->second = std::min(it->second, ns);
       }
 
-  report(cfg, warmup, best_ns, import_times);
+  report(cfg, dir, warmup, best_ns, import_times);
 }
 
 bool parse_count(const char* text, std::size_t max, std::size_t* out) {
