@@ -1,8 +1,11 @@
 #include "crypto.hpp"
 
+#include <pthread.h>
 #include <sodium.h>
 
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <new>
 
 namespace vipcore::detail {
@@ -60,6 +63,38 @@ class FieldAd {
   const std::uint8_t* data_;
   std::size_t size_;
 };
+
+// randombytes_buf costs a getrandom() system call per call, and sealing a
+// field and minting an id happen for every row of a bulk import. So nonces
+// and ids come from a per-thread pool refilled 4 KiB at a time; used bytes
+// are wiped. A forked child must never reuse bytes its parent buffered (a
+// repeated nonce under one key breaks XChaCha20-Poly1305), so a fork bumps a
+// generation that empties every pool.
+std::atomic<unsigned> g_fork_generation{0};
+
+void pooled_random(void* out, std::size_t n) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); }); });
+  struct Pool {
+    std::uint8_t bytes[4096];
+    std::size_t used = sizeof bytes;
+    unsigned generation = 0;
+  };
+  thread_local Pool pool;
+  if (n > sizeof pool.bytes / 8) {
+    randombytes_buf(out, n);
+    return;
+  }
+  const unsigned generation = g_fork_generation.load(std::memory_order_acquire);
+  if (pool.generation != generation || sizeof pool.bytes - pool.used < n) {
+    randombytes_buf(pool.bytes, sizeof pool.bytes);
+    pool.used = 0;
+    pool.generation = generation;
+  }
+  std::memcpy(out, pool.bytes + pool.used, n);
+  sodium_memzero(pool.bytes + pool.used, n);
+  pool.used += n;
+}
 
 std::string ring_ad(char kind, std::uint32_t version) {
   std::string ad = "vipcore/keyring/1";
@@ -206,7 +241,7 @@ Sealed seal(const TenantKeys& keys, std::string_view tenant_id, std::string_view
   auto* p = reinterpret_cast<std::uint8_t*>(out.data());
   p[0] = kSealFormat;
   put_u32(p + 1, keys.current_version);
-  randombytes_buf(p + 5, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  pooled_random(p + 5, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   const FieldAd ad(tenant_id, record_id, field, keys.current_version);
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(p + kSealHeader, &len, bytes(plaintext), plaintext.size(), ad.data(),
@@ -237,7 +272,7 @@ Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view
 
 std::string new_uuid() {
   std::uint8_t b[16];
-  randombytes_buf(b, sizeof b);
+  pooled_random(b, sizeof b);
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";

@@ -78,8 +78,11 @@ class MemoryTransaction final : public WriteTransaction {
     return std::optional<std::string>();
   }
 
-  Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) override {
+  Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
+                        const std::function<bool(std::size_t, std::size_t)>& progress) override {
     if (Status s = usable(); !s.is_ok()) return s;
+    if (progress && !progress(callers.size(), callers.size()))
+      return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
     std::unordered_set<PhoneHash, PhoneHashHasher> batch_phones;
     std::unordered_set<std::string_view> batch_ids;
     for (const CallerRecord& c : callers) {

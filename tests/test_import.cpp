@@ -46,7 +46,14 @@ TEST_SUITE("import") {
     CHECK(count_all(env) == 252);
     CHECK(t.identify("+1234567891")->caller.vip_level == Level::platinum);
     CHECK(t.identify(fmt_number(249))->caller.caller_name == "Generated 249");
-    CHECK(calls == std::vector<std::pair<std::size_t, std::size_t>>{{100, 252}, {200, 252}, {252, 252}});
+    // Progress rises steadily (how often depends on the backend's write
+    // granularity) and ends with (total, total).
+    REQUIRE_FALSE(calls.empty());
+    CHECK(calls.size() <= 3);
+    CHECK(calls.back() == std::pair<std::size_t, std::size_t>{252, 252});
+    for (std::size_t i = 1; i + 1 < calls.size(); ++i) CHECK(calls[i].first >= calls[i - 1].first + 100);
+    for (std::size_t i = 1; i < calls.size(); ++i) CHECK(calls[i].first > calls[i - 1].first);
+    for (const auto& c : calls) CHECK(c.second == 252);
     auto trail = t.audit({});
     REQUIRE(trail->size() == 1);
     CHECK(trail->front().action == "import");

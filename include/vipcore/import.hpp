@@ -29,9 +29,12 @@ enum class DuplicatePolicy {
 struct ImportOptions {
   ImportMode mode = ImportMode::all_or_nothing;
   DuplicatePolicy on_duplicate = DuplicatePolicy::fail;
-  /// Called from the importing thread with (rows processed, total rows)
-  /// every `progress_every` rows and once at the end. Return false to
-  /// cancel: nothing is written and the import fails with Code::invalid_argument.
+  /// Called from the importing thread with (rows done, total rows) each time
+  /// `done` passes a multiple of `progress_every`, and once with (total,
+  /// total) at the end. `done` measures the whole job — validating,
+  /// encrypting and writing — in rows, so it grows steadily; nothing is
+  /// committed before the end. Return false to cancel: nothing is written
+  /// and the import fails with Code::invalid_argument.
   std::function<bool(std::size_t done, std::size_t total)> progress;
   std::size_t progress_every = 1000;
 };

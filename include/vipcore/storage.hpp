@@ -150,7 +150,11 @@ class VIPCORE_EXPORT WriteTransaction {
   /// them, when an id or a phone hash is already taken in the tenant (by a
   /// stored caller or by another record of the batch). Backends may insert
   /// in any order (e.g. sorted by key, which is much faster for big batches).
-  virtual Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) = 0;
+  /// `progress`, when set, is called now and then with (steps done, total
+  /// steps) in units of the backend's choosing; when it returns false the
+  /// call stops, inserts nothing, and fails with Code::invalid_argument.
+  virtual Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
+                                const std::function<bool(std::size_t, std::size_t)>& progress = {}) = 0;
   /// Replaces the caller with the same id, phones included. Code::not_found
   /// when there is none; Code::already_exists when one of the new phone
   /// hashes belongs to another caller.

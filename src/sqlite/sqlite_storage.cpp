@@ -386,7 +386,8 @@ class SqliteTransaction final : public WriteTransaction {
 
   Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override;
   Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) override;
-  Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) override;
+  Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
+                        const std::function<bool(std::size_t, std::size_t)>& progress) override;
   Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override;
   Status delete_caller(std::string_view tenant_id, std::string_view id) override;
   Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) override;
@@ -654,9 +655,12 @@ class SqliteStorage final : public Storage {
   Status configure(Connection& conn, bool writer) {
     if (Status s = conn.open(path_, writer && options_.create_if_missing); !s.is_ok()) return s;
     sqlite3_busy_timeout(conn.get(), options_.busy_timeout_ms);
-    const std::string pragmas = fmt::format("PRAGMA cache_size = -{}; PRAGMA synchronous = {};{}",
-                                            options_.cache_size_kib, options_.durable_commits ? "FULL" : "NORMAL",
-                                            writer ? "" : " PRAGMA query_only = 1;");
+    // journal_size_limit: after a big import the WAL file would otherwise
+    // keep its peak size (as big as the data written) for as long as the
+    // database is open; truncate it to 64 MiB once checkpointed.
+    const std::string pragmas = fmt::format(
+        "PRAGMA cache_size = -{}; PRAGMA synchronous = {}; PRAGMA journal_size_limit = 67108864;{}",
+        options_.cache_size_kib, options_.durable_commits ? "FULL" : "NORMAL", writer ? "" : " PRAGMA query_only = 1;");
     return conn.exec(pragmas.c_str());
   }
 
@@ -706,8 +710,24 @@ class SqliteStorage final : public Storage {
       w_delete_phone_, w_put_meta_, w_insert_audit_;
 };
 
+// Replaces SQLite's automatic checkpoint (which is itself a WAL hook) to add
+// one thing: after a commit that left a big WAL (a bulk import), checkpoint
+// and truncate it at once instead of keeping a file as large as the data
+// written. TRUNCATE waits for readers up to the busy timeout; if they keep it
+// busy the WAL is simply truncated later.
+int wal_hook(void*, sqlite3* db, const char* name, int frames) {
+  constexpr int kAutoCheckpointFrames = 1000;  // SQLite's default
+  constexpr int kTruncateFrames = 16384;       // 64 MiB of 4 KiB pages
+  if (frames >= kTruncateFrames)
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  else if (frames >= kAutoCheckpointFrames)
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  return SQLITE_OK;
+}
+
 Status SqliteStorage::open() {
   if (Status s = configure(writer_, /*writer=*/true); !s.is_ok()) return s;
+  sqlite3_wal_hook(writer_.get(), &wal_hook, nullptr);
   if (Status s = migrate(); !s.is_ok()) return s;
   return prepare_writer();
 }
@@ -837,8 +857,17 @@ Status SqliteTransaction::insert_phones(std::string_view tenant_id, const Caller
   return Status::ok();
 }
 
-Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers) {
+Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
+                                         const std::function<bool(std::size_t, std::size_t)>& progress) {
   return atomically([&]() -> Status {
+    // Progress in rows written: callers first, then phone numbers.
+    std::size_t total = callers.size(), done = 0;
+    for (const CallerRecord& c : callers) total += c.phones.size();
+    const auto step = [&]() {
+      ++done;
+      return !progress || (done % 1024 != 0 && done != total) || progress(done, total);
+    };
+    const Status cancelled = Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
     // B-tree inserts in key order touch each page once instead of at random:
     // for big imports this is several times faster than input order.
     std::vector<std::size_t> order(callers.size());
@@ -850,6 +879,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
       Status s = s_.w_insert_caller_.run("storing a caller");
       if (s.is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
       if (!s.is_ok()) return s;
+      if (!step()) return cancelled;
     }
     std::vector<std::pair<const PhoneHash*, const CallerRecord*>> phones;
     phones.reserve(callers.size());
@@ -862,6 +892,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
       if (s.is_already_exists())
         return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
       if (!s.is_ok()) return s;
+      if (!step()) return cancelled;
     }
     return Status::ok();
   });
