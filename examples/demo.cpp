@@ -5,8 +5,10 @@
 //    Doe GOLD, Sarah Johnson PLATINUM with a dedicated agent, Michael Chen
 //    DIAMOND with immediate transfer) and a few thousand generated ones;
 // 3. replays a stream of incoming calls, mostly from numbers that are not
-//    VIPs, as on a real PBX, identifying each one as the PBX's call path would;
-// 4. prints what the PBX does with each kind of caller, and the totals.
+//    VIPs, as on a real PBX: identify, routing plan, and for VIPs who wait,
+//    the escalation check every five seconds, with a notifier;
+// 4. prints what the PBX does with each kind of caller, the escalations,
+//    and the totals.
 //
 //     vipcore_demo [--calls N] [--generated N] [--dir PATH] [--summary-only]
 #include <CLI/CLI.hpp>
@@ -19,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -114,20 +117,76 @@ std::vector<vipcore::NewCaller> generated_callers(int n, std::mt19937& rng) {
   return out;
 }
 
-// What the PBX does with an identified caller, in one line.
-std::string pbx_action(const vipcore::Identification& who) {
-  if (!who.is_vip) return "normal queue";
-  const vipcore::CallerSummary& c = who.caller;
-  std::string action;
-  if (c.handling_rules.has(vipcore::HandlingRule::immediate_transfer)) action = "transfer now to a free agent";
-  else if (c.handling_rules.has(vipcore::HandlingRule::dedicated_agent))
-    action = "ring dedicated agent " + c.preferred_agent_id + " (up to " + std::to_string(c.max_wait_time) + " s)";
-  else if (c.handling_rules.has(vipcore::HandlingRule::priority_queue)) action = "front of the queue";
-  else action = "VIP queue";
-  action += ", priority " + std::to_string(who.routing_priority);
-  if (!c.custom_greeting.empty()) action += ", greeting \"" + c.custom_greeting + "\"";
-  return action;
+// Tells the people on escalation rules, as an integrator's notifier would
+// (e-mail, SMS, a wallboard). Here: count, and keep a few lines to show.
+class DemoNotifier final : public vipcore::Notifier {
+ public:
+  vipcore::Status notify(const vipcore::EscalationNotice& n) override {
+    std::lock_guard<std::mutex> g(mu_);
+    ++by_rule_[n.rule.rule_name];
+    if (samples_.size() < 4) {
+      std::string to;
+      for (const auto& e : n.rule.notify.emails) to += (to.empty() ? "" : ", ") + e;
+      for (const auto& a : n.rule.notify.internal_alerts) to += (to.empty() ? "#" : ", #") + a;
+      samples_.push_back(n.rule.rule_name + " -> " + n.rule.escalation_type + " (" + to + "): " + n.caller.caller_name +
+                         " (" + std::string(vipcore::to_string(n.caller.vip_level)) + ") has waited " +
+                         std::to_string(n.wait_seconds) + " s at position " + std::to_string(n.queue_position));
+    }
+    return vipcore::Status::ok();
+  }
+  std::map<std::string, int> by_rule() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return by_rule_;
+  }
+  std::vector<std::string> samples() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return samples_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int> by_rule_;
+  std::vector<std::string> samples_;
+};
+
+// The tenant's escalation rules: agent -> supervisor -> manager tiers.
+std::vector<vipcore::EscalationRule> escalation_rules() {
+  std::vector<vipcore::EscalationRule> rules(3);
+  rules[0].name = "VIP Wait Time Rule";
+  rules[0].max_wait_time = 60;
+  rules[0].escalation_type = "manager";
+  rules[0].notify.emails = {"manager@company.com"};
+  rules[1].name = "Diamond fast track";
+  rules[1].vip_levels = {vipcore::Level::diamond, vipcore::Level::platinum};
+  rules[1].max_wait_time = 20;
+  rules[1].escalation_type = "supervisor";
+  rules[1].notify.internal_alerts = {"vip-wallboard"};
+  rules[2].name = "Long queue";
+  rules[2].max_queue_position = 5;
+  rules[2].escalation_type = "agent";
+  rules[2].notify.internal_alerts = {"floor-lead"};
+  rules[2].priority = 2;
+  return rules;
 }
+
+// The simulated PBX: agents who are free or not, queues that take time.
+struct Pbx {
+  std::mt19937& rng;
+  std::vector<std::string> agents = {"agent-001", "agent-002", "agent-003", "agent-007", "agent-011", "agent-012"};
+
+  std::vector<std::string> free_agents() {
+    std::vector<std::string> free;
+    std::bernoulli_distribution is_free(0.25);
+    for (const auto& a : agents)
+      if (is_free(rng)) free.push_back(a);
+    return free;
+  }
+  // Seconds until an agent picks up a queued call.
+  int queue_wait(bool front) {
+    std::exponential_distribution<double> wait(front ? 1.0 / 15 : 1.0 / 45);
+    return static_cast<int>(wait(rng));
+  }
+};
 
 struct Totals {
   int calls = 0;
@@ -135,9 +194,36 @@ struct Totals {
   int not_vip = 0;
   int not_active = 0;
   int bad_number = 0;
+  int escalation_checks = 0;
   std::map<vipcore::Level, int> by_level;
+  std::map<vipcore::RouteAction, int> by_action;
   std::vector<double> identify_us;
 };
+
+// Plays one VIP call through: routing plan, waiting, escalation polls every
+// five seconds while the caller waits. Returns the plan's first action.
+vipcore::RoutingPlan serve_vip(const vipcore::Tenant& pbx, const vipcore::Identification& who, Pbx& sim,
+                               const std::string& call_id, Totals& totals) {
+  vipcore::PbxState state;
+  state.free_agents = sim.free_agents();
+  auto plan = pbx.routing_plan(who, state);
+  if (!plan.ok()) return vipcore::RoutingPlan{};
+  int wait = 0;
+  if (plan->action == vipcore::RouteAction::wait_for_agent) {
+    // The dedicated agent frees up after a while, or the plan falls back.
+    std::uniform_int_distribution<int> busy_for(0, 2 * plan->wait_seconds);
+    const int busy = busy_for(sim.rng);
+    wait = busy <= plan->wait_seconds ? busy : plan->wait_seconds + sim.queue_wait(plan->front_of_queue);
+  } else if (plan->action == vipcore::RouteAction::queue) {
+    wait = sim.queue_wait(plan->front_of_queue);
+  }
+  const int start_position = plan->front_of_queue ? 1 : 1 + wait / 10;
+  for (int polled = 5; polled < wait; polled += 5) {
+    const int position = std::max(1, start_position - polled / 10);
+    if (pbx.check_escalation(who.caller, polled, position, call_id).ok()) ++totals.escalation_checks;
+  }
+  return *plan;
+}
 
 int run(const Settings& settings) {
   namespace fs = std::filesystem;
@@ -158,22 +244,40 @@ int run(const Settings& settings) {
     std::fprintf(stderr, "cannot create the key file %s\n", key_path.c_str());
     return 1;
   }
-  auto db = vipcore::Database::open(db_path, *key);
+  // The morning is simulated: it starts on Monday 15 January 2024 at 09:00
+  // in New York and the clock moves with the calls.
+  auto clock = std::make_shared<vipcore::ManualClock>(*vipcore::parse_timestamp("2024-01-15T14:00:00Z"));
+  auto notifier = std::make_shared<DemoNotifier>();
+  vipcore::Options options;
+  options.clock = clock;
+  options.notifier = notifier;
+  auto db = vipcore::Database::open(db_path, *key, options);
   if (!db.ok()) {
     std::fprintf(stderr, "cannot open the database: %s\n", db.status().to_string().c_str());
     return 1;
   }
   std::printf("database %s, key file %s (mode 0600)\n\n", db_path.c_str(), key_path.c_str());
 
-  // The administrator loads the VIP list.
+  // The administrator sets the tenant up and loads the VIP list.
   std::mt19937 rng(20240115);
   auto admin = db->tenant("acme", {"demo-admin", vipcore::Role::admin});
+  vipcore::TenantSettings tenant_settings;
+  tenant_settings.time_zone = "America/New_York";
+  tenant_settings.business_hours = *vipcore::parse_weekly_hours("mon-fri 08:00-20:00");
+  for (const auto& rule : escalation_rules()) {
+    if (auto r = admin->create_rule(rule); !r.ok()) {
+      std::fprintf(stderr, "cannot create a rule: %s\n", r.status().to_string().c_str());
+      return 1;
+    }
+  }
   std::vector<vipcore::NewCaller> callers = seed_examples();
   for (auto& c : generated_callers(settings.generated, rng)) callers.push_back(std::move(c));
   vipcore::ImportReport report;
   const auto import_start = Clock::now();
-  if (vipcore::Status s = admin->import_callers(callers, {}, &report); !s.is_ok()) {
-    std::fprintf(stderr, "import failed: %s\n", s.to_string().c_str());
+  vipcore::Status imported = admin->update_settings(tenant_settings);
+  if (imported.is_ok()) imported = admin->import_callers(callers, {}, &report);
+  if (!imported.is_ok()) {
+    std::fprintf(stderr, "set-up failed: %s\n", imported.to_string().c_str());
     return 1;
   }
   const double import_ms = std::chrono::duration<double, std::milli>(Clock::now() - import_start).count();
@@ -185,9 +289,16 @@ int run(const Settings& settings) {
     std::printf("  %-9s %6llu\n", std::string(vipcore::to_string(*f.vip_level)).c_str(),
                 static_cast<unsigned long long>(*db->storage().count_callers("acme", f)));
   }
+  std::printf("Escalation rules:\n");
+  for (const auto& r : *admin->list_rules())
+    std::printf("  %-20s %-10s tier %d, %s%s\n", r.name.c_str(), r.escalation_type.c_str(), r.tier,
+                r.max_wait_time ? ("wait > " + std::to_string(*r.max_wait_time) + " s").c_str() : "",
+                r.max_queue_position ? ("position > " + std::to_string(*r.max_queue_position)).c_str() : "");
 
-  // The PBX identifies every incoming call. Most callers are not VIPs.
+  // The PBX identifies every incoming call, routes it, and polls the
+  // escalation check while a VIP waits. Most callers are not VIPs.
   auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
+  Pbx sim{rng};
   std::uniform_real_distribution<double> kind(0.0, 1.0);
   std::uniform_int_distribution<int> pick(0, static_cast<int>(callers.size()) - 1);
   std::uniform_int_distribution<int> stranger(0, 9999);
@@ -197,6 +308,7 @@ int run(const Settings& settings) {
   std::map<std::string, std::string> examples;  // one line per kind of caller
   std::printf("\nReplaying %d incoming calls (about 85%% from numbers that are not VIPs)...\n", settings.calls);
   for (int i = 0; i < settings.calls; ++i) {
+    clock->advance(std::chrono::milliseconds(1300));
     const double k = kind(rng);
     std::string number;
     if (k < 0.85) number = as_dialled("+1 800 " + std::to_string(2000000 + stranger(rng) * 7), i);
@@ -213,30 +325,35 @@ int run(const Settings& settings) {
       // The call must still be routed when the library says no.
       ++totals.bad_number;
       kind_name = "bad number";
-      line = "not identified (" + s.message() + "): normal queue, the call goes on";
+      line = "not identified (" + s.message() + "): regular queue, the call goes on";
     } else if (who.is_vip) {
       ++totals.vip;
       ++totals.by_level[who.caller.vip_level];
+      const vipcore::RoutingPlan plan = serve_vip(*pbx, who, sim, "call-" + std::to_string(i), totals);
+      ++totals.by_action[plan.action];
       const auto rules = vipcore::handling_rule_names(who.caller.handling_rules);
       kind_name = std::string(vipcore::to_string(who.caller.vip_level)) + " " +
-                  (rules.empty() ? std::string("no special handling") : rules.front());
-      line = who.caller.caller_name + " (" + std::string(vipcore::to_string(who.caller.vip_level)) + "): " +
-             pbx_action(who);
+                  (rules.empty() ? std::string("no special handling") : rules.front()) + " " +
+                  std::string(vipcore::to_string(plan.action));
+      line = who.caller.caller_name + ": " + plan.reason + "; priority " + std::to_string(plan.queue_priority) +
+             (plan.greeting.empty() ? "" : "; greeting \"" + plan.greeting + "\"");
     } else if (who.match != vipcore::Match::not_found) {
       ++totals.not_active;
       kind_name = "not active";
-      line = std::string("a VIP whose status is ") + std::string(vipcore::to_string(who.match)) + ": normal queue";
+      line = std::string("a VIP whose status is ") + std::string(vipcore::to_string(who.match)) + ": regular queue";
     } else {
       ++totals.not_vip;
       kind_name = "not a VIP";
-      line = "not a VIP: normal queue";
+      line = "not a VIP: regular queue";
     }
     examples.emplace(kind_name, line);
   }
 
   if (!settings.summary_only) {
-    std::printf("\nWhat the PBX does with each kind of caller:\n");
-    for (const auto& [kind_name, line] : examples) std::printf("  %-28s %s\n", kind_name.c_str(), line.c_str());
+    std::printf("\nWhat the PBX does with each kind of caller (first call of each kind):\n");
+    for (const auto& [kind_name, line] : examples) std::printf("  %-36s %s\n", kind_name.c_str(), line.c_str());
+    std::printf("\nEscalations as the notifier received them (first few):\n");
+    for (const auto& sample : notifier->samples()) std::printf("  %s\n", sample.c_str());
   }
 
   std::vector<double>& us = totals.identify_us;
@@ -252,7 +369,12 @@ int run(const Settings& settings) {
   std::printf("  not active   %6d  (suspended or inactive VIPs, routed normally)\n", totals.not_active);
   std::printf("  not a VIP    %6d\n", totals.not_vip);
   std::printf("  bad number   %6d  (withheld or garbled; routed normally)\n", totals.bad_number);
-  std::printf("  identify     %.1f us average, %.1f us median, %.1f us p99 (this process, this machine)\n",
+  std::printf("  VIP routing  ");
+  for (const auto& [action, n] : totals.by_action)
+    std::printf("%s %d  ", std::string(vipcore::to_string(action)).c_str(), n);
+  std::printf("\n  escalation   %d checks while VIPs waited; notified once per call and rule:", totals.escalation_checks);
+  for (const auto& [rule, n] : notifier->by_rule()) std::printf(" %s %d,", rule.c_str(), n);
+  std::printf("\n  identify     %.1f us average, %.1f us median, %.1f us p99 (this process, this machine)\n",
               sum / double(us.size()), pct(0.5), pct(0.99));
   return 0;
 }

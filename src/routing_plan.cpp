@@ -98,7 +98,7 @@ RoutingPlan plan(const Identification& who, const PbxState& state, bool open, co
     return p;
   }
   if (p.front_of_queue) enqueue(p, "PRIORITY_QUEUE: the front of the queue" + hours);
-  else enqueue(p, fmt::format("VIP: the queue with priority {}{}", p.queue_priority, hours));
+  else enqueue(p, "VIP: queued by priority" + hours);
   return p;
 }
 
