@@ -229,6 +229,26 @@ TEST_SUITE("escalation") {
     f.env.clock->set(*parse_timestamp("2024-01-20T16:00:00Z"));  // Saturday 11:00
     CHECK(triggered_names(f.check(20, 1)) == std::vector<std::string>{"After hours rule", "Weekend desk"});
     CHECK(*f.pbx.inside_business_hours() == false);
+
+    SUBCASE("across a daylight-saving change the hours stay local") {
+      // New York moves from UTC-5 to UTC-4 on Sunday 10 March 2024: 13:30 UTC is
+      // 08:30 (closed) on Friday the 8th and 09:30 (open) on Monday the 11th.
+      f.env.clock->set(*parse_timestamp("2024-03-08T13:30:00Z"));
+      CHECK(triggered_names(f.check(20, 1)) == std::vector<std::string>{"After hours rule"});
+      f.env.clock->set(*parse_timestamp("2024-03-11T13:30:00Z"));
+      CHECK(triggered_names(f.check(20, 1)) == std::vector<std::string>{"Office hours rule"});
+    }
+    SUBCASE("a rule's own hours may run past midnight") {
+      EscalationRule late = wait_rule(10);
+      late.name = "Night shift";
+      late.schedule = RuleSchedule::inside_business_hours;
+      late.business_hours = *parse_weekly_hours("fri 22:00-06:00");
+      f.add(late);
+      f.env.clock->set(*parse_timestamp("2024-01-20T09:30:00Z"));  // Saturday 04:30 in New York
+      CHECK(triggered_names(f.check(20, 1)) == std::vector<std::string>{"After hours rule", "Night shift"});
+      f.env.clock->set(*parse_timestamp("2024-01-20T11:30:00Z"));  // Saturday 06:30: the shift is over
+      CHECK(triggered_names(f.check(20, 1)) == std::vector<std::string>{"After hours rule"});
+    }
   }
 
   TEST_CASE_TEMPLATE("with a call id, each rule triggers and notifies once per call", B, VIPCORE_BACKENDS) {
