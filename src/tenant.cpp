@@ -81,12 +81,14 @@ Status not_found(const TenantState& t, std::string_view id) {
   return Status::not_found(fmt::format("no VIP caller {} in tenant {}", id, t.tenant_id()));
 }
 
-Match evaluate(CallerStatus status, const std::optional<Timestamp>& from, const std::optional<Timestamp>& until,
-               Timestamp now) noexcept {
-  if (status == CallerStatus::inactive) return Match::inactive;
-  if (status == CallerStatus::suspended) return Match::suspended;
-  if (from && now < *from) return Match::not_yet_valid;
-  if (until && now >= *until) return Match::expired;
+// Reads the clock only for callers with a validity window: most have none.
+Match evaluate(const IdentifyRecord& rec, const Clock& clock) noexcept {
+  if (rec.status == CallerStatus::inactive) return Match::inactive;
+  if (rec.status == CallerStatus::suspended) return Match::suspended;
+  if (!rec.valid_from && !rec.valid_until) return Match::vip;
+  const Timestamp now = clock.now();
+  if (rec.valid_from && now < *rec.valid_from) return Match::not_yet_valid;
+  if (rec.valid_until && now >= *rec.valid_until) return Match::expired;
   return Match::vip;
 }
 
@@ -278,7 +280,7 @@ Status Tenant::identify(std::string_view number, Identification* out) const {
   if (!found) return Status::ok();
 
   out->caller.id.assign(rec.caller_id);
-  out->match = evaluate(rec.status, rec.valid_from, rec.valid_until, t.db->now());
+  out->match = evaluate(rec, *t.db->clock);
   if (out->match != Match::vip) return Status::ok();
 
   CallerSummary& c = out->caller;

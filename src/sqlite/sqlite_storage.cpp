@@ -76,20 +76,10 @@ CREATE TABLE vip_caller (
 );
 
 CREATE TABLE vip_phone (
-  tenant_id               TEXT    NOT NULL,
-  phone_hash              BLOB    NOT NULL,
-  caller_id               TEXT    NOT NULL,
-  vip_level               INTEGER NOT NULL,
-  status                  INTEGER NOT NULL,
-  handling_rules          INTEGER NOT NULL,
-  max_wait_time           INTEGER,
-  callback_priority       INTEGER NOT NULL,
-  valid_from              INTEGER,
-  valid_until             INTEGER,
-  preferred_agent_id      TEXT    NOT NULL,
-  preferred_department_id TEXT    NOT NULL,
-  caller_name             BLOB    NOT NULL,  -- sealed, same ciphertext as vip_caller
-  custom_greeting         BLOB,              -- sealed, same ciphertext as vip_caller
+  tenant_id  TEXT NOT NULL,
+  phone_hash BLOB NOT NULL,
+  caller_id  TEXT NOT NULL,
+  summary    BLOB NOT NULL,  -- what identify needs about the caller, packed (encode_summary); sealed parts stay sealed
   PRIMARY KEY (tenant_id, phone_hash)
 ) WITHOUT ROWID;
 
@@ -155,9 +145,7 @@ constexpr const char* kCountCallers =
     "SELECT count(*) FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
     "AND (?3 IS NULL OR status = ?3)";
 constexpr const char* kFindPhone =
-    "SELECT caller_id, vip_level, status, handling_rules, max_wait_time, callback_priority, valid_from, "
-    "valid_until, preferred_agent_id, preferred_department_id, caller_name, custom_greeting "
-    "FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
+    "SELECT caller_id, summary FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kInsertCaller =
     "INSERT INTO vip_caller (tenant_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
@@ -170,9 +158,7 @@ constexpr const char* kUpdateCaller =
     "custom_greeting = ?23, phones = ?24, phone_masks = ?25 WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kDeleteCaller = "DELETE FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kInsertPhone =
-    "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, vip_level, status, handling_rules, max_wait_time, "
-    "callback_priority, valid_from, valid_until, preferred_agent_id, preferred_department_id, caller_name, "
-    "custom_greeting) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, summary) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* kDeletePhone = "DELETE FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kGetMeta = "SELECT value FROM vip_meta WHERE scope = ?1 AND key = ?2";
 constexpr const char* kPutMeta = "INSERT OR REPLACE INTO vip_meta (scope, key, value) VALUES (?1, ?2, ?3)";
@@ -265,21 +251,81 @@ void bind_caller(Statement& st, std::string_view tenant_id, const CallerRecord& 
   st.bind_text(25, scratch[2]);
 }
 
-void bind_phone(Statement& st, std::string_view tenant_id, const CallerRecord& c, const PhoneHash& hash) {
+// The summary column of vip_phone: what identify needs about a number's
+// owner, packed into one blob so that the identify lookup reads one column
+// instead of twelve (each column read costs about as much as a hash probe).
+// Layout, little-endian:
+//   u8 format (1) | u8 level | u8 status | u8 rules | u8 flags (1: max wait, 2: valid_from, 4: valid_until)
+//   i32 max_wait_time | i32 callback_priority | i64 valid_from ms | i64 valid_until ms
+//   then four length-prefixed (u16) strings: preferred agent, preferred department,
+//   sealed caller_name, sealed custom_greeting.
+constexpr std::uint8_t kSummaryFormat = 1;
+constexpr std::size_t kSummaryFixed = 5 + 4 + 4 + 8 + 8;
+
+void put_le(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+std::uint64_t get_le(const unsigned char* p, int bytes) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+std::string encode_summary(const CallerRecord& c) {
+  std::string out;
+  out.reserve(kSummaryFixed + 8 + c.preferred_agent_id.size() + c.preferred_department_id.size() +
+              c.caller_name.size() + c.custom_greeting.size());
+  const int flags = (c.max_wait_time ? 1 : 0) | (c.valid_from ? 2 : 0) | (c.valid_until ? 4 : 0);
+  put_le(out, kSummaryFormat, 1);
+  put_le(out, static_cast<std::uint8_t>(c.vip_level), 1);
+  put_le(out, static_cast<std::uint8_t>(c.status), 1);
+  put_le(out, c.handling_rules.bits(), 1);
+  put_le(out, static_cast<std::uint64_t>(flags), 1);
+  put_le(out, static_cast<std::uint32_t>(c.max_wait_time.value_or(0)), 4);
+  put_le(out, static_cast<std::uint32_t>(c.callback_priority), 4);
+  put_le(out, static_cast<std::uint64_t>(c.valid_from ? to_unix_ms(*c.valid_from) : 0), 8);
+  put_le(out, static_cast<std::uint64_t>(c.valid_until ? to_unix_ms(*c.valid_until) : 0), 8);
+  for (const std::string* s : {&c.preferred_agent_id, &c.preferred_department_id, &c.caller_name, &c.custom_greeting}) {
+    put_le(out, s->size(), 2);
+    out.append(*s);
+  }
+  return out;
+}
+
+bool decode_summary(std::string_view blob, IdentifyRecord* out) {
+  if (blob.size() < kSummaryFixed || static_cast<std::uint8_t>(blob[0]) != kSummaryFormat) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
+  if (p[1] >= kLevelCount || p[2] > 2) return false;
+  out->vip_level = static_cast<Level>(p[1]);
+  out->status = static_cast<CallerStatus>(p[2]);
+  out->handling_rules = HandlingRules::from_bits(p[3]);
+  const unsigned flags = p[4];
+  const auto wait = static_cast<std::int32_t>(get_le(p + 5, 4));
+  out->max_wait_time = (flags & 1) ? std::optional<int>(wait) : std::nullopt;
+  out->callback_priority = static_cast<std::int32_t>(get_le(p + 9, 4));
+  const auto from = static_cast<std::int64_t>(get_le(p + 13, 8));
+  const auto until = static_cast<std::int64_t>(get_le(p + 21, 8));
+  out->valid_from = (flags & 2) ? std::optional<Timestamp>(from_unix_ms(from)) : std::nullopt;
+  out->valid_until = (flags & 4) ? std::optional<Timestamp>(from_unix_ms(until)) : std::nullopt;
+  std::size_t off = kSummaryFixed;
+  for (std::string* s : {&out->preferred_agent_id, &out->preferred_department_id, &out->caller_name,
+                         &out->custom_greeting}) {
+    if (off + 2 > blob.size()) return false;
+    const auto len = static_cast<std::size_t>(get_le(p + off, 2));
+    off += 2;
+    if (off + len > blob.size()) return false;
+    s->assign(blob.data() + off, len);
+    off += len;
+  }
+  return off == blob.size();
+}
+
+void bind_phone(Statement& st, std::string_view tenant_id, const CallerRecord& c, const PhoneHash& hash,
+                const std::string& summary) {
   st.bind_text(1, tenant_id);
   st.bind_blob(2, hash.data(), hash.size());
   st.bind_text(3, c.id);
-  st.bind_int(4, static_cast<int>(c.vip_level));
-  st.bind_int(5, static_cast<int>(c.status));
-  st.bind_int(6, c.handling_rules.bits());
-  st.bind_optional_int(7, opt_int(c.max_wait_time));
-  st.bind_int(8, c.callback_priority);
-  st.bind_optional_int(9, opt_ms(c.valid_from));
-  st.bind_optional_int(10, opt_ms(c.valid_until));
-  st.bind_text(11, c.preferred_agent_id);
-  st.bind_text(12, c.preferred_department_id);
-  st.bind_blob(13, c.caller_name.data(), c.caller_name.size());
-  st.bind_blob_or_null(14, c.custom_greeting);
+  st.bind_blob(4, summary.data(), summary.size());
 }
 
 template <typename Enum>
@@ -444,18 +490,7 @@ class SqliteStorage final : public Storage {
     if (!row.ok()) return row.status();
     if (*row) {
       st.column_assign(0, &out->caller_id);
-      out->vip_level = column_enum<Level>(st, 1, kLevelCount);
-      out->status = column_enum<CallerStatus>(st, 2, 3);
-      out->handling_rules = HandlingRules::from_bits(static_cast<std::uint32_t>(st.column_int(3)));
-      const auto wait = st.column_optional_int(4);
-      out->max_wait_time = wait ? std::optional<int>(static_cast<int>(*wait)) : std::nullopt;
-      out->callback_priority = static_cast<int>(st.column_int(5));
-      out->valid_from = opt_time(st.column_optional_int(6));
-      out->valid_until = opt_time(st.column_optional_int(7));
-      st.column_assign(8, &out->preferred_agent_id);
-      st.column_assign(9, &out->preferred_department_id);
-      st.column_assign(10, &out->caller_name);
-      st.column_assign(11, &out->custom_greeting);
+      if (!decode_summary(st.column_view(1), out)) return Status::storage_error("vip_phone.summary is malformed");
       *found = true;
     }
     return Status::ok();
@@ -847,8 +882,9 @@ Result<std::optional<std::string>> SqliteTransaction::find_phone_owner(std::stri
 }
 
 Status SqliteTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
+  const std::string summary = encode_summary(c);
   for (const StoredPhone& p : c.phones) {
-    bind_phone(s_.w_insert_phone_, tenant_id, c, p.hash);
+    bind_phone(s_.w_insert_phone_, tenant_id, c, p.hash, summary);
     Status s = s_.w_insert_phone_.run("storing a phone number");
     if (s.is_already_exists())
       return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
@@ -886,8 +922,10 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
     for (const CallerRecord& c : callers)
       for (const StoredPhone& p : c.phones) phones.emplace_back(&p.hash, &c);
     std::sort(phones.begin(), phones.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    std::string summary;
     for (const auto& [hash, c] : phones) {
-      bind_phone(s_.w_insert_phone_, tenant_id, *c, *hash);
+      summary = encode_summary(*c);
+      bind_phone(s_.w_insert_phone_, tenant_id, *c, *hash, summary);
       Status s = s_.w_insert_phone_.run("storing a phone number");
       if (s.is_already_exists())
         return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
