@@ -27,14 +27,6 @@ namespace {
 // batch matters far more than the memory it holds (~0.5 KiB per row).
 constexpr std::size_t kChunk = 1u << 20;
 
-struct PhoneHashHasher {
-  std::size_t operator()(const PhoneHash& h) const noexcept {
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 // Reports progress in rows over the whole import. Deciding and sealing a
 // row is about a third of its cost and writing it the rest, so `done`
 // blends the two; it reaches `total` once everything is written.

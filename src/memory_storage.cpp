@@ -18,14 +18,6 @@
 namespace vipcore {
 namespace {
 
-struct PhoneHashHasher {
-  std::size_t operator()(const PhoneHash& h) const noexcept {
-    std::size_t v;  // the hash is uniformly distributed: its first bytes will do
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
 using Callers = std::map<std::string, CallerRecord, std::less<>>;
 using Phones = std::unordered_map<PhoneHash, std::string, PhoneHashHasher>;
 

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,6 +36,16 @@ namespace vipcore {
 
 /// A keyed BLAKE2b hash of a number in E.164 form, under the tenant's hash key.
 using PhoneHash = std::array<std::uint8_t, 32>;
+
+/// A hash function for PhoneHash keys in unordered containers. The hash is
+/// uniformly distributed already, so its first bytes will do.
+struct PhoneHashHasher {
+  std::size_t operator()(const PhoneHash& h) const noexcept {
+    std::size_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
 
 /// An encrypted and authenticated field (format in src/crypto.hpp), as bytes.
 /// Empty means the field is not set.
