@@ -53,6 +53,12 @@ std::string encode_settings(const TenantSettings& s) {
   j["dynamic_priority"]["exponent"] = s.dynamic_priority.exponent;
   j["time_zone"] = s.time_zone;
   j["business_hours"] = format_weekly_hours(s.business_hours);
+  j["alerts"]["max_escalation_rate"] = s.alerts.max_escalation_rate;
+  j["alerts"]["wait_factor"] = s.alerts.wait_factor;
+  j["alerts"]["max_failed_identification_rate"] = s.alerts.max_failed_identification_rate;
+  j["alerts"]["min_identifications"] = s.alerts.min_identifications;
+  j["alerts"]["max_quality_drop"] = s.alerts.max_quality_drop;
+  j["alerts"]["min_calls"] = s.alerts.min_calls;
   return j.dump();
 }
 
@@ -67,9 +73,15 @@ Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_i
     const auto& a = j.at(ptr);
     if (!a.is_array() || a.size() != out.size()) return false;
     for (std::size_t i = 0; i < out.size(); ++i) {
-      if (!a[i].is_number_integer()) return false;
-      out[i] = a[i].template get<int>();
+      if (!a[i].is_number()) return false;
+      out[i] = a[i].template get<std::decay_t<decltype(out[i])>>();
     }
+    return true;
+  };
+  auto read_count = [&j](const nlohmann::json::json_pointer& ptr, std::uint64_t& out) {
+    if (!j.contains(ptr)) return true;
+    if (!j.at(ptr).is_number_unsigned()) return false;
+    out = j.at(ptr).get<std::uint64_t>();
     return true;
   };
   // A setting added in a later version keeps its default when absent.
@@ -92,7 +104,13 @@ Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_i
       !read_array("/priority/rule_bonus"_json_pointer, s.priority.rule_bonus) ||
       !read_number("/dynamic_priority/rise_start"_json_pointer, s.dynamic_priority.rise_start) ||
       !read_number("/dynamic_priority/exponent"_json_pointer, s.dynamic_priority.exponent) ||
-      !read_string("/time_zone"_json_pointer, s.time_zone) || !read_string("/business_hours"_json_pointer, hours))
+      !read_string("/time_zone"_json_pointer, s.time_zone) || !read_string("/business_hours"_json_pointer, hours) ||
+      !read_array("/alerts/max_escalation_rate"_json_pointer, s.alerts.max_escalation_rate) ||
+      !read_number("/alerts/wait_factor"_json_pointer, s.alerts.wait_factor) ||
+      !read_number("/alerts/max_failed_identification_rate"_json_pointer, s.alerts.max_failed_identification_rate) ||
+      !read_count("/alerts/min_identifications"_json_pointer, s.alerts.min_identifications) ||
+      !read_number("/alerts/max_quality_drop"_json_pointer, s.alerts.max_quality_drop) ||
+      !read_count("/alerts/min_calls"_json_pointer, s.alerts.min_calls))
     return malformed;
   auto parsed_hours = parse_weekly_hours(hours);
   if (!parsed_hours.ok()) return malformed;
@@ -181,6 +199,14 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
   ts->ctx = std::move(ctx);
   ts->actor = actor;
   return Tenant(std::move(ts));
+}
+
+std::vector<MetricsSnapshot> Database::metrics() const {
+  std::vector<MetricsSnapshot> out;
+  if (!state_) return out;
+  std::lock_guard<std::mutex> g(state_->tenants_mu);
+  for (const auto& [id, ctx] : state_->tenants) out.push_back(ctx->counters().snapshot(id));
+  return out;
 }
 
 Storage& Database::storage() const noexcept { return *state_->storage; }

@@ -394,6 +394,8 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
 
   auto rules = current_rules(t);
   if (!rules.ok()) return rules.status();
+  detail::TenantCounters& counters = t.ctx->counters();
+  detail::TenantCounters::add(counters.escalation_checks);
   const TenantSettings& settings = t.ctx->settings();
   const Timestamp now = t.db->now();
   std::optional<bool> tenant_open;  // computed at most once
@@ -470,6 +472,8 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
       else tr->already_triggered = true;  // another thread or process got there first
     }
     if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+    detail::TenantCounters::add(counters.escalations_by_level[static_cast<std::size_t>(caller.vip_level)],
+                                inserted_now.size());
     to_notify.insert(to_notify.end(), inserted_now.begin(), inserted_now.end());
   }
   if (t.db->notifier == nullptr || to_notify.empty()) return result;
@@ -481,6 +485,7 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
     if (s.is_ok()) delivered.push_back(tr);
     else result.notification_failures.push_back(NotificationFailure{tr->rule_id, std::move(s)});
   }
+  detail::TenantCounters::add(counters.notification_failures, result.notification_failures.size());
   if (!delivered.empty()) {
     auto txn = t.storage().begin_write();
     if (!txn.ok()) return txn.status();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
+#include <tuple>
 #include <unordered_set>
 
 #include "vipcore/storage.hpp"
@@ -25,11 +26,14 @@ using Rules = std::map<std::string, RuleRecord, std::less<>>;
 using TriggerKey = std::pair<std::string, std::string>;  // (call id, rule id)
 using Triggers = std::map<TriggerKey, TriggerRecord>;
 
+using Calls = std::map<std::string, CallRow, std::less<>>;  // by call id
+
 struct TenantData {
   Callers callers;
   Phones phones;
   Rules rules;
   Triggers triggers;
+  Calls calls;
 };
 
 using MetaKey = std::pair<std::string, std::string>;
@@ -166,6 +170,29 @@ class MemoryTransaction final : public WriteTransaction {
 
   Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
 
+  Status insert_call(std::string_view tenant_id, const CallRow& call) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    if (find_call(tenant_id, call.call_id) != nullptr)
+      return Status::already_exists("call_id", "this call has already been recorded");
+    overlay_[std::string(tenant_id)].calls[call.call_id] = call;
+    return Status::ok();
+  }
+
+  Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id, std::int64_t total_calls,
+                                std::int64_t rated_calls, std::optional<double> satisfaction_score) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    const CallerRecord* c = find_caller(tenant_id, caller_id);
+    if (c == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
+    CallerRecord updated = *c;
+    updated.total_calls = total_calls;
+    updated.rated_calls = rated_calls;
+    updated.satisfaction_score = satisfaction_score;
+    overlay_[std::string(tenant_id)].callers[updated.id] = std::move(updated);
+    return Status::ok();
+  }
+
+  Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
+
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
 
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override {
@@ -188,6 +215,7 @@ class MemoryTransaction final : public WriteTransaction {
     std::unordered_map<PhoneHash, std::optional<std::string>, PhoneHashHasher> phones;
     std::map<std::string, std::optional<RuleRecord>, std::less<>> rules;
     std::map<TriggerKey, std::optional<TriggerRecord>> triggers;
+    std::map<std::string, std::optional<CallRow>, std::less<>> calls;
   };
 
   Status usable() const {
@@ -198,6 +226,7 @@ class MemoryTransaction final : public WriteTransaction {
   const std::string* phone_owner(std::string_view tenant_id, const PhoneHash& hash) const;
   const RuleRecord* find_rule(std::string_view tenant_id, std::string_view id) const;
   const TriggerRecord* find_trigger(std::string_view tenant_id, const TriggerKey& key) const;
+  const CallRow* find_call(std::string_view tenant_id, std::string_view call_id) const;
 
   MemoryStorage& storage_;
   std::unique_lock<std::mutex> writer_;
@@ -285,6 +314,63 @@ class MemoryStorage final : public Storage {
       for (auto it = t->triggers.lower_bound(TriggerKey(call_id, "")); it != t->triggers.end() && it->first.first == call_id;
            ++it)
         out.push_back(it->second);
+    return out;
+  }
+
+  Result<LevelAggregates> aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                          std::string_view caller_id) override {
+    std::shared_lock lock(mu_);
+    LevelAggregates out;
+    std::array<std::map<int, std::uint64_t>, kLevelCount> histograms;
+    if (const TenantData* t = tenant(tenant_id)) {
+      for (const auto& entry : t->calls) {
+        const CallRow& c = entry.second;
+        if (c.at < from || !(c.at < until) || (!caller_id.empty() && c.caller_id != caller_id)) continue;
+        const auto level = static_cast<std::size_t>(c.vip_level);
+        CallAggregate& a = out[level];
+        ++a.calls;
+        a.sla_met += c.wait_seconds <= c.max_wait_time ? 1u : 0u;
+        a.escalations += c.escalation_triggered ? 1u : 0u;
+        if (c.satisfaction_rating) {
+          ++a.rated;
+          a.rating_sum += *c.satisfaction_rating;
+        }
+        if (c.service_quality_score) {
+          ++a.scored;
+          a.quality_sum += *c.service_quality_score;
+        }
+        a.wait_sum += c.wait_seconds;
+        a.wait_max = std::max(a.wait_max, c.wait_seconds);
+        for (int r = 0; r < kHandlingRuleCount; ++r)
+          a.rules[static_cast<std::size_t>(r)] += c.handling_rules_applied.has(static_cast<HandlingRule>(r)) ? 1u : 0u;
+        ++histograms[level][c.wait_seconds];
+      }
+    }
+    for (std::size_t l = 0; l < out.size(); ++l) out[l].wait_histogram.assign(histograms[l].begin(), histograms[l].end());
+    return out;
+  }
+
+  Result<std::vector<CallRow>> list_calls(std::string_view tenant_id, std::string_view caller_id, Timestamp from,
+                                          Timestamp until, std::uint64_t limit) override {
+    std::shared_lock lock(mu_);
+    std::vector<CallRow> out;
+    if (const TenantData* t = tenant(tenant_id))
+      for (const auto& entry : t->calls)
+        if (entry.second.caller_id == caller_id && !(entry.second.at < from) && entry.second.at < until)
+          out.push_back(entry.second);
+    std::stable_sort(out.begin(), out.end(), [](const CallRow& a, const CallRow& b) {
+      return std::tie(a.at, a.call_id) < std::tie(b.at, b.call_id);
+    });
+    if (limit != 0 && out.size() > limit) out.resize(limit);
+    return out;
+  }
+
+  Result<CallerCounts> count_callers_by_level_status(std::string_view tenant_id) override {
+    std::shared_lock lock(mu_);
+    CallerCounts out{};
+    if (const TenantData* t = tenant(tenant_id))
+      for (const auto& entry : t->callers)
+        ++out[static_cast<std::size_t>(entry.second.vip_level)][static_cast<std::size_t>(entry.second.status)];
     return out;
   }
 
@@ -394,6 +480,39 @@ Result<std::uint64_t> MemoryTransaction::purge_triggers(std::string_view tenant_
   return purged;
 }
 
+const CallRow* MemoryTransaction::find_call(std::string_view tenant_id, std::string_view call_id) const {
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
+    if (const auto c = o->second.calls.find(call_id); c != o->second.calls.end()) return c->second ? &*c->second : nullptr;
+  }
+  const TenantData* t = storage_.tenant(tenant_id);
+  if (t == nullptr) return nullptr;
+  const auto c = t->calls.find(call_id);
+  return c == t->calls.end() ? nullptr : &c->second;
+}
+
+Result<std::uint64_t> MemoryTransaction::purge_calls(std::string_view tenant_id, Timestamp before,
+                                                     std::uint64_t limit) {
+  if (Status s = usable(); !s.is_ok()) return s;
+  std::vector<std::pair<Timestamp, std::string>> old;
+  if (const TenantData* t = storage_.tenant(tenant_id))
+    for (const auto& [id, call] : t->calls)
+      if (call.at < before) old.emplace_back(call.at, id);
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end())
+    for (const auto& [id, call] : o->second.calls)
+      if (call && call->at < before) old.emplace_back(call->at, id);
+  std::sort(old.begin(), old.end());
+  old.erase(std::unique(old.begin(), old.end()), old.end());
+  std::uint64_t purged = 0;
+  Overlay& o = overlay_[std::string(tenant_id)];
+  for (const auto& [at, id] : old) {
+    if (purged == limit) break;
+    if (find_call(tenant_id, id) == nullptr) continue;
+    o.calls[id] = std::nullopt;
+    ++purged;
+  }
+  return purged;
+}
+
 Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view scope, std::string_view key) {
   const MetaKey k(scope, key);
   if (const auto it = meta_.find(k); it != meta_.end()) return std::optional<std::string>(it->second);
@@ -422,6 +541,10 @@ Status MemoryTransaction::commit() {
     for (auto& [key, trigger] : o.triggers) {
       if (trigger) t.triggers[key] = std::move(*trigger);
       else t.triggers.erase(key);
+    }
+    for (auto& [id, call] : o.calls) {
+      if (call) t.calls[id] = std::move(*call);
+      else t.calls.erase(id);
     }
   }
   for (auto& [key, value] : meta_) storage_.meta_[key] = std::move(value);

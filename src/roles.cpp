@@ -12,7 +12,8 @@ constexpr std::string_view kOperationNames[] = {"identify",       "read_caller",
                                                 "create_caller",  "update_caller",  "delete_caller",
                                                 "import_callers", "read_settings",  "update_settings",
                                                 "read_audit",     "route_call",     "read_rules",
-                                                "manage_rules",   "check_escalation", "purge"};
+                                                "manage_rules",   "check_escalation", "purge",
+                                                "record_call",    "read_analytics", "read_metrics"};
 static_assert(std::size(kOperationNames) == static_cast<std::size_t>(Operation::kCount));
 
 // The permission table: one row per operation, one column per role
@@ -34,6 +35,9 @@ constexpr bool kAllowed[static_cast<std::size_t>(Operation::kCount)][kRoleCount]
     /* manage_rules */    {true, true, false, false, false},
     /* check_escalation */{true, true, true, true, false},
     /* purge */           {true, false, false, false, false},
+    /* record_call */     {true, true, false, true, false},
+    /* read_analytics */  {true, true, false, false, true},
+    /* read_metrics */    {true, true, false, true, true},
 };
 
 }  // namespace

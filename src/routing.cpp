@@ -57,7 +57,8 @@ Status TenantSettings::validate() const {
   if (Status s = priority.validate(); !s.is_ok()) return s;
   if (Status s = dynamic_priority.validate(); !s.is_ok()) return s;
   if (Status s = validate_time_zone(time_zone); !s.is_ok()) return s;
-  return business_hours.validate();
+  if (Status s = business_hours.validate(); !s.is_ok()) return s;
+  return alerts.validate();
 }
 
 Status DynamicPriorityPolicy::validate() const {

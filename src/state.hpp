@@ -2,7 +2,9 @@
 #ifndef VIPCORE_SRC_STATE_HPP
 #define VIPCORE_SRC_STATE_HPP
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include "crypto.hpp"
 #include "vipcore/clock.hpp"
 #include "vipcore/escalation.hpp"
+#include "vipcore/metrics.hpp"
 #include "vipcore/phone.hpp"
 #include "vipcore/roles.hpp"
 #include "vipcore/settings.hpp"
@@ -26,8 +29,28 @@ struct RuleSet {
   std::vector<EscalationRule> rules;
 };
 
+/// A tenant's metrics: relaxed atomic counters, cheap on the identify path.
+struct TenantCounters {
+  using Counter = std::atomic<std::uint64_t>;
+  Counter identify_attempted{0};
+  Counter identify_matched{0};
+  Counter identify_not_vip{0};
+  Counter identify_failed{0};
+  std::array<Counter, kLevelCount> identified_by_level{};
+  Counter escalation_checks{0};
+  std::array<Counter, kLevelCount> escalations_by_level{};
+  Counter notification_failures{0};
+  std::array<Counter, kLevelCount> calls_recorded_by_level{};
+  std::array<Counter, kLevelCount> wait_seconds_sum_by_level{};
+  std::array<std::array<Counter, kWaitBuckets>, kLevelCount> wait_buckets_by_level{};
+
+  static void add(Counter& c, std::uint64_t n = 1) noexcept { c.fetch_add(n, std::memory_order_relaxed); }
+  void record_wait(Level level, int wait_seconds) noexcept;
+  MetricsSnapshot snapshot(const std::string& tenant_id) const;
+};
+
 /// What every handle on one tenant of one Database shares: the tenant's
-/// keys, its current settings and its escalation rules.
+/// keys, its current settings, its escalation rules and its metrics.
 ///
 /// Settings are read on the identify path, so they are published as an
 /// immutable object behind an atomic pointer (one acquire load per read).
@@ -46,9 +69,12 @@ class TenantContext {
   std::shared_ptr<const RuleSet> rules() const;
   void set_rules(std::shared_ptr<const RuleSet> rules);
 
+  TenantCounters& counters() const noexcept { return counters_; }
+
  private:
   mutable std::mutex rules_mu_;
   std::shared_ptr<const RuleSet> rules_;
+  mutable TenantCounters counters_;
 
   std::string id_;
   TenantKeys keys_;

@@ -92,6 +92,8 @@ Match evaluate(const IdentifyRecord& rec, const Clock& clock) noexcept {
   return Match::vip;
 }
 
+Status identify_number(const TenantState& t, std::string_view number, Identification* out);
+
 void reset(Identification* out) noexcept {
   out->is_vip = false;
   out->match = Match::not_found;
@@ -264,9 +266,27 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
 
 Status Tenant::identify(std::string_view number, Identification* out) const {
   if (out == nullptr) return Status::invalid_argument("out", "is null");
-  reset(out);
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::identify); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::identify); !s.is_ok()) {
+    reset(out);
+    return s;
+  }
+  detail::TenantCounters& counters = t.ctx->counters();
+  detail::TenantCounters::add(counters.identify_attempted);
+  Status s = identify_number(t, number, out);
+  if (!s.is_ok()) detail::TenantCounters::add(counters.identify_failed);
+  else if (!out->is_vip) detail::TenantCounters::add(counters.identify_not_vip);
+  else {
+    detail::TenantCounters::add(counters.identify_matched);
+    detail::TenantCounters::add(counters.identified_by_level[static_cast<std::size_t>(out->caller.vip_level)]);
+  }
+  return s;
+}
+
+namespace {
+
+Status identify_number(const TenantState& t, std::string_view number, Identification* out) {
+  reset(out);
   PhoneNumber n;
   if (Status s = t.db->normalizer.normalize(number, &n, "phone_number"); !s.is_ok()) return s;
   const detail::TenantKeys& keys = t.ctx->keys();
@@ -302,6 +322,8 @@ Status Tenant::identify(std::string_view number, Identification* out) const {
   out->routing_priority = vipcore::routing_priority(rec.vip_level, rec.handling_rules, settings.priority);
   return Status::ok();
 }
+
+}  // namespace
 
 Result<Identification> Tenant::identify(std::string_view number) const {
   Identification out;

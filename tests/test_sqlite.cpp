@@ -269,7 +269,9 @@ TEST_SUITE("sqlite") {
       REQUIRE(db->tenant("acme", {"admin", Role::admin})->create(john_doe()).ok());
     }
     // Turn the file back into a version 1 database: no escalation tables.
-    raw_exec(path, "DROP TABLE vip_rule; DROP TABLE vip_trigger; PRAGMA user_version = 1");
+    raw_exec(path,
+             "DROP TABLE vip_rule; DROP TABLE vip_trigger; DROP TABLE vip_call; "
+             "ALTER TABLE vip_caller DROP COLUMN rated_calls; PRAGMA user_version = 1");
     auto db = Database::open(path, test_key(), quiet_options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     Tenant admin = *db->tenant("acme", {"admin", Role::admin});

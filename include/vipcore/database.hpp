@@ -15,11 +15,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vipcore/clock.hpp"
 #include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/keys.hpp"
+#include "vipcore/metrics.hpp"
 #include "vipcore/phone.hpp"
 #include "vipcore/roles.hpp"
 #include "vipcore/status.hpp"
@@ -60,6 +62,10 @@ class VIPCORE_EXPORT Database {
   /// and changes only that tenant's data, and is checked against the
   /// actor's role. Tenant ids are 1 to 128 characters from [A-Za-z0-9._:@-].
   Result<Tenant> tenant(std::string_view tenant_id, const Actor& actor) const;
+
+  /// The counters of every tenant this handle has served since it opened,
+  /// e.g. for to_prometheus() on a metrics endpoint of the integrator's.
+  std::vector<MetricsSnapshot> metrics() const;
 
   /// The storage backend, e.g. for a backend-specific tool. Only hashes and
   /// ciphertexts are found there.

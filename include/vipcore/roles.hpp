@@ -53,6 +53,9 @@ enum class Operation : std::uint8_t {
   manage_rules,        ///< create, update and delete escalation rules
   check_escalation,    ///< the escalation check of a waiting call
   purge,               ///< delete old triggers and call history
+  record_call,         ///< record a VIP call in the history
+  read_analytics,      ///< call history, per-VIP and overview analytics, alerts
+  read_metrics,        ///< the in-memory counters
   kCount
 };
 VIPCORE_EXPORT std::string_view to_string(Operation op) noexcept;

@@ -2,6 +2,7 @@
 #ifndef VIPCORE_SETTINGS_HPP
 #define VIPCORE_SETTINGS_HPP
 
+#include "vipcore/analytics.hpp"
 #include "vipcore/caller.hpp"
 #include "vipcore/export.h"
 #include "vipcore/routing.hpp"
@@ -22,6 +23,8 @@ struct TenantSettings {
   std::string time_zone = "UTC";
   /// When the tenant is open: escalation schedules and routing plans use it.
   WeeklyHours business_hours = WeeklyHours::office_hours();
+  /// When evaluate_alerts() raises an alert.
+  AlertThresholds alerts;
 
   /// Each wait must lie in 1..Limits::kMaxWaitSeconds; the policies, the
   /// time zone and the hours must be valid. The error names the offending

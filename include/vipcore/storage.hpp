@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vipcore/analytics.hpp"
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
 #include "vipcore/clock.hpp"
@@ -68,6 +69,7 @@ struct CallerRecord {
   int callback_priority = 1;
   std::vector<std::string> tags;
   std::int64_t total_calls = 0;
+  std::int64_t rated_calls = 0;  ///< calls with a satisfaction rating: the weight of satisfaction_score
   std::optional<double> satisfaction_score;
   std::optional<Timestamp> valid_from;
   std::optional<Timestamp> valid_until;
@@ -136,6 +138,30 @@ struct TriggerRecord {
   std::optional<Timestamp> notified_at;  ///< unset until the notifier succeeded
 };
 
+/// A recorded call as stored (see analytics.hpp).
+using CallRow = CallHistoryEntry;
+
+/// What the calls of one level add up to in a range: sums and counts only,
+/// so that a backend can compute them with aggregates.
+struct CallAggregate {
+  std::uint64_t calls = 0;
+  std::uint64_t sla_met = 0;
+  std::uint64_t escalations = 0;
+  std::uint64_t rated = 0;
+  double rating_sum = 0;
+  std::uint64_t scored = 0;
+  double quality_sum = 0;
+  double wait_sum = 0;
+  int wait_max = 0;
+  std::array<std::uint64_t, kHandlingRuleCount> rules{};
+  /// (wait seconds, calls) for every distinct wait, ascending: exact
+  /// percentiles without loading the calls.
+  std::vector<std::pair<int, std::uint64_t>> wait_histogram;
+};
+using LevelAggregates = std::array<CallAggregate, kLevelCount>;
+/// Callers by [level][status].
+using CallerCounts = std::array<std::array<std::uint64_t, 3>, kLevelCount>;
+
 /// A set of changes applied atomically.
 ///
 /// Created by Storage::begin_write(). While it lives, other writers wait.
@@ -191,6 +217,14 @@ class VIPCORE_EXPORT WriteTransaction {
   /// Deletes up to `limit` triggers older than `before` (oldest first) and
   /// returns how many went.
   virtual Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
+  /// Records a call; Code::already_exists when the tenant has one with this call id.
+  virtual Status insert_call(std::string_view tenant_id, const CallRow& call) = 0;
+  /// Sets a caller's call counters; Code::not_found when there is no such caller.
+  virtual Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id,
+                                        std::int64_t total_calls, std::int64_t rated_calls,
+                                        std::optional<double> satisfaction_score) = 0;
+  /// Deletes up to `limit` calls older than `before` (oldest first); returns how many went.
+  virtual Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
   /// Appends an entry to the audit trail; its sequence is assigned here.
   virtual Status append_audit(const AuditEntry& entry) = 0;
   /// Makes every change visible, atomically and durably.
@@ -230,6 +264,15 @@ class VIPCORE_EXPORT Storage {
   virtual Result<std::vector<RuleRecord>> list_rules(std::string_view tenant_id) = 0;
   /// The triggers stored for one call of a tenant.
   virtual Result<std::vector<TriggerRecord>> get_triggers(std::string_view tenant_id, std::string_view call_id) = 0;
+  /// Aggregates of the tenant's calls with from <= at < until, by the level
+  /// at the call; only one caller's calls when `caller_id` is not empty.
+  virtual Result<LevelAggregates> aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                                  std::string_view caller_id) = 0;
+  /// One caller's calls with from <= at < until, oldest first, at most `limit` (0: all).
+  virtual Result<std::vector<CallRow>> list_calls(std::string_view tenant_id, std::string_view caller_id,
+                                                  Timestamp from, Timestamp until, std::uint64_t limit) = 0;
+  /// The tenant's callers counted by level and status.
+  virtual Result<CallerCounts> count_callers_by_level_status(std::string_view tenant_id) = 0;
   /// Audit entries of one tenant that match `query`, oldest first.
   virtual Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& query) = 0;
 
@@ -255,7 +298,7 @@ struct SqliteOptions {
 
 /// The schema version this build writes and reads. A file with a newer
 /// version is refused with Code::version; an older one is migrated.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 /// Opens (or creates) a vipcore SQLite database file.
 VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path,

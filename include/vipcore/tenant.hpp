@@ -16,11 +16,13 @@
 #include <string_view>
 #include <vector>
 
+#include "vipcore/analytics.hpp"
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
 #include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/import.hpp"
+#include "vipcore/metrics.hpp"
 #include "vipcore/roles.hpp"
 #include "vipcore/routing.hpp"
 #include "vipcore/settings.hpp"
@@ -118,6 +120,31 @@ class VIPCORE_EXPORT Tenant {
   /// Deletes escalation triggers older than `before`, `batch_size` rows per
   /// transaction; returns how many went.
   Result<std::uint64_t> purge_escalation_triggers(Timestamp before, std::uint64_t batch_size = 10000) const;
+
+  /// Records a VIP call (analytics.hpp), and in the same transaction keeps
+  /// the caller's total_calls and satisfaction_score (the average of the
+  /// ratings) current. A call id recorded before is Code::already_exists.
+  /// Call records are operational data, not changes to the VIP list: they
+  /// are counted in metrics, not written to the audit trail.
+  Result<CallHistoryEntry> record_call(const CallRecord& call) const;
+  /// One caller's recorded calls in `range`, oldest first, at most `limit`.
+  Result<std::vector<CallHistoryEntry>> call_history(std::string_view caller_id, const DateRange& range,
+                                                     std::uint64_t limit = 1000) const;
+  /// Analytics of one caller's calls in `range` (start < end required).
+  Result<CallerAnalytics> caller_analytics(std::string_view caller_id, const DateRange& range) const;
+  /// Analytics of the tenant: callers by level and status now, and the
+  /// calls in `range`, overall and by level.
+  Result<OverviewAnalytics> overview(const DateRange& range) const;
+  /// The alerts of analytics.hpp over `range`, with the tenant's thresholds
+  /// (TenantSettings::alerts); quality drops compare with the period of the
+  /// same length just before `range`.
+  Result<std::vector<Alert>> evaluate_alerts(const DateRange& range) const;
+  /// The tenant's counters in this Database handle since it was opened.
+  Result<MetricsSnapshot> metrics() const;
+  /// Deletes recorded calls and escalation triggers older than `before`,
+  /// `batch_size` rows per transaction (so a PBX writing meanwhile waits at
+  /// most one batch); reports how many went. Each batch is audited.
+  Result<PurgeReport> purge(Timestamp before, std::uint64_t batch_size = 10000) const;
 
   /// Imports callers in one transaction; see import.hpp. `report` (required)
   /// says what happened to every row. Returns ok when the import committed

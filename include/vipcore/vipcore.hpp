@@ -5,16 +5,20 @@
 #ifndef VIPCORE_VIPCORE_HPP
 #define VIPCORE_VIPCORE_HPP
 
+#include "vipcore/analytics.hpp"
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
 #include "vipcore/clock.hpp"
 #include "vipcore/database.hpp"
+#include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/import.hpp"
 #include "vipcore/keys.hpp"
+#include "vipcore/metrics.hpp"
 #include "vipcore/phone.hpp"
 #include "vipcore/roles.hpp"
 #include "vipcore/routing.hpp"
+#include "vipcore/schedule.hpp"
 #include "vipcore/settings.hpp"
 #include "vipcore/status.hpp"
 #include "vipcore/storage.hpp"

@@ -129,13 +129,35 @@ CREATE TABLE vip_trigger (
 ) WITHOUT ROWID;
 CREATE INDEX vip_trigger_tenant_time ON vip_trigger (tenant_id, triggered_at);
 )sql",
+    // 2 -> 3: call history, clustered by time so that reports over a date range read it in order
+    R"sql(
+ALTER TABLE vip_caller ADD COLUMN rated_calls INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE vip_call (
+  tenant_id             TEXT    NOT NULL,
+  at                    INTEGER NOT NULL,
+  call_id               TEXT    NOT NULL,
+  caller_id             TEXT    NOT NULL,
+  vip_level             INTEGER NOT NULL,  -- the level at the call
+  handling_rules        INTEGER NOT NULL,  -- the rules applied
+  wait_seconds          INTEGER NOT NULL,
+  max_wait_time         INTEGER NOT NULL,  -- the caller's target at the call: the SLA
+  escalation_triggered  INTEGER NOT NULL,
+  satisfaction_rating   INTEGER,
+  service_quality_score REAL,
+  PRIMARY KEY (tenant_id, at, call_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX vip_call_tenant_call ON vip_call (tenant_id, call_id);
+CREATE INDEX vip_call_tenant_caller_at ON vip_call (tenant_id, caller_id, at);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
 constexpr const char* kCallerColumns =
     "id, vip_level, status, handling_rules, preferred_agent_id, preferred_department_id, max_wait_time, "
     "callback_priority, tags, total_calls, satisfaction_score, valid_from, valid_until, created_at, updated_at, "
-    "caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, phone_masks";
+    "caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, phone_masks, "
+    "rated_calls";
 
 constexpr const char* kSelectCaller = "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kScanCallers =
@@ -149,13 +171,13 @@ constexpr const char* kFindPhone =
 constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kInsertCaller =
     "INSERT INTO vip_caller (tenant_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 constexpr const char* kUpdateCaller =
     "UPDATE vip_caller SET vip_level = ?3, status = ?4, handling_rules = ?5, preferred_agent_id = ?6, "
     "preferred_department_id = ?7, max_wait_time = ?8, callback_priority = ?9, tags = ?10, total_calls = ?11, "
     "satisfaction_score = ?12, valid_from = ?13, valid_until = ?14, created_at = ?15, updated_at = ?16, "
     "caller_name = ?17, company_name = ?18, email = ?19, account_number = ?20, account_value = ?21, notes = ?22, "
-    "custom_greeting = ?23, phones = ?24, phone_masks = ?25 WHERE tenant_id = ?1 AND id = ?2";
+    "custom_greeting = ?23, phones = ?24, phone_masks = ?25, rated_calls = ?26 WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kDeleteCaller = "DELETE FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kInsertPhone =
     "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, summary) VALUES (?1, ?2, ?3, ?4)";
@@ -185,6 +207,30 @@ constexpr const char* kMarkNotified =
 constexpr const char* kPurgeTriggers =
     "DELETE FROM vip_trigger WHERE tenant_id = ?1 AND (call_id, rule_id) IN (SELECT call_id, rule_id "
     "FROM vip_trigger WHERE tenant_id = ?1 AND triggered_at < ?2 ORDER BY triggered_at LIMIT ?3)";
+constexpr const char* kCallColumns =
+    "call_id, caller_id, vip_level, handling_rules, wait_seconds, max_wait_time, escalation_triggered, "
+    "satisfaction_rating, service_quality_score, at";
+constexpr const char* kInsertCall =
+    "INSERT INTO vip_call (tenant_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr const char* kListCalls =
+    "SELECT {} FROM vip_call WHERE tenant_id = ?1 AND caller_id = ?2 AND at >= ?3 AND at < ?4 "
+    "ORDER BY at, call_id LIMIT ?5";
+// One pass over the range, grouped by (level, wait): sums per group, and the
+// groups themselves are the wait histogram.
+constexpr const char* kAggregateCalls =
+    "SELECT vip_level, wait_seconds, count(*), sum(wait_seconds <= max_wait_time), sum(escalation_triggered), "
+    "count(satisfaction_rating), total(satisfaction_rating), count(service_quality_score), "
+    "total(service_quality_score), sum((handling_rules & 1) != 0), sum((handling_rules & 2) != 0), "
+    "sum((handling_rules & 4) != 0), sum((handling_rules & 8) != 0), sum((handling_rules & 16) != 0), "
+    "sum((handling_rules & 32) != 0) FROM vip_call WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3{} "
+    "GROUP BY vip_level, wait_seconds";
+constexpr const char* kCountByLevelStatus =
+    "SELECT vip_level, status, count(*) FROM vip_caller WHERE tenant_id = ?1 GROUP BY vip_level, status";
+constexpr const char* kUpdateCounters =
+    "UPDATE vip_caller SET total_calls = ?3, rated_calls = ?4, satisfaction_score = ?5 WHERE tenant_id = ?1 AND id = ?2";
+constexpr const char* kPurgeCalls =
+    "DELETE FROM vip_call WHERE tenant_id = ?1 AND (at, call_id) IN (SELECT at, call_id FROM vip_call "
+    "WHERE tenant_id = ?1 AND at < ?2 ORDER BY at LIMIT ?3)";
 constexpr const char* kInsertAudit =
     "INSERT INTO vip_audit (tenant_id, at, actor_id, role, action, entity_type, entity_id, fields, outcome) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -249,6 +295,7 @@ void bind_caller(Statement& st, std::string_view tenant_id, const CallerRecord& 
   st.bind_blob_or_null(23, c.custom_greeting);
   st.bind_blob(24, scratch[1].data(), scratch[1].size());
   st.bind_text(25, scratch[2]);
+  st.bind_int(26, c.rated_calls);
 }
 
 // The summary column of vip_phone: what identify needs about a number's
@@ -414,13 +461,30 @@ Result<CallerRecord> read_caller(const Statement& st) {
     masks = comma == std::string_view::npos ? std::string_view() : masks.substr(comma + 1);
     c.phones.push_back(std::move(p));
   }
+  c.rated_calls = st.column_int(24);
+  return c;
+}
+
+CallRow read_call(const Statement& st) {
+  CallRow c;
+  st.column_assign(0, &c.call_id);
+  st.column_assign(1, &c.caller_id);
+  c.vip_level = column_enum<Level>(st, 2, kLevelCount);
+  c.handling_rules_applied = HandlingRules::from_bits(static_cast<std::uint32_t>(st.column_int(3)));
+  c.wait_seconds = static_cast<int>(st.column_int(4));
+  c.max_wait_time = static_cast<int>(st.column_int(5));
+  c.escalation_triggered = st.column_int(6) != 0;
+  if (auto v = st.column_optional_int(7)) c.satisfaction_rating = static_cast<int>(*v);
+  c.service_quality_score = st.column_optional_double(8);
+  c.at = from_unix_ms(st.column_int(9));
   return c;
 }
 
 // A reader: a connection and its statements, used by one thread at a time.
 struct Reader {
   Connection conn;
-  Statement find_phone, get_caller, scan, count, get_meta, list_rules, get_triggers;
+  Statement find_phone, get_caller, scan, count, get_meta, list_rules, get_triggers, list_calls, aggregate,
+      aggregate_caller, count_by_level_status;
 };
 
 class SqliteStorage;
@@ -444,6 +508,10 @@ class SqliteTransaction final : public WriteTransaction {
   Status mark_notified(std::string_view tenant_id, std::string_view call_id, std::string_view rule_id,
                        Timestamp at) override;
   Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
+  Status insert_call(std::string_view tenant_id, const CallRow& call) override;
+  Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id, std::int64_t total_calls,
+                                std::int64_t rated_calls, std::optional<double> satisfaction_score) override;
+  Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override;
   Status append_audit(const AuditEntry& entry) override;
@@ -593,6 +661,93 @@ class SqliteStorage final : public Storage {
     }
   }
 
+  Result<LevelAggregates> aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                          std::string_view caller_id) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    const bool one_caller = !caller_id.empty();
+    Statement& st = one_caller ? r.aggregate_caller : r.aggregate;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, fmt::format(kAggregateCalls, one_caller ? " AND caller_id = ?4" : ""));
+          !s.is_ok())
+        return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    st.bind_int(2, to_unix_ms(from));
+    st.bind_int(3, to_unix_ms(until));
+    if (one_caller) st.bind_text(4, caller_id);
+    LevelAggregates out;
+    for (;;) {
+      auto row = st.step("aggregating calls");
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const std::int64_t level = st.column_int(0);
+      if (level < 0 || level >= kLevelCount) return Status::storage_error("vip_call.vip_level is out of range");
+      CallAggregate& a = out[static_cast<std::size_t>(level)];
+      const int wait = static_cast<int>(st.column_int(1));
+      const auto calls = static_cast<std::uint64_t>(st.column_int(2));
+      a.calls += calls;
+      a.sla_met += static_cast<std::uint64_t>(st.column_int(3));
+      a.escalations += static_cast<std::uint64_t>(st.column_int(4));
+      a.rated += static_cast<std::uint64_t>(st.column_int(5));
+      a.rating_sum += st.column_double(6);
+      a.scored += static_cast<std::uint64_t>(st.column_int(7));
+      a.quality_sum += st.column_double(8);
+      for (int rule = 0; rule < kHandlingRuleCount; ++rule)
+        a.rules[static_cast<std::size_t>(rule)] += static_cast<std::uint64_t>(st.column_int(9 + rule));
+      a.wait_sum += static_cast<double>(wait) * static_cast<double>(calls);
+      a.wait_max = std::max(a.wait_max, wait);
+      a.wait_histogram.emplace_back(wait, calls);
+    }
+    for (CallAggregate& a : out) std::sort(a.wait_histogram.begin(), a.wait_histogram.end());
+    return out;
+  }
+
+  Result<std::vector<CallRow>> list_calls(std::string_view tenant_id, std::string_view caller_id, Timestamp from,
+                                          Timestamp until, std::uint64_t limit) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.list_calls;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, fmt::format(kListCalls, kCallColumns)); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, caller_id);
+    st.bind_int(3, to_unix_ms(from));
+    st.bind_int(4, to_unix_ms(until));
+    st.bind_int(5, limit == 0 ? -1 : static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX)));
+    std::vector<CallRow> out;
+    for (;;) {
+      auto row = st.step("reading call history");
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(read_call(st));
+    }
+  }
+
+  Result<CallerCounts> count_callers_by_level_status(std::string_view tenant_id) override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.count_by_level_status;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, kCountByLevelStatus); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    CallerCounts out{};
+    for (;;) {
+      auto row = st.step("counting callers");
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      const std::int64_t level = st.column_int(0), status = st.column_int(1);
+      if (level < 0 || level >= kLevelCount || status < 0 || status > 2)
+        return Status::storage_error("vip_caller holds a level or status out of range");
+      out[static_cast<std::size_t>(level)][static_cast<std::size_t>(status)] = static_cast<std::uint64_t>(st.column_int(2));
+    }
+  }
+
   Result<std::vector<AuditEntry>> query_audit(std::string_view tenant_id, const AuditQuery& q) override {
     auto lease = acquire();
     if (!lease.ok()) return lease.status();
@@ -739,6 +894,7 @@ class SqliteStorage final : public Storage {
   std::vector<std::unique_ptr<Reader>> idle_;
   std::mutex write_mu_;  // one write transaction at a time in this process
   Connection writer_;
+  Statement w_insert_call_, w_update_counters_, w_purge_calls_;
   Statement w_get_rule_, w_insert_rule_, w_update_rule_, w_delete_rule_, w_insert_trigger_, w_mark_notified_,
       w_purge_triggers_;
   Statement w_get_caller_, w_get_meta_, w_phone_owner_, w_insert_caller_, w_update_caller_, w_delete_caller_, w_insert_phone_,
@@ -824,6 +980,9 @@ Status SqliteStorage::prepare_writer() {
       {&w_insert_trigger_, kInsertTrigger},
       {&w_mark_notified_, kMarkNotified},
       {&w_purge_triggers_, kPurgeTriggers},
+      {&w_insert_call_, fmt::format(kInsertCall, kCallColumns)},
+      {&w_update_counters_, kUpdateCounters},
+      {&w_purge_calls_, kPurgeCalls},
       {&w_phone_owner_, kPhoneOwner},
       {&w_insert_caller_, fmt::format(kInsertCaller, kCallerColumns)},
       {&w_update_caller_, kUpdateCaller},
@@ -1047,6 +1206,58 @@ Result<std::uint64_t> SqliteTransaction::purge_triggers(std::string_view tenant_
     st.bind_int(2, to_unix_ms(before));
     st.bind_int(3, limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit));
     if (Status r = st.run("purging escalation triggers"); !r.is_ok()) return r;
+    purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.writer_.get()));
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return purged;
+}
+
+Status SqliteTransaction::insert_call(std::string_view tenant_id, const CallRow& c) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_insert_call_;
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, c.call_id);
+    st.bind_text(3, c.caller_id);
+    st.bind_int(4, static_cast<int>(c.vip_level));
+    st.bind_int(5, c.handling_rules_applied.bits());
+    st.bind_int(6, c.wait_seconds);
+    st.bind_int(7, c.max_wait_time);
+    st.bind_int(8, c.escalation_triggered ? 1 : 0);
+    st.bind_optional_int(9, opt_int(c.satisfaction_rating));
+    st.bind_optional_double(10, c.service_quality_score);
+    st.bind_int(11, to_unix_ms(c.at));
+    Status s = st.run("recording a call");
+    if (s.is_already_exists()) return Status::already_exists("call_id", "this call has already been recorded");
+    return s;
+  });
+}
+
+Status SqliteTransaction::update_caller_counters(std::string_view tenant_id, std::string_view caller_id,
+                                                 std::int64_t total_calls, std::int64_t rated_calls,
+                                                 std::optional<double> satisfaction_score) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_update_counters_;
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, caller_id);
+    st.bind_int(3, total_calls);
+    st.bind_int(4, rated_calls);
+    st.bind_optional_double(5, satisfaction_score);
+    if (Status s = st.run("updating a caller's counters"); !s.is_ok()) return s;
+    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no VIP caller with this id in the tenant");
+    return Status::ok();
+  });
+}
+
+Result<std::uint64_t> SqliteTransaction::purge_calls(std::string_view tenant_id, Timestamp before,
+                                                     std::uint64_t limit) {
+  std::uint64_t purged = 0;
+  Status s = atomically([&]() -> Status {
+    Statement& st = s_.w_purge_calls_;
+    st.bind_text(1, tenant_id);
+    st.bind_int(2, to_unix_ms(before));
+    st.bind_int(3, limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit));
+    if (Status r = st.run("purging call history"); !r.is_ok()) return r;
     purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.writer_.get()));
     return Status::ok();
   });
