@@ -64,7 +64,7 @@ TEST_SUITE("analytics") {
     CHECK(f.admin.call_history(f.john.id, kDay, 2)->size() == 2);
   }
 
-  TEST_CASE_TEMPLATE("a call id is recorded once; bad values are refused and nothing is counted", B, VIPCORE_BACKENDS) {
+  TEST_CASE_TEMPLATE("a call id is recorded once, and bad values are refused without counting anything", B, VIPCORE_BACKENDS) {
     Fixture<B> f;
     CallRecord c;
     c.call_id = "call-once";
@@ -137,7 +137,7 @@ TEST_SUITE("analytics") {
     CHECK(s.handling_rules_applied[static_cast<int>(HandlingRule::immediate_transfer)] == 0);
   }
 
-  TEST_CASE_TEMPLATE("an empty range gives zeros and no data; boundaries are [start, end)", B, VIPCORE_BACKENDS) {
+  TEST_CASE_TEMPLATE("an empty range gives zeros and no data, and a range includes its start but not its end", B, VIPCORE_BACKENDS) {
     Fixture<B> f;
     const Timestamp at = t0() + 2h;
     f.record(f.john, 12, false, 4, 70.0, at);

@@ -72,7 +72,7 @@ TEST_SUITE("routing") {
     CHECK(p.greeting == "Good day Ms. Johnson, connecting you to your account manager.");
   }
 
-  TEST_CASE("PRIORITY_QUEUE jumps the queue; other VIPs queue with their priority") {
+  TEST_CASE("PRIORITY_QUEUE jumps the queue, and other VIPs queue with their priority") {
     Fixture f;
     const Identification gold = f.vip(john_doe());
     RoutingPlan p = f.route(gold, {"agent-1"});
