@@ -6,12 +6,14 @@
 //    DIAMOND with immediate transfer) and a few thousand generated ones;
 // 3. replays a stream of incoming calls, mostly from numbers that are not
 //    VIPs, as on a real PBX: identify, routing plan, and for VIPs who wait,
-//    the escalation check every five seconds, with a notifier;
+//    the escalation check every five seconds, with a notifier, and the
+//    call recorded in the history when it ends;
 // 4. prints what the PBX does with each kind of caller, the escalations,
-//    and the totals.
+//    the totals, and the manager's analytics report with its alerts.
 //
 //     vipcore_demo [--calls N] [--generated N] [--dir PATH] [--summary-only]
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -195,6 +197,7 @@ struct Totals {
   int not_active = 0;
   int bad_number = 0;
   int escalation_checks = 0;
+  int recorded = 0;
   std::map<vipcore::Level, int> by_level;
   std::map<vipcore::RouteAction, int> by_action;
   std::vector<double> identify_us;
@@ -218,11 +221,59 @@ vipcore::RoutingPlan serve_vip(const vipcore::Tenant& pbx, const vipcore::Identi
     wait = sim.queue_wait(plan->front_of_queue);
   }
   const int start_position = plan->front_of_queue ? 1 : 1 + wait / 10;
+  bool escalated = false;
   for (int polled = 5; polled < wait; polled += 5) {
     const int position = std::max(1, start_position - polled / 10);
-    if (pbx.check_escalation(who.caller, polled, position, call_id).ok()) ++totals.escalation_checks;
+    auto check = pbx.check_escalation(who.caller, polled, position, call_id);
+    if (!check.ok()) continue;
+    ++totals.escalation_checks;
+    escalated = escalated || check->should_escalate;
   }
+
+  // When the call ends the PBX records it; most callers rate the call, and
+  // the longer they waited the lower they rate it.
+  vipcore::CallRecord record;
+  record.call_id = call_id;
+  record.caller_id = who.caller.id;
+  record.handling_rules_applied = who.caller.handling_rules;
+  record.wait_seconds = wait;
+  record.escalation_triggered = escalated;
+  std::bernoulli_distribution rates(0.7);
+  if (rates(sim.rng)) record.satisfaction_rating = std::clamp(5 - wait / 30, 1, 5);
+  std::normal_distribution<double> quality(90.0 - wait / 6.0, 5.0);
+  record.service_quality_score = std::clamp(quality(sim.rng), 0.0, 100.0);
+  if (pbx.record_call(record).ok()) ++totals.recorded;
   return *plan;
+}
+
+// The manager's report: the morning's VIP calls by level, and the alerts.
+void print_report(const vipcore::Tenant& manager, const vipcore::DateRange& morning) {
+  auto overview = manager.overview(morning);
+  if (!overview.ok()) {
+    std::printf("\nno report: %s\n", overview.status().to_string().c_str());
+    return;
+  }
+  const auto rate = [](const std::optional<double>& r) {
+    return r ? fmt::format("{:5.1f}%", *r * 100) : std::string("    -");
+  };
+  const auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:5.2f}", *v) : std::string("    -"); };
+  std::printf("\nAnalytics of the morning's VIP calls (overview over %s .. %s):\n",
+              vipcore::format_timestamp(morning.start).c_str(), vipcore::format_timestamp(morning.end).c_str());
+  std::printf("  %-9s %6s %8s %5s %5s %5s %7s %8s %7s %7s\n", "level", "calls", "avg wait", "p50", "p90", "max",
+              "SLA met", "escalated", "rating", "quality");
+  const auto row = [&](const std::string& name, const vipcore::CallStats& s) {
+    std::printf("  %-9s %6llu %7.1fs %4ds %4ds %4ds  %s    %s   %s  %s\n", name.c_str(),
+                static_cast<unsigned long long>(s.calls), s.wait.average, s.wait.p50, s.wait.p90, s.wait.max,
+                rate(s.sla_met_rate).c_str(), rate(s.escalation_rate).c_str(), num(s.average_satisfaction).c_str(),
+                num(s.average_quality).c_str());
+  };
+  for (int l = vipcore::kLevelCount - 1; l >= 0; --l)
+    row(std::string(vipcore::to_string(static_cast<vipcore::Level>(l))), overview->by_level[static_cast<std::size_t>(l)]);
+  row("all", overview->all);
+  auto alerts = manager.evaluate_alerts(morning);
+  if (!alerts.ok()) return;
+  std::printf("Alerts (%zu):\n", alerts->size());
+  for (const vipcore::Alert& a : *alerts) std::printf("  %-22s %s\n", std::string(vipcore::to_string(a.kind)).c_str(), a.message.c_str());
 }
 
 int run(const Settings& settings) {
@@ -298,6 +349,7 @@ int run(const Settings& settings) {
   // The PBX identifies every incoming call, routes it, and polls the
   // escalation check while a VIP waits. Most callers are not VIPs.
   auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
+  const vipcore::Timestamp morning_start = clock->now();
   Pbx sim{rng};
   std::uniform_real_distribution<double> kind(0.0, 1.0);
   std::uniform_int_distribution<int> pick(0, static_cast<int>(callers.size()) - 1);
@@ -376,6 +428,10 @@ int run(const Settings& settings) {
   for (const auto& [rule, n] : notifier->by_rule()) std::printf(" %s %d,", rule.c_str(), n);
   std::printf("\n  identify     %.1f us average, %.1f us median, %.1f us p99 (this process, this machine)\n",
               sum / double(us.size()), pct(0.5), pct(0.99));
+  std::printf("  recorded     %d VIP calls in the call history\n", totals.recorded);
+
+  auto manager = db->tenant("acme", {"demo-manager", vipcore::Role::manager});
+  print_report(*manager, vipcore::DateRange{morning_start, clock->now() + std::chrono::hours(1)});
   return 0;
 }
 

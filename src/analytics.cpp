@@ -123,7 +123,8 @@ Status check_call(const CallRecord& c) {
   return Status::ok();
 }
 
-std::string percent(double v) { return fmt::format("{:.1f}%", v * 100); }
+// "7.5%"; two decimals for small rates, so that 1.04% does not read as 1.0%.
+std::string percent(double v) { return fmt::format(v < 0.1 ? "{:.2f}%" : "{:.1f}%", v * 100); }
 
 }  // namespace
 

@@ -224,7 +224,7 @@ TEST_SUITE("analytics") {
       CHECK(alerts[0].level == Level::diamond);
       CHECK(alerts[0].measured == doctest::Approx(2.0 / 21));
       CHECK(alerts[0].threshold == doctest::Approx(0.05));
-      CHECK(alerts[0].message.find("DIAMOND escalation rate 9.5% is above 5.0%") != std::string::npos);
+      CHECK(alerts[0].message.find("DIAMOND escalation rate 9.52% is above 5.00%") != std::string::npos);
     }
     SUBCASE("average wait: at the level's target is fine, above it alerts") {
       for (int i = 0; i < 10; ++i) f.record(f.john, i % 2 ? 40 : 80);  // GOLD target 60, average exactly 60
