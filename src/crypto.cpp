@@ -1,8 +1,10 @@
 #include "crypto.hpp"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -151,10 +153,21 @@ SecretKey tenant_key(const std::uint8_t* root, std::string_view label, std::stri
   return k;
 }
 
+TenantKeys::TenantKeys(SecretKey hash, std::function<Status()> refresh)
+    : hash_(std::move(hash)), refresh_(std::move(refresh)) {}
+
 const std::uint8_t* TenantKeys::data_key(std::uint32_t version) const noexcept {
-  for (const auto& [v, k] : data)
-    if (v == version) return k.data();
-  return nullptr;
+  if (version >= kMaxVersions) return nullptr;
+  const SecretKey* k = data_[version].load(std::memory_order_acquire);
+  return k == nullptr ? nullptr : k->data();
+}
+
+void TenantKeys::add(std::uint32_t version, SecretKey key) {
+  if (version == 0 || version >= kMaxVersions) return;
+  std::lock_guard<std::mutex> g(mu_);
+  if (data_[version].load(std::memory_order_acquire) != nullptr) return;
+  owned_.push_back(std::make_unique<SecretKey>(std::move(key)));
+  data_[version].store(owned_.back().get(), std::memory_order_release);
 }
 
 KeyRing KeyRing::create(const MasterKey& master) {
@@ -223,26 +236,59 @@ Result<KeyRing> KeyRing::unwrap(const MasterKey& master, std::string_view wrappe
   return ring;
 }
 
-TenantKeys KeyRing::for_tenant(std::string_view tenant_id) const {
-  TenantKeys keys{tenant_key(hash_root.data(), "vipcore/tenant-hash/1", tenant_id), current_version, {}};
-  for (const auto& [v, root] : data_roots)
-    keys.data.emplace_back(v, tenant_key(root.data(), "vipcore/tenant-data/1", tenant_id));
-  return keys;
+void KeyRing::add_random_version() {
+  SecretKey k;
+  randombytes_buf(k.data(), kKeySize);
+  std::uint32_t next = current_version;
+  for (const auto& [v, root] : data_roots) next = std::max(next, v);
+  ++next;
+  data_roots.emplace_back(next, std::move(k));
+  current_version = next;
 }
 
+KeyRing KeyRing::clone() const {
+  KeyRing out;
+  std::memcpy(out.hash_root.data(), hash_root.data(), kKeySize);
+  out.current_version = current_version;
+  for (const auto& [v, root] : data_roots) {
+    SecretKey k;
+    std::memcpy(k.data(), root.data(), kKeySize);
+    out.data_roots.emplace_back(v, std::move(k));
+  }
+  return out;
+}
+
+SecretKey KeyRing::tenant_hash_key(std::string_view tenant_id) const {
+  return tenant_key(hash_root.data(), "vipcore/tenant-hash/1", tenant_id);
+}
+
+void KeyRing::load_into(std::string_view tenant_id, TenantKeys& keys) const {
+  for (const auto& [v, root] : data_roots)
+    if (keys.data_key(v) == nullptr) keys.add(v, tenant_key(root.data(), "vipcore/tenant-data/1", tenant_id));
+  keys.set_current(current_version);
+}
+
+std::uint32_t sealed_version(std::string_view sealed) noexcept {
+  if (sealed.size() < kSealOverhead || static_cast<std::uint8_t>(sealed[0]) != kSealFormat) return 0;
+  return get_u32(bytes(sealed) + 1);
+}
+
+bool same_hash(const PhoneHash& a, const PhoneHash& b) noexcept { return sodium_memcmp(a.data(), b.data(), a.size()) == 0; }
+
 void hash_phone(const TenantKeys& keys, std::string_view e164, PhoneHash* out) noexcept {
-  crypto_generichash(out->data(), out->size(), bytes(e164), e164.size(), keys.hash.data(), kKeySize);
+  crypto_generichash(out->data(), out->size(), bytes(e164), e164.size(), keys.hash_key(), kKeySize);
 }
 
 Sealed seal(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,
             std::string_view plaintext) {
-  const std::uint8_t* key = keys.data_key(keys.current_version);
+  const std::uint32_t version = keys.current_version();
+  const std::uint8_t* key = keys.data_key(version);
   Sealed out(kSealOverhead + plaintext.size(), '\0');
   auto* p = reinterpret_cast<std::uint8_t*>(out.data());
   p[0] = kSealFormat;
-  put_u32(p + 1, keys.current_version);
+  put_u32(p + 1, version);
   pooled_random(p + 5, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  const FieldAd ad(tenant_id, record_id, field, keys.current_version);
+  const FieldAd ad(tenant_id, record_id, field, version);
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(p + kSealHeader, &len, bytes(plaintext), plaintext.size(), ad.data(),
                                              ad.size(), nullptr, p + 5, key);
@@ -256,7 +302,15 @@ Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view
   const auto* p = bytes(sealed);
   const std::uint32_t version = get_u32(p + 1);
   const std::uint8_t* key = keys.data_key(version);
-  if (key == nullptr) return Status::integrity_error("a stored field names a key version the key ring does not hold");
+  if (key == nullptr) {
+    // Sealed under a key version this process has not loaded: another
+    // process may have rotated the keys. Load them, once, and look again.
+    if (Status s = keys.refresh(); !s.is_ok()) return s;
+    key = keys.data_key(version);
+    if (key == nullptr)
+      return Status::integrity_error(fmt::format(
+          "a stored field was sealed with key version {}, which the database's key ring does not hold", version));
+  }
   const FieldAd ad(tenant_id, record_id, field, version);
   out->resize(sealed.size() - kSealOverhead);
   unsigned long long len = 0;

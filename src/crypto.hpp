@@ -25,9 +25,12 @@
 #define VIPCORE_SRC_CRYPTO_HPP
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,13 +71,41 @@ SecretKey kdf(const std::uint8_t* master, std::uint64_t id);
 /// BLAKE2b-256 keyed with `root` over `label` "\0" `tenant_id`.
 SecretKey tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id);
 
-/// The keys one tenant works with.
-struct TenantKeys {
-  SecretKey hash;
-  std::uint32_t current_version = 0;
-  std::vector<std::pair<std::uint32_t, SecretKey>> data;  // by version
+/// The keys one tenant works with: its phone-hash key and its data keys by
+/// version. Data keys can be added while the keys are in use (key rotation,
+/// or another process's rotation discovered on read), so lookups are
+/// lock-free reads of atomics and added keys live as long as the object.
+///
+/// Safe for concurrent access from multiple threads.
+class TenantKeys {
+ public:
+  static constexpr std::uint32_t kMaxVersions = 256;
 
+  /// `refresh` loads key versions this process does not have yet (see refresh()).
+  TenantKeys(SecretKey hash, std::function<Status()> refresh);
+  TenantKeys(const TenantKeys&) = delete;
+  TenantKeys& operator=(const TenantKeys&) = delete;
+
+  const std::uint8_t* hash_key() const noexcept { return hash_.data(); }
+  std::uint32_t current_version() const noexcept { return current_.load(std::memory_order_acquire); }
+  /// The data key of `version`, or null when it is not loaded.
   const std::uint8_t* data_key(std::uint32_t version) const noexcept;
+  /// Adds a data key (a version already present is kept).
+  /// REQUIRES: 1 <= version < kMaxVersions.
+  void add(std::uint32_t version, SecretKey key);
+  /// Makes `version` (which must have been added) the one new fields are sealed with.
+  void set_current(std::uint32_t version) noexcept { current_.store(version, std::memory_order_release); }
+  /// Asks the database for key versions this process has not loaded:
+  /// another process may have rotated the keys.
+  Status refresh() const { return refresh_ ? refresh_() : Status::ok(); }
+
+ private:
+  SecretKey hash_;
+  std::atomic<std::uint32_t> current_{0};
+  std::array<std::atomic<const SecretKey*>, kMaxVersions> data_{};
+  std::mutex mu_;  // guards owned_
+  std::vector<std::unique_ptr<SecretKey>> owned_;
+  std::function<Status()> refresh_;
 };
 
 /// The database's key ring, unwrapped.
@@ -89,9 +120,22 @@ struct KeyRing {
   std::string wrap(const MasterKey& master) const;
   /// Opens a wrapped ring; Code::key when `master` is not the key it was wrapped with.
   static Result<KeyRing> unwrap(const MasterKey& master, std::string_view wrapped);
+  /// Adds a random data root as the next version and makes it current.
+  void add_random_version();
+  /// A copy in fresh guarded memory.
+  KeyRing clone() const;
 
-  TenantKeys for_tenant(std::string_view tenant_id) const;
+  /// The tenant's phone-hash key.
+  SecretKey tenant_hash_key(std::string_view tenant_id) const;
+  /// Adds every data version the tenant's keys lack, and sets the current one.
+  void load_into(std::string_view tenant_id, TenantKeys& keys) const;
 };
+
+/// The key version a sealed field was sealed with (0 when malformed).
+std::uint32_t sealed_version(std::string_view sealed) noexcept;
+
+/// Whether two phone hashes are equal, in constant time (sodium_memcmp).
+bool same_hash(const PhoneHash& a, const PhoneHash& b) noexcept;
 
 /// Keyed hash of a number in E.164 form.
 void hash_phone(const TenantKeys& keys, std::string_view e164, PhoneHash* out) noexcept;

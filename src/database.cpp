@@ -11,11 +11,50 @@ namespace vipcore {
 namespace detail {
 
 namespace {
-constexpr std::string_view kKeyRingKey = "keyring";
 constexpr std::string_view kSettingsKey = "settings";
 }  // namespace
 
-TenantContext::TenantContext(std::string id, TenantKeys keys, TenantSettings settings)
+std::unique_ptr<TenantKeys> DatabaseState::keys_for(std::string_view tenant_id) {
+  std::lock_guard<std::mutex> g(keys_mu);
+  auto keys = std::make_unique<TenantKeys>(ring.tenant_hash_key(tenant_id), [this] { return refresh_keys(); });
+  ring.load_into(tenant_id, *keys);
+  return keys;
+}
+
+void DatabaseState::install_ring(KeyRing new_ring) {
+  ring = std::move(new_ring);
+  std::lock_guard<std::mutex> g(tenants_mu);
+  for (auto& [id, ctx] : tenants) ring.load_into(id, ctx->keys());
+}
+
+Status DatabaseState::refresh_keys() {
+  std::lock_guard<std::mutex> g(keys_mu);
+  auto stored = load_key_ring(*storage, *master);
+  if (!stored.ok())
+    return Status::key_error(
+        "the database's keys were rotated to a new master key and this process still has the old one; reopen "
+        "the database with the new key");
+  install_ring(std::move(*stored));
+  return Status::ok();
+}
+
+Result<KeyRing> load_key_ring(Storage& storage, const MasterKey& key) {
+  auto current = storage.get_meta("", kKeyRingKey);
+  if (!current.ok()) return current.status();
+  if (!*current) return Status::key_error("the database has no key ring");
+  auto ring = KeyRing::unwrap(key, **current);
+  if (ring.ok() || !ring.status().is_key_error()) return ring;
+  // During a rotation the ring is also kept under the previous master key.
+  auto previous = storage.get_meta("", kPreviousKeyRingKey);
+  if (!previous.ok()) return previous.status();
+  if (*previous) {
+    auto old = KeyRing::unwrap(key, **previous);
+    if (old.ok()) return old;
+  }
+  return ring.status();
+}
+
+TenantContext::TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings)
     : id_(std::move(id)), keys_(std::move(keys)) {
   versions_.push_back(std::make_unique<const TenantSettings>(std::move(settings)));
   settings_.store(versions_.back().get(), std::memory_order_release);
@@ -126,7 +165,7 @@ namespace {
 Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key) {
   auto stored = storage.get_meta("", kKeyRingKey);
   if (!stored.ok()) return stored.status();
-  if (*stored) return KeyRing::unwrap(key, **stored);
+  if (*stored) return load_key_ring(storage, key);
   auto txn = storage.begin_write();
   if (!txn.ok()) return txn.status();
   auto again = (*txn)->get_meta("", kKeyRingKey);
@@ -164,6 +203,7 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   auto state = std::make_shared<detail::DatabaseState>();
   state->storage = std::move(storage);
   state->ring = std::move(*ring);
+  state->master = std::make_unique<MasterKey>(key.clone());
   state->normalizer = *normalizer;
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
@@ -183,15 +223,17 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
 
   std::shared_ptr<detail::TenantContext> ctx;
   {
-    std::lock_guard<std::mutex> g(state_->tenants_mu);
+    std::unique_lock<std::mutex> g(state_->tenants_mu);
     auto it = state_->tenants.find(tenant_id);
     if (it == state_->tenants.end()) {
-      auto created = std::make_shared<detail::TenantContext>(
-          std::string(tenant_id), state_->ring.for_tenant(tenant_id), *settings);
-      it = state_->tenants.emplace(std::string(tenant_id), std::move(created)).first;
-    } else {
-      it->second->publish(*settings);
+      // Derive the keys without tenants_mu: keys_mu comes first in the lock order.
+      g.unlock();
+      auto created = std::make_shared<detail::TenantContext>(std::string(tenant_id),
+                                                             state_->keys_for(tenant_id), *settings);
+      g.lock();
+      it = state_->tenants.emplace(std::string(tenant_id), std::move(created)).first;  // or the one a racer added
     }
+    it->second->publish(*settings);
     ctx = it->second;
   }
   auto ts = std::make_shared<detail::TenantState>();

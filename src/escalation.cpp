@@ -274,6 +274,14 @@ Status call_notifier(Notifier& notifier, const EscalationNotice& notice) {
 
 }  // namespace
 
+Result<bool> detail::reseal_rule(RuleRecord& rule, const TenantKeys& keys, std::string_view tenant_id) {
+  if (rule.notify.empty() || sealed_version(rule.notify) == keys.current_version()) return false;
+  std::string plain;
+  if (Status s = detail::open(keys, tenant_id, rule.id, kNotifyField, rule.notify, &plain); !s.is_ok()) return s;
+  rule.notify = detail::seal(keys, tenant_id, rule.id, kNotifyField, plain);
+  return true;
+}
+
 Result<EscalationRule> Tenant::create_rule(const EscalationRule& rule) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::manage_rules); !s.is_ok()) return s;

@@ -39,7 +39,8 @@ struct TenantData {
 using MetaKey = std::pair<std::string, std::string>;
 
 bool matches(const CallerRecord& c, const CallerFilter& f) noexcept {
-  return (!f.vip_level || c.vip_level == *f.vip_level) && (!f.status || c.status == *f.status);
+  return (!f.vip_level || c.vip_level == *f.vip_level) && (!f.status || c.status == *f.status) &&
+         (f.after_id.empty() || c.id > f.after_id);
 }
 
 void fill_identify(const CallerRecord& c, IdentifyRecord* out) {
@@ -201,6 +202,12 @@ class MemoryTransaction final : public WriteTransaction {
     return Status::ok();
   }
 
+  Status delete_meta(std::string_view scope, std::string_view key) override {
+    if (Status s = usable(); !s.is_ok()) return s;
+    meta_[MetaKey(scope, key)] = std::nullopt;
+    return Status::ok();
+  }
+
   Status append_audit(const AuditEntry& entry) override {
     if (Status s = usable(); !s.is_ok()) return s;
     audit_.push_back(entry);
@@ -231,7 +238,7 @@ class MemoryTransaction final : public WriteTransaction {
   MemoryStorage& storage_;
   std::unique_lock<std::mutex> writer_;
   std::map<std::string, Overlay, std::less<>> overlay_;
-  std::map<MetaKey, std::string> meta_;
+  std::map<MetaKey, std::optional<std::string>> meta_;  // nullopt: deleted
   std::vector<AuditEntry> audit_;
   bool done_ = false;
 };
@@ -290,6 +297,14 @@ class MemoryStorage final : public Storage {
     if (const TenantData* t = tenant(tenant_id))
       for (const auto& entry : t->callers) n += matches(entry.second, filter) ? 1u : 0u;
     return n;
+  }
+
+  Result<std::vector<std::string>> list_tenants() override {
+    std::shared_lock lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& [id, t] : tenants_)
+      if (!t.callers.empty() || !t.rules.empty()) out.push_back(id);
+    return out;
   }
 
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override {
@@ -515,7 +530,7 @@ Result<std::uint64_t> MemoryTransaction::purge_calls(std::string_view tenant_id,
 
 Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view scope, std::string_view key) {
   const MetaKey k(scope, key);
-  if (const auto it = meta_.find(k); it != meta_.end()) return std::optional<std::string>(it->second);
+  if (const auto it = meta_.find(k); it != meta_.end()) return it->second;
   if (const auto it = storage_.meta_.find(k); it != storage_.meta_.end())
     return std::optional<std::string>(it->second);
   return std::optional<std::string>();
@@ -547,7 +562,10 @@ Status MemoryTransaction::commit() {
       else t.calls.erase(id);
     }
   }
-  for (auto& [key, value] : meta_) storage_.meta_[key] = std::move(value);
+  for (auto& [key, value] : meta_) {
+    if (value) storage_.meta_[key] = std::move(*value);
+    else storage_.meta_.erase(key);
+  }
   for (AuditEntry& e : audit_) {
     e.sequence = storage_.next_sequence_++;
     storage_.audit_.push_back(std::move(e));

@@ -13,7 +13,8 @@ constexpr std::string_view kOperationNames[] = {"identify",       "read_caller",
                                                 "import_callers", "read_settings",  "update_settings",
                                                 "read_audit",     "route_call",     "read_rules",
                                                 "manage_rules",   "check_escalation", "purge",
-                                                "record_call",    "read_analytics", "read_metrics"};
+                                                "record_call",    "read_analytics", "read_metrics",
+                                                "rotate_key"};
 static_assert(std::size(kOperationNames) == static_cast<std::size_t>(Operation::kCount));
 
 // The permission table: one row per operation, one column per role
@@ -38,6 +39,7 @@ constexpr bool kAllowed[static_cast<std::size_t>(Operation::kCount)][kRoleCount]
     /* record_call */     {true, true, false, true, false},
     /* read_analytics */  {true, true, false, false, true},
     /* read_metrics */    {true, true, false, true, true},
+    /* rotate_key */      {true, false, false, false, false},
 };
 
 }  // namespace

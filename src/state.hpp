@@ -58,10 +58,10 @@ struct TenantCounters {
 /// sees one freed; settings change rarely, so that costs little.
 class TenantContext {
  public:
-  TenantContext(std::string id, TenantKeys keys, TenantSettings settings);
+  TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings);
 
   const std::string& id() const noexcept { return id_; }
-  const TenantKeys& keys() const noexcept { return keys_; }
+  TenantKeys& keys() const noexcept { return *keys_; }
   const TenantSettings& settings() const noexcept { return *settings_.load(std::memory_order_acquire); }
   void publish(const TenantSettings& settings);
 
@@ -77,7 +77,7 @@ class TenantContext {
   mutable TenantCounters counters_;
 
   std::string id_;
-  TenantKeys keys_;
+  std::unique_ptr<TenantKeys> keys_;
   std::atomic<const TenantSettings*> settings_;
   std::mutex versions_mu_;
   std::vector<std::unique_ptr<const TenantSettings>> versions_;
@@ -85,16 +85,37 @@ class TenantContext {
 
 struct DatabaseState {
   std::unique_ptr<Storage> storage;
-  KeyRing ring;
   PhoneNormalizer normalizer;
   std::shared_ptr<const Clock> clock;
   std::shared_ptr<Notifier> notifier;
+
+  // The key ring and the master key it is wrapped with; the ring changes on
+  // key rotation, here or (discovered by refresh_keys) in another process.
+  // Lock order: keys_mu before tenants_mu.
+  std::mutex keys_mu;
+  KeyRing ring;
+  std::unique_ptr<MasterKey> master;
 
   std::mutex tenants_mu;
   std::map<std::string, std::shared_ptr<TenantContext>, std::less<>> tenants;
 
   Timestamp now() const noexcept { return clock->now(); }
+  /// Fresh keys for a tenant, from the current ring.
+  std::unique_ptr<TenantKeys> keys_for(std::string_view tenant_id);
+  /// Reloads the stored key ring and gives every tenant the versions it
+  /// lacks (called when a field names an unknown key version).
+  Status refresh_keys();
+  /// Replaces the ring and hands its versions to every tenant. REQUIRES: keys_mu held.
+  void install_ring(KeyRing ring);
 };
+
+/// Opens the stored key ring with `key`: the current ring, or during a
+/// key rotation the copy kept for the previous master key.
+Result<KeyRing> load_key_ring(Storage& storage, const MasterKey& key);
+
+inline constexpr std::string_view kKeyRingKey = "keyring";
+inline constexpr std::string_view kPreviousKeyRingKey = "keyring.previous";
+inline constexpr std::string_view kRotationKey = "keyring.rotation";
 
 struct TenantState {
   std::shared_ptr<DatabaseState> db;

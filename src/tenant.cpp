@@ -1,6 +1,7 @@
 #include "vipcore/tenant.hpp"
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "state.hpp"
 #include "tenant_ops.hpp"
@@ -72,6 +73,23 @@ Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry) {
   if (Status s = txn.append_audit(entry); !s.is_ok()) return s;
   return txn.commit();
 }
+
+Status log_access(const TenantState& t, std::string_view action, std::string_view entity_id,
+                  std::vector<std::string> fields, std::string outcome) {
+  if (t.actor.role == Role::system) return Status::ok();
+  auto txn = t.storage().begin_write();
+  if (!txn.ok()) return txn.status();
+  return commit_with_audit(**txn, audit_entry(t, t.db->now(), action, "vip_caller", entity_id, std::move(fields),
+                                              std::move(outcome)));
+}
+
+namespace {
+// The fields get() and list() return: what an access entry says was read.
+std::vector<std::string> caller_fields() {
+  return {"caller_name", "company_name", "email", "account_number", "account_value", "notes", "custom_greeting",
+          "phones", "tags", "preferred_agent_id", "preferred_department_id"};
+}
+}  // namespace
 
 }  // namespace detail
 
@@ -150,6 +168,7 @@ Result<VipCaller> Tenant::get(std::string_view id) const {
   VipCaller out;
   if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok())
     return s;
+  if (Status s = detail::log_access(t, "read", *cid, detail::caller_fields(), "ok"); !s.is_ok()) return s;
   return out;
 }
 
@@ -211,6 +230,18 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
   filter.status = query.status;
   const std::string_view search = detail::trim(query.search);
 
+  // The access entry names the query's parameters, never their values.
+  std::vector<std::string> params;
+  if (query.vip_level) params.emplace_back("vip_level");
+  if (query.status) params.emplace_back("status");
+  if (!search.empty()) params.emplace_back("search");
+  const auto logged = [&](std::vector<VipCaller>&& found) -> Result<std::vector<VipCaller>> {
+    if (Status s = detail::log_access(t, "list", "", params, fmt::format("returned {} callers", found.size()));
+        !s.is_ok())
+      return s;
+    return std::move(found);
+  };
+
   if (search.empty()) {
     filter.offset = query.skip;
     filter.limit = query.limit;
@@ -223,7 +254,7 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
     });
     if (!s.is_ok()) return s;
     if (!failure.is_ok()) return failure;
-    return out;
+    return logged(std::move(out));
   }
 
   // A search that reads as a phone number also matches the callers who own it.
@@ -239,7 +270,7 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
   Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
     bool hit = false;
     if (phone)
-      for (const StoredPhone& p : r.phones) hit = hit || p.hash == *phone;
+      for (const StoredPhone& p : r.phones) hit = hit || detail::same_hash(p.hash, *phone);
     const std::pair<std::string_view, const Sealed*> fields[] = {
         {"caller_name", &r.caller_name}, {"company_name", &r.company_name}, {"email", &r.email}};
     for (const auto& [field, sealed] : fields) {
@@ -259,9 +290,10 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
     out.push_back(std::move(c));
     return out.size() < query.limit;
   });
+  sodium_memzero(text.data(), text.size());  // the last decrypted name, company or e-mail
   if (!s.is_ok()) return s;
   if (!failure.is_ok()) return failure;
-  return out;
+  return logged(std::move(out));
 }
 
 Status Tenant::identify(std::string_view number, Identification* out) const {
@@ -279,6 +311,13 @@ Status Tenant::identify(std::string_view number, Identification* out) const {
   else {
     detail::TenantCounters::add(counters.identify_matched);
     detail::TenantCounters::add(counters.identified_by_level[static_cast<std::size_t>(out->caller.vip_level)]);
+  }
+  // A person looking a number up is an access to log; the PBX's lookups
+  // (SYSTEM) are only counted, log_access returns at once for them.
+  if (s.is_ok() && t.actor.role != Role::system) {
+    s = detail::log_access(t, "identify", out->caller.id, out->is_vip ? detail::caller_fields() : std::vector<std::string>{},
+                           std::string(to_string(out->match)));
+    if (!s.is_ok()) reset(out);
   }
   return s;
 }

@@ -24,6 +24,18 @@ Status check_phones_free(WriteTransaction& txn, std::string_view tenant_id, cons
 /// Appends the audit entry and commits.
 Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry);
 
+/// Records that a person read callers' details (get, list, search, identify
+/// by anyone but SYSTEM): an access entry in its own transaction. The PBX's
+/// own lookups are counted in metrics instead. Fails closed: a read that
+/// cannot be logged is refused with the storage's error.
+Status log_access(const TenantState& t, std::string_view action, std::string_view entity_id,
+                  std::vector<std::string> fields, std::string outcome);
+
+/// Re-seals every sealed field of a record that is not under the current
+/// key version; true when anything changed.
+Result<bool> reseal_caller(CallerRecord& record, const TenantKeys& keys, std::string_view tenant_id);
+Result<bool> reseal_rule(RuleRecord& rule, const TenantKeys& keys, std::string_view tenant_id);
+
 }  // namespace vipcore::detail
 
 #endif

@@ -1,11 +1,13 @@
 #include "validate.hpp"
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include <charconv>
 #include <cmath>
 #include <set>
 
+#include "tenant_ops.hpp"
 #include "text.hpp"
 
 namespace vipcore::detail {
@@ -268,12 +270,12 @@ Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, co
         if (Status s = normalizer.normalize(alts[i], &n, field); !s.is_ok()) return s;
         StoredPhone p = store_phone(keys, n);
         for (const StoredPhone& earlier : phones)
-          if (earlier.hash == p.hash) return Status::invalid_argument(field, "repeats another of the caller's numbers");
+          if (same_hash(earlier.hash, p.hash)) return Status::invalid_argument(field, "repeats another of the caller's numbers");
         phones.push_back(std::move(p));
       }
     } else {
       for (std::size_t i = 1; i < r->phones.size(); ++i) {
-        if (r->phones[i].hash == phones[0].hash)
+        if (same_hash(r->phones[i].hash, phones[0].hash))
           return Status::invalid_argument("phone_number", "is already one of the caller's alternative numbers");
         phones.push_back(r->phones[i]);
       }
@@ -365,6 +367,23 @@ CallerUpdate update_from_new(const NewCaller& in) {
   if (in.valid_from) u.valid_from = in.valid_from;
   if (in.valid_until) u.valid_until = in.valid_until;
   return u;
+}
+
+Result<bool> reseal_caller(CallerRecord& r, const TenantKeys& keys, std::string_view tenant_id) {
+  const std::uint32_t current = keys.current_version();
+  bool changed = false;
+  std::string plain;
+  const std::pair<std::string_view, Sealed*> fields[] = {
+      {kName, &r.caller_name},     {kCompany, &r.company_name}, {kEmail, &r.email}, {kAccountNumber, &r.account_number},
+      {kAccountValue, &r.account_value}, {kNotes, &r.notes},   {kGreeting, &r.custom_greeting}};
+  for (const auto& [field, sealed] : fields) {
+    if (sealed->empty() || sealed_version(*sealed) == current) continue;
+    if (Status s = open(keys, tenant_id, r.id, field, *sealed, &plain); !s.is_ok()) return s;
+    *sealed = seal(keys, tenant_id, r.id, field, plain);
+    changed = true;
+  }
+  sodium_memzero(plain.data(), plain.size());
+  return changed;
 }
 
 Status open_caller(const CallerRecord& r, const TenantKeys& keys, std::string_view tenant_id,

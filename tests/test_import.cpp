@@ -55,9 +55,10 @@ TEST_SUITE("import") {
     for (std::size_t i = 1; i < calls.size(); ++i) CHECK(calls[i].first > calls[i - 1].first);
     for (const auto& c : calls) CHECK(c.second == 252);
     auto trail = t.audit({});
-    REQUIRE(trail->size() == 1);
+    REQUIRE(trail->size() == 3);  // the import, then the two lookups by a person
     CHECK(trail->front().action == "import");
     CHECK(trail->front().outcome == "created 252, updated 0, skipped 0, failed 0");
+    CHECK(trail->at(1).action == "identify");
   }
 
   TEST_CASE_TEMPLATE("all or nothing: one bad row writes nothing and every bad row is reported", B, VIPCORE_BACKENDS) {

@@ -12,6 +12,7 @@
 #ifndef VIPCORE_DATABASE_HPP
 #define VIPCORE_DATABASE_HPP
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,15 @@ struct Options {
   std::shared_ptr<Notifier> notifier;
 };
 
+/// What rotate_master_key did.
+struct KeyRotationReport {
+  std::uint32_t key_version = 0;  ///< the data-key version everything is now sealed with
+  std::uint64_t tenants = 0;
+  std::uint64_t callers_reencrypted = 0;
+  std::uint64_t rules_reencrypted = 0;
+  bool resumed = false;  ///< an interrupted rotation was finished
+};
+
 namespace detail {
 struct DatabaseState;
 }
@@ -62,6 +72,28 @@ class VIPCORE_EXPORT Database {
   /// and changes only that tenant's data, and is checked against the
   /// actor's role. Tenant ids are 1 to 128 characters from [A-Za-z0-9._:@-].
   Result<Tenant> tenant(std::string_view tenant_id, const Actor& actor) const;
+
+  /// Rotates the master key: from now on the database opens with `new_key`
+  /// only. A new data-key version is created and every sealed field of every
+  /// tenant is re-encrypted under it, `batch_size` callers per transaction.
+  /// Each ciphertext names its key version, so reads work throughout. If
+  /// the process stops half-way, the database opens with either key and
+  /// calling rotate_master_key again with the same new key finishes the job.
+  ///
+  /// The phone-hash key is not rotated: it cannot be, without the original
+  /// numbers, which vipcore never stores. It stays in the key ring, wrapped
+  /// under the new master key. So do the old data keys, so that a field
+  /// another process writes while it still runs with the old key stays
+  /// readable; rotate again later to re-encrypt such stragglers. Other
+  /// processes keep working during the rotation and must be restarted with
+  /// the new key afterwards.
+  ///
+  /// `actor` must be an ADMIN; every tenant's trail records the rotation.
+  Result<KeyRotationReport> rotate_master_key(const MasterKey& new_key, const Actor& actor,
+                                              std::uint64_t batch_size = 1000) const;
+
+  /// Audit entries that belong to no tenant (key rotations), oldest first.
+  Result<std::vector<AuditEntry>> database_audit(const AuditQuery& query) const;
 
   /// The counters of every tenant this handle has served since it opened,
   /// e.g. for to_prometheus() on a metrics endpoint of the integrator's.

@@ -56,6 +56,7 @@ enum class Operation : std::uint8_t {
   record_call,         ///< record a VIP call in the history
   read_analytics,      ///< call history, per-VIP and overview analytics, alerts
   read_metrics,        ///< the in-memory counters
+  rotate_key,          ///< rotate the master key (Database::rotate_master_key)
   kCount
 };
 VIPCORE_EXPORT std::string_view to_string(Operation op) noexcept;

@@ -107,6 +107,7 @@ struct IdentifyRecord {
 struct CallerFilter {
   std::optional<Level> vip_level;
   std::optional<CallerStatus> status;
+  std::string after_id;      ///< when not empty: only ids greater than this (keyset paging)
   std::uint64_t offset = 0;  ///< skip this many matches first
   std::uint64_t limit = 0;   ///< visit at most this many; 0 means no limit
 };
@@ -202,6 +203,8 @@ class VIPCORE_EXPORT WriteTransaction {
   virtual Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) = 0;
   /// Sets a metadata value. `scope` is "" for the database, or a tenant id.
   virtual Status put_meta(std::string_view scope, std::string_view key, std::string_view value) = 0;
+  /// Removes a metadata value; removing an absent one is not an error.
+  virtual Status delete_meta(std::string_view scope, std::string_view key) = 0;
   /// Escalation rules. insert: Code::already_exists on a taken id;
   /// replace and delete: Code::not_found when there is no such rule.
   virtual Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) = 0;
@@ -258,6 +261,8 @@ class VIPCORE_EXPORT Storage {
                               const std::function<bool(CallerRecord&&)>& visit) = 0;
   /// The number of callers that match filter.vip_level and filter.status.
   virtual Result<std::uint64_t> count_callers(std::string_view tenant_id, const CallerFilter& filter) = 0;
+  /// Every tenant that has callers or escalation rules, in ascending order.
+  virtual Result<std::vector<std::string>> list_tenants() = 0;
   /// A metadata value; see WriteTransaction::put_meta.
   virtual Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) = 0;
   /// A tenant's escalation rules, in no particular order.

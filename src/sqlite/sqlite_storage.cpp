@@ -162,7 +162,7 @@ constexpr const char* kCallerColumns =
 constexpr const char* kSelectCaller = "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kScanCallers =
     "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
-    "AND (?3 IS NULL OR status = ?3) ORDER BY id LIMIT ?4 OFFSET ?5";
+    "AND (?3 IS NULL OR status = ?3) AND id > ?6 ORDER BY id LIMIT ?4 OFFSET ?5";
 constexpr const char* kCountCallers =
     "SELECT count(*) FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
     "AND (?3 IS NULL OR status = ?3)";
@@ -184,6 +184,9 @@ constexpr const char* kInsertPhone =
 constexpr const char* kDeletePhone = "DELETE FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kGetMeta = "SELECT value FROM vip_meta WHERE scope = ?1 AND key = ?2";
 constexpr const char* kPutMeta = "INSERT OR REPLACE INTO vip_meta (scope, key, value) VALUES (?1, ?2, ?3)";
+constexpr const char* kDeleteMeta = "DELETE FROM vip_meta WHERE scope = ?1 AND key = ?2";
+constexpr const char* kListTenants =
+    "SELECT tenant_id FROM vip_caller GROUP BY tenant_id UNION SELECT tenant_id FROM vip_rule ORDER BY 1";
 constexpr const char* kRuleColumns =
     "id, name, level_mask, max_wait_time, max_queue_position, escalation_type, tier, notify, is_active, priority, "
     "schedule, business_hours, created_at, updated_at";
@@ -514,6 +517,7 @@ class SqliteTransaction final : public WriteTransaction {
   Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override;
+  Status delete_meta(std::string_view scope, std::string_view key) override;
   Status append_audit(const AuditEntry& entry) override;
   Status commit() override;
 
@@ -585,6 +589,7 @@ class SqliteStorage final : public Storage {
     bind_filter(st, tenant_id, filter);
     st.bind_int(4, filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit));
     st.bind_int(5, static_cast<std::int64_t>(filter.offset));
+    st.bind_text(6, filter.after_id);
     for (;;) {
       auto row = st.step("scanning callers");
       if (!row.ok()) return row.status();
@@ -607,6 +612,20 @@ class SqliteStorage final : public Storage {
     auto row = st.step("counting callers");
     if (!row.ok()) return row.status();
     return static_cast<std::uint64_t>(st.column_int(0));
+  }
+
+  Result<std::vector<std::string>> list_tenants() override {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Statement st;
+    if (Status s = st.prepare(lease->get()->conn, kListTenants); !s.is_ok()) return s;
+    std::vector<std::string> out;
+    for (;;) {
+      auto row = st.step("listing tenants");
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.emplace_back(st.column_view(0));
+    }
   }
 
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override {
@@ -901,6 +920,7 @@ class SqliteStorage final : public Storage {
   Statement w_insert_call_, w_update_counters_, w_purge_calls_;
   Statement w_get_rule_, w_insert_rule_, w_update_rule_, w_delete_rule_, w_insert_trigger_, w_mark_notified_,
       w_purge_triggers_;
+  Statement w_delete_meta_;
   Statement w_get_caller_, w_get_meta_, w_phone_owner_, w_insert_caller_, w_update_caller_, w_delete_caller_, w_insert_phone_,
       w_delete_phone_, w_put_meta_, w_insert_audit_;
 };
@@ -977,6 +997,7 @@ Status SqliteStorage::prepare_writer() {
   const std::pair<Statement*, std::string> stmts[] = {
       {&w_get_caller_, fmt::format(kSelectCaller, kCallerColumns)},
       {&w_get_meta_, kGetMeta},
+      {&w_delete_meta_, kDeleteMeta},
       {&w_get_rule_, fmt::format(kSelectRule, kRuleColumns)},
       {&w_insert_rule_, fmt::format(kInsertRule, kRuleColumns)},
       {&w_update_rule_, kUpdateRule},
@@ -1281,6 +1302,15 @@ Status SqliteTransaction::put_meta(std::string_view scope, std::string_view key,
     st.bind_text(2, key);
     st.bind_blob(3, value.data(), value.size());
     return st.run("writing metadata");
+  });
+}
+
+Status SqliteTransaction::delete_meta(std::string_view scope, std::string_view key) {
+  return atomically([&]() -> Status {
+    Statement& st = s_.w_delete_meta_;
+    st.bind_text(1, scope);
+    st.bind_text(2, key);
+    return st.run("removing metadata");
   });
 }
 
