@@ -1,23 +1,32 @@
 /* vipcore — the C API.
  *
  * Conventions (as in LevelDB's c.h, SQLite and libgit2):
- *  - every handle is opaque; each vipcore_*_open has exactly one matching
- *    close, and closing NULL does nothing;
+ *  - every handle is opaque; each function that creates one has exactly one
+ *    matching _free / _close, and passing NULL to it does nothing;
  *  - every call that can fail returns an int: VIPCORE_OK (0) or a negative
- *    VIPCORE_E* code; the output handle is the first parameter;
+ *    VIPCORE_E* code; the output parameter, when there is one, comes first
+ *    and is set to NULL (or zeroed) on failure;
  *  - after a failure, vipcore_last_error() describes it. The message belongs
  *    to the calling thread and stays valid until its next failing vipcore
  *    call. Messages never contain a key, a phone number or a decrypted field;
- *  - strings are NUL-terminated UTF-8; no call keeps a pointer it was given;
+ *  - strings are NUL-terminated UTF-8. Strings passed in are copied; no call
+ *    keeps a pointer it was given. Strings returned by accessors belong to
+ *    the handle they come from and live as long as it does;
+ *  - times are milliseconds since 1970-01-01T00:00:00Z (int64_t); 0 means
+ *    "not set" wherever a time is optional;
  *  - no C++ exception ever crosses this API; a NULL argument where one is
  *    required is VIPCORE_EINVAL, never a crash;
- *  - structs the library fills begin with `struct_size`: set it to
- *    sizeof(the struct) (the *_INIT macros do) so that later versions can add
- *    fields without breaking programs built against this header.
+ *  - structs begin with `struct_size`: initialize them with their _init
+ *    function (or *_INIT macro), which sets it to the size this header knows.
+ *    The library reads and writes only the fields that fit in it, so later
+ *    versions can add fields at the end without breaking programs built
+ *    against this header.
  *
  * Threading: vipcore_db and vipcore_tenant handles are safe for concurrent
- * use from multiple threads. Closing a handle requires that no other thread
- * is using it.
+ * use from multiple threads. The other handles (callers, lists, results,
+ * reports) are values: share one between threads only with external
+ * synchronization. Closing or freeing a handle requires that no other
+ * thread is using it.
  */
 #ifndef VIPCORE_H
 #define VIPCORE_H
@@ -32,11 +41,13 @@
 extern "C" {
 #endif
 
-/** Result codes. The C++ API's vipcore::Code values, negated. */
+/* ------------------------------------------------------------------ errors */
+
+/** Result codes: the C++ API's vipcore::Code values, negated. */
 enum {
   VIPCORE_OK = 0,
   VIPCORE_EINVAL = -1,      /**< a bad argument; vipcore_last_error_field() names it */
-  VIPCORE_ENOTFOUND = -2,   /**< no such caller */
+  VIPCORE_ENOTFOUND = -2,   /**< no such caller, rule... */
   VIPCORE_EEXISTS = -3,     /**< e.g. a number that already belongs to a VIP */
   VIPCORE_EPERM = -4,       /**< the actor's role may not do this */
   VIPCORE_ESTORAGE = -5,    /**< the database file failed (I/O, corruption, full disk) */
@@ -49,6 +60,26 @@ enum {
   VIPCORE_ENOMEM = -12      /**< out of memory */
 };
 
+/** The message of this thread's last failure ("" if none). */
+VIPCORE_EXPORT const char *vipcore_last_error(void);
+/** The field the last failure named ("" if none), e.g. "caller_name". */
+VIPCORE_EXPORT const char *vipcore_last_error_field(void);
+/** A static description of a result code, e.g. "not found". */
+VIPCORE_EXPORT const char *vipcore_strerror(int code);
+
+/** The library's version, "x.y.z". Static storage. */
+VIPCORE_EXPORT const char *vipcore_version(void);
+/** The library's VIPCORE_VERSION_NUMBER; compare with the header's. */
+VIPCORE_EXPORT int vipcore_version_number(void);
+
+/** Frees a string the library returned (documented where it does). NULL is a no-op. */
+VIPCORE_EXPORT void vipcore_free(void *p);
+
+/** Parses "2024-01-31" or an ISO 8601 time into milliseconds since the epoch. */
+VIPCORE_EXPORT int vipcore_parse_time(int64_t *out_ms, const char *text);
+
+/* ------------------------------------------------------------------- enums */
+
 /** VIP levels: a higher value is a more important caller. */
 typedef enum vipcore_level {
   VIPCORE_LEVEL_STANDARD = 0,
@@ -58,15 +89,22 @@ typedef enum vipcore_level {
   VIPCORE_LEVEL_DIAMOND = 4
 } vipcore_level;
 
+/** Caller statuses. Only ACTIVE callers are identified as VIP. */
+typedef enum vipcore_status {
+  VIPCORE_STATUS_ACTIVE = 0,
+  VIPCORE_STATUS_INACTIVE = 1,
+  VIPCORE_STATUS_SUSPENDED = 2
+} vipcore_status;
+
 /** Handling rules, as bits of a mask: (1u << VIPCORE_RULE_x). */
-typedef enum vipcore_rule {
+typedef enum vipcore_rule_bit {
   VIPCORE_RULE_IMMEDIATE_TRANSFER = 0,
   VIPCORE_RULE_DEDICATED_AGENT = 1,
   VIPCORE_RULE_PRIORITY_QUEUE = 2,
   VIPCORE_RULE_CUSTOM_GREETING = 3,
   VIPCORE_RULE_EXTENDED_HOURS = 4,
   VIPCORE_RULE_CALLBACK_PRIORITY = 5
-} vipcore_rule;
+} vipcore_rule_bit;
 
 /** Roles of the actor a tenant scope acts as. */
 typedef enum vipcore_role {
@@ -87,21 +125,71 @@ typedef enum vipcore_match {
   VIPCORE_MATCH_EXPIRED = 5
 } vipcore_match;
 
-/** The library's version, "x.y.z". Static storage. */
-VIPCORE_EXPORT const char *vipcore_version(void);
-/** The library's VIPCORE_VERSION_NUMBER; compare with the header's. */
-VIPCORE_EXPORT int vipcore_version_number(void);
+/** The first thing the PBX should do with a call. */
+typedef enum vipcore_route_action {
+  VIPCORE_ROUTE_TRANSFER = 0,       /**< connect to target_agent_id now */
+  VIPCORE_ROUTE_WAIT_FOR_AGENT = 1, /**< hold for target_agent_id up to wait_seconds, then ask again */
+  VIPCORE_ROUTE_QUEUE = 2,          /**< queue with queue_priority (at the front when front_of_queue) */
+  VIPCORE_ROUTE_AFTER_HOURS = 3     /**< closed: voicemail, or a callback when offer_callback */
+} vipcore_route_action;
 
-/** The message of this thread's last failure ("" if none). Owned by the
- *  library; valid until this thread's next failing vipcore call. */
-VIPCORE_EXPORT const char *vipcore_last_error(void);
-/** The field the last VIPCORE_EINVAL/EEXISTS named ("" if none). */
-VIPCORE_EXPORT const char *vipcore_last_error_field(void);
-/** A static description of a result code, e.g. "not found". */
-VIPCORE_EXPORT const char *vipcore_strerror(int code);
+/** When an escalation rule applies. */
+typedef enum vipcore_schedule {
+  VIPCORE_SCHEDULE_ALWAYS = 0,
+  VIPCORE_SCHEDULE_INSIDE_BUSINESS_HOURS = 1,
+  VIPCORE_SCHEDULE_OUTSIDE_BUSINESS_HOURS = 2
+} vipcore_schedule;
+
+/** Bulk import: what a bad row does, and what a duplicate number does. */
+typedef enum vipcore_import_mode { VIPCORE_IMPORT_ALL_OR_NOTHING = 0, VIPCORE_IMPORT_BEST_EFFORT = 1 } vipcore_import_mode;
+typedef enum vipcore_duplicates {
+  VIPCORE_DUPLICATES_FAIL = 0,
+  VIPCORE_DUPLICATES_SKIP = 1,
+  VIPCORE_DUPLICATES_UPDATE = 2
+} vipcore_duplicates;
+
+/** Kinds of alert. */
+typedef enum vipcore_alert_kind_e {
+  VIPCORE_ALERT_ESCALATION_RATE = 0,
+  VIPCORE_ALERT_WAIT_TIME = 1,
+  VIPCORE_ALERT_FAILED_IDENTIFICATIONS = 2,
+  VIPCORE_ALERT_QUALITY_DROP = 3
+} vipcore_alert_kind_t;
+
+/* -------------------------------------------------------- database, tenant */
 
 typedef struct vipcore_db vipcore_db;
 typedef struct vipcore_tenant vipcore_tenant;
+
+/** What a notifier receives when an escalation rule triggers for a call.
+ *  Every pointer is valid only during the callback. No phone number. */
+typedef struct vipcore_escalation_notice {
+  uint32_t struct_size;
+  const char *tenant_id;
+  const char *call_id;
+  const char *rule_id;
+  const char *rule_name;
+  const char *escalation_type;  /**< "agent", "supervisor", "manager" or a custom name */
+  int tier;
+  const char *const *emails;
+  size_t email_count;
+  const char *const *sms_numbers;
+  size_t sms_count;
+  const char *const *internal_alerts;
+  size_t internal_alert_count;
+  const char *caller_id;
+  const char *caller_name;
+  int vip_level;
+  int wait_seconds;
+  int queue_position;
+  int64_t at_ms;
+} vipcore_escalation_notice;
+
+/** Delivers an escalation notice (e-mail, SMS, wallboard...). Called from the
+ *  thread that runs the escalation check, possibly from several threads at
+ *  once. Return 0 on success; anything else is a failure that the check
+ *  reports and a later check of the same call retries. */
+typedef int (*vipcore_notify_fn)(void *user_data, const vipcore_escalation_notice *notice);
 
 /** Options of vipcore_open. Initialize with vipcore_open_options_init(). */
 typedef struct vipcore_open_options {
@@ -112,21 +200,24 @@ typedef struct vipcore_open_options {
   const uint8_t *key;
   size_t key_len;
   /** Numbers without an international prefix: country code (default 1)
-   *  and trunk prefix (default "1"; NULL keeps the default). */
+   *  and trunk prefix (default: "1" for country code 1, else "0"). */
   int default_country_code;
   const char *trunk_prefix;
   /** Milliseconds to wait for another process's write lock (default 5000). */
   int busy_timeout_ms;
   /** 0: do not create a missing database file (default 1: create). */
   int create_if_missing;
+  /** Escalation notices go here (NULL: none are sent; triggers are still recorded). */
+  vipcore_notify_fn notifier;
+  void *notifier_user_data;
 } vipcore_open_options;
 
 /** Sets every option to its default. */
 VIPCORE_EXPORT void vipcore_open_options_init(vipcore_open_options *options);
 
 /** Opens or creates the SQLite database at `path`.
- *  @param out      receives the handle; set to NULL on failure
- *  @param path     database file
+ *  @param out      receives the handle; NULL on failure
+ *  @param path     the database file
  *  @param options  required (a key is required)
  *  @return VIPCORE_OK, VIPCORE_EKEY (wrong key), VIPCORE_EVERSION, VIPCORE_ESTORAGE, ... */
 VIPCORE_EXPORT int vipcore_open(vipcore_db **out, const char *path, const vipcore_open_options *options);
@@ -135,12 +226,14 @@ VIPCORE_EXPORT int vipcore_open(vipcore_db **out, const char *path, const vipcor
 VIPCORE_EXPORT void vipcore_close(vipcore_db *db);
 
 /** Opens a scope on one tenant, acting as `actor_id` with `role` (a
- *  vipcore_role; taken as int so that any value can be checked safely).
+ *  vipcore_role, taken as int so that any value can be checked safely).
  *  @return VIPCORE_OK or VIPCORE_EINVAL (bad tenant id, actor or role) */
 VIPCORE_EXPORT int vipcore_tenant_open(vipcore_tenant **out, vipcore_db *db, const char *tenant_id,
                                        const char *actor_id, int role);
 /** NULL is a no-op. */
 VIPCORE_EXPORT void vipcore_tenant_close(vipcore_tenant *tenant);
+
+/* --------------------------------------------------------------- identify */
 
 #define VIPCORE_ID_SIZE 129        /**< ids up to 128 bytes and a NUL */
 #define VIPCORE_NAME_SIZE 256      /**< caller_name up to 255 bytes and a NUL */
@@ -153,7 +246,7 @@ typedef struct vipcore_identification {
   int match;            /**< a vipcore_match */
   int routing_priority; /**< 0-100; 0 when not a VIP */
   int level;            /**< a vipcore_level (when is_vip) */
-  uint32_t handling_rules; /**< mask of (1u << vipcore_rule) */
+  uint32_t handling_rules; /**< mask of (1u << vipcore_rule_bit) */
   int max_wait_time;    /**< seconds */
   int callback_priority;
   char caller_id[VIPCORE_ID_SIZE]; /**< set whenever a caller owns the number */
@@ -172,6 +265,425 @@ typedef struct vipcore_identification {
  *          VIPCORE_EINVAL for a malformed number, VIPCORE_EPERM, VIPCORE_ESTORAGE...
  *          On failure *out reads "not a VIP", so a PBX can route the call anyway. */
 VIPCORE_EXPORT int vipcore_identify(vipcore_tenant *tenant, const char *number, vipcore_identification *out);
+
+/** The routing priority (0-100) of a VIP of this level with these rules,
+ *  under the tenant's policy. */
+VIPCORE_EXPORT int vipcore_routing_priority(int *out, vipcore_tenant *tenant, int level, uint32_t handling_rules);
+
+/* ---------------------------------------------------------------- routing */
+
+/** What the PBX knows when it routes a call. */
+typedef struct vipcore_pbx_state {
+  uint32_t struct_size;
+  const char *const *free_agents; /**< ids of the agents free now */
+  size_t free_agent_count;
+  int inside_business_hours;      /**< 1, 0, or -1: from the tenant's business hours */
+  int waited_seconds;             /**< how long the caller has waited so far */
+} vipcore_pbx_state;
+
+VIPCORE_EXPORT void vipcore_pbx_state_init(vipcore_pbx_state *state);
+
+/** One plain answer a PBX can act on. */
+typedef struct vipcore_routing_plan {
+  uint32_t struct_size;
+  int action;                  /**< a vipcore_route_action */
+  int is_vip;
+  char target_agent_id[VIPCORE_ID_SIZE];
+  int wait_seconds;            /**< for VIPCORE_ROUTE_WAIT_FOR_AGENT */
+  int front_of_queue;
+  int queue_priority;          /**< dynamic priority now, 0-100 */
+  int asterisk_queue_prio;     /**< Asterisk QUEUE_PRIO at queue entry (higher first) */
+  int freeswitch_base_score;   /**< FreeSWITCH cc_base_score: seconds of head start */
+  int queue_age_bonus_seconds; /**< Amazon Connect / Genesys: seconds added to the contact's age */
+  char greeting[VIPCORE_GREETING_SIZE];
+  int offer_callback;
+  int callback_priority;
+  char reason[256];            /**< why, for logs */
+} vipcore_routing_plan;
+
+#define VIPCORE_ROUTING_PLAN_INIT {sizeof(vipcore_routing_plan), 0, 0, {0}, 0, 0, 0, 0, 0, 0, {0}, 0, 0, {0}}
+
+/** How to route the caller `who` (as vipcore_identify filled it) now.
+ *  See Tenant::routing_plan in tenant.hpp for the rules. */
+VIPCORE_EXPORT int vipcore_plan_route(vipcore_routing_plan *out, vipcore_tenant *tenant,
+                                      const vipcore_identification *who, const vipcore_pbx_state *state);
+/** The dynamic priority of `who` after `waited_seconds` (routing.hpp gives the formula). */
+VIPCORE_EXPORT int vipcore_queue_priority(int *out, vipcore_tenant *tenant, const vipcore_identification *who,
+                                          int waited_seconds);
+
+/* ---------------------------------------------------------------- callers */
+
+/** Bits of vipcore_caller_input.fields: which fields an update changes. */
+#define VIPCORE_FIELD_PHONE_NUMBER (1u << 0)
+#define VIPCORE_FIELD_ALTERNATIVE_PHONE_NUMBERS (1u << 1)
+#define VIPCORE_FIELD_CALLER_NAME (1u << 2)
+#define VIPCORE_FIELD_COMPANY_NAME (1u << 3)
+#define VIPCORE_FIELD_VIP_LEVEL (1u << 4)
+#define VIPCORE_FIELD_STATUS (1u << 5)
+#define VIPCORE_FIELD_PREFERRED_AGENT_ID (1u << 6)
+#define VIPCORE_FIELD_PREFERRED_DEPARTMENT_ID (1u << 7)
+#define VIPCORE_FIELD_HANDLING_RULES (1u << 8)
+#define VIPCORE_FIELD_CUSTOM_GREETING (1u << 9)
+#define VIPCORE_FIELD_MAX_WAIT_TIME (1u << 10)
+#define VIPCORE_FIELD_CALLBACK_PRIORITY (1u << 11)
+#define VIPCORE_FIELD_EMAIL (1u << 12)
+#define VIPCORE_FIELD_ACCOUNT_NUMBER (1u << 13)
+#define VIPCORE_FIELD_ACCOUNT_VALUE (1u << 14)
+#define VIPCORE_FIELD_NOTES (1u << 15)
+#define VIPCORE_FIELD_TAGS (1u << 16)
+#define VIPCORE_FIELD_VALID_FROM (1u << 17)
+#define VIPCORE_FIELD_VALID_UNTIL (1u << 18)
+
+/** A caller's fields, for create, update and import. Initialize with
+ *  vipcore_caller_input_init(). NULL strings are "not set" (for an update
+ *  whose fields bit is set: cleared). */
+typedef struct vipcore_caller_input {
+  uint32_t struct_size;
+  uint32_t fields;  /**< for updates only: VIPCORE_FIELD_* bits of the fields that change */
+  const char *phone_number;
+  const char *const *alternative_phone_numbers;
+  size_t alternative_phone_count;
+  const char *caller_name;
+  const char *company_name;
+  int vip_level;    /**< a vipcore_level; -1: STANDARD (create) */
+  int status;       /**< a vipcore_status; -1: ACTIVE (create) */
+  const char *preferred_agent_id;
+  const char *preferred_department_id;
+  uint32_t handling_rules;
+  const char *custom_greeting;
+  int max_wait_time;      /**< seconds; 0: the level's default */
+  int callback_priority;  /**< 0: the default (1) */
+  const char *email;
+  const char *account_number;
+  int has_account_value;
+  double account_value;
+  const char *notes;
+  const char *const *tags;
+  size_t tag_count;
+  int64_t valid_from_ms;  /**< 0: none */
+  int64_t valid_until_ms; /**< 0: none */
+} vipcore_caller_input;
+
+VIPCORE_EXPORT void vipcore_caller_input_init(vipcore_caller_input *input);
+
+/** A caller as read back: opaque; read it with the accessors below. */
+typedef struct vipcore_caller vipcore_caller;
+
+/** Creates a caller. `out` may be NULL when the result is not needed. */
+VIPCORE_EXPORT int vipcore_caller_create(vipcore_caller **out, vipcore_tenant *tenant,
+                                         const vipcore_caller_input *input);
+VIPCORE_EXPORT int vipcore_caller_get(vipcore_caller **out, vipcore_tenant *tenant, const char *id);
+/** Changes the fields whose bits are set in changes->fields. `out` may be NULL. */
+VIPCORE_EXPORT int vipcore_caller_update(vipcore_caller **out, vipcore_tenant *tenant, const char *id,
+                                         const vipcore_caller_input *changes);
+VIPCORE_EXPORT int vipcore_caller_delete(vipcore_tenant *tenant, const char *id);
+/** NULL is a no-op. */
+VIPCORE_EXPORT void vipcore_caller_free(vipcore_caller *caller);
+
+/* Accessors. Strings are "" when not set and live as long as the caller.
+ * Given NULL they return "" or 0. */
+VIPCORE_EXPORT const char *vipcore_caller_id(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_name(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_company(const vipcore_caller *c);
+VIPCORE_EXPORT int vipcore_caller_level(const vipcore_caller *c);
+VIPCORE_EXPORT int vipcore_caller_status(const vipcore_caller *c);
+VIPCORE_EXPORT uint32_t vipcore_caller_handling_rules(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_greeting(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_preferred_agent(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_preferred_department(const vipcore_caller *c);
+VIPCORE_EXPORT int vipcore_caller_max_wait_time(const vipcore_caller *c);
+VIPCORE_EXPORT int vipcore_caller_callback_priority(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_email(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_account_number(const vipcore_caller *c);
+/** 1 and *out set when the caller has an account value, else 0. */
+VIPCORE_EXPORT int vipcore_caller_account_value(const vipcore_caller *c, double *out);
+VIPCORE_EXPORT const char *vipcore_caller_notes(const vipcore_caller *c);
+VIPCORE_EXPORT size_t vipcore_caller_tag_count(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_tag(const vipcore_caller *c, size_t i);
+/** Masked phone numbers ("*******8900"), primary first. */
+VIPCORE_EXPORT size_t vipcore_caller_phone_count(const vipcore_caller *c);
+VIPCORE_EXPORT const char *vipcore_caller_phone_masked(const vipcore_caller *c, size_t i);
+VIPCORE_EXPORT int64_t vipcore_caller_total_calls(const vipcore_caller *c);
+/** 1 and *out set when the caller has rated calls, else 0. */
+VIPCORE_EXPORT int vipcore_caller_satisfaction(const vipcore_caller *c, double *out);
+VIPCORE_EXPORT int64_t vipcore_caller_valid_from(const vipcore_caller *c);
+VIPCORE_EXPORT int64_t vipcore_caller_valid_until(const vipcore_caller *c);
+VIPCORE_EXPORT int64_t vipcore_caller_created_at(const vipcore_caller *c);
+VIPCORE_EXPORT int64_t vipcore_caller_updated_at(const vipcore_caller *c);
+
+/** Which callers vipcore_caller_list returns. */
+typedef struct vipcore_list_query {
+  uint32_t struct_size;
+  uint64_t skip;
+  uint64_t limit;      /**< 1..1000 (default 100) */
+  int vip_level;       /**< -1: any */
+  int status;          /**< -1: any */
+  const char *search;  /**< name, company, e-mail or phone number; NULL or "": none */
+} vipcore_list_query;
+
+VIPCORE_EXPORT void vipcore_list_query_init(vipcore_list_query *query);
+
+typedef struct vipcore_caller_list vipcore_caller_list;
+VIPCORE_EXPORT int vipcore_caller_list_get(vipcore_caller_list **out, vipcore_tenant *tenant,
+                                           const vipcore_list_query *query);
+VIPCORE_EXPORT size_t vipcore_caller_list_count(const vipcore_caller_list *list);
+/** The i-th caller, owned by the list; NULL when i is out of range. */
+VIPCORE_EXPORT const vipcore_caller *vipcore_caller_list_at(const vipcore_caller_list *list, size_t i);
+VIPCORE_EXPORT void vipcore_caller_list_free(vipcore_caller_list *list);
+
+/* ----------------------------------------------------------------- import */
+
+/** Called with (rows done, total rows) now and then; return 0 to cancel. */
+typedef int (*vipcore_progress_fn)(void *user_data, size_t done, size_t total);
+
+typedef struct vipcore_import_options {
+  uint32_t struct_size;
+  int mode;          /**< a vipcore_import_mode (default ALL_OR_NOTHING) */
+  int on_duplicate;  /**< a vipcore_duplicates (default FAIL) */
+  vipcore_progress_fn progress;
+  void *progress_user_data;
+  size_t progress_every;  /**< default 1000 */
+} vipcore_import_options;
+
+VIPCORE_EXPORT void vipcore_import_options_init(vipcore_import_options *options);
+
+typedef struct vipcore_import_report vipcore_import_report;
+/** Imports `count` callers in one transaction. *report (required) is set
+ *  even when the import fails, to say what happened to each row; free it
+ *  with vipcore_import_report_free. Returns VIPCORE_OK when the import
+ *  committed (possibly with failed rows in best-effort mode). */
+VIPCORE_EXPORT int vipcore_import(vipcore_import_report **report, vipcore_tenant *tenant,
+                                  const vipcore_caller_input *rows, size_t count,
+                                  const vipcore_import_options *options);
+VIPCORE_EXPORT size_t vipcore_import_report_created(const vipcore_import_report *r);
+VIPCORE_EXPORT size_t vipcore_import_report_updated(const vipcore_import_report *r);
+VIPCORE_EXPORT size_t vipcore_import_report_skipped(const vipcore_import_report *r);
+VIPCORE_EXPORT size_t vipcore_import_report_failed(const vipcore_import_report *r);
+VIPCORE_EXPORT int vipcore_import_report_committed(const vipcore_import_report *r);
+VIPCORE_EXPORT size_t vipcore_import_report_error_count(const vipcore_import_report *r);
+/** The i-th failed row: its 0-based index in the input, its code, field and message. */
+VIPCORE_EXPORT size_t vipcore_import_report_error_row(const vipcore_import_report *r, size_t i);
+VIPCORE_EXPORT int vipcore_import_report_error_code(const vipcore_import_report *r, size_t i);
+VIPCORE_EXPORT const char *vipcore_import_report_error_field(const vipcore_import_report *r, size_t i);
+VIPCORE_EXPORT const char *vipcore_import_report_error_message(const vipcore_import_report *r, size_t i);
+VIPCORE_EXPORT void vipcore_import_report_free(vipcore_import_report *r);
+
+/* ------------------------------------------------------------- escalation */
+
+/** Bits of vipcore_rule_input.fields: which fields an update changes. */
+#define VIPCORE_RULE_FIELD_NAME (1u << 0)
+#define VIPCORE_RULE_FIELD_VIP_LEVELS (1u << 1)
+#define VIPCORE_RULE_FIELD_MAX_WAIT_TIME (1u << 2)
+#define VIPCORE_RULE_FIELD_MAX_QUEUE_POSITION (1u << 3)
+#define VIPCORE_RULE_FIELD_ESCALATION_TYPE (1u << 4)
+#define VIPCORE_RULE_FIELD_TIER (1u << 5)
+#define VIPCORE_RULE_FIELD_NOTIFY (1u << 6)
+#define VIPCORE_RULE_FIELD_IS_ACTIVE (1u << 7)
+#define VIPCORE_RULE_FIELD_PRIORITY (1u << 8)
+#define VIPCORE_RULE_FIELD_SCHEDULE (1u << 9)
+#define VIPCORE_RULE_FIELD_BUSINESS_HOURS (1u << 10)
+
+/** An escalation rule's fields. Initialize with vipcore_rule_input_init(). */
+typedef struct vipcore_rule_input {
+  uint32_t struct_size;
+  uint32_t fields;          /**< for updates only: VIPCORE_RULE_FIELD_* bits */
+  const char *name;
+  uint32_t level_mask;      /**< bit n = level n; 0: every level */
+  int max_wait_time;        /**< seconds; -1: no wait condition */
+  int max_queue_position;   /**< -1: no position condition */
+  const char *escalation_type;  /**< "agent", "supervisor", "manager" or custom; NULL: "supervisor" */
+  int tier;                 /**< 0: the type's built-in tier */
+  const char *const *emails;
+  size_t email_count;
+  const char *const *sms_numbers;
+  size_t sms_count;
+  const char *const *internal_alerts;
+  size_t internal_alert_count;
+  int is_active;            /**< default 1 */
+  int priority;             /**< 1 is evaluated first (default 1) */
+  int schedule;             /**< a vipcore_schedule (default ALWAYS) */
+  const char *business_hours;  /**< "mon-fri 09:00-17:00"...; NULL: the tenant's */
+} vipcore_rule_input;
+
+VIPCORE_EXPORT void vipcore_rule_input_init(vipcore_rule_input *input);
+
+typedef struct vipcore_rule vipcore_rule;
+VIPCORE_EXPORT int vipcore_rule_create(vipcore_rule **out, vipcore_tenant *tenant, const vipcore_rule_input *input);
+VIPCORE_EXPORT int vipcore_rule_get(vipcore_rule **out, vipcore_tenant *tenant, const char *id);
+VIPCORE_EXPORT int vipcore_rule_update(vipcore_rule **out, vipcore_tenant *tenant, const char *id,
+                                       const vipcore_rule_input *changes);
+VIPCORE_EXPORT int vipcore_rule_delete(vipcore_tenant *tenant, const char *id);
+VIPCORE_EXPORT void vipcore_rule_free(vipcore_rule *rule);
+VIPCORE_EXPORT const char *vipcore_rule_id(const vipcore_rule *r);
+VIPCORE_EXPORT const char *vipcore_rule_name(const vipcore_rule *r);
+VIPCORE_EXPORT uint32_t vipcore_rule_level_mask(const vipcore_rule *r);
+VIPCORE_EXPORT int vipcore_rule_max_wait_time(const vipcore_rule *r);       /**< -1 when none */
+VIPCORE_EXPORT int vipcore_rule_max_queue_position(const vipcore_rule *r);  /**< -1 when none */
+VIPCORE_EXPORT const char *vipcore_rule_escalation_type(const vipcore_rule *r);
+VIPCORE_EXPORT int vipcore_rule_tier(const vipcore_rule *r);
+VIPCORE_EXPORT int vipcore_rule_is_active(const vipcore_rule *r);
+VIPCORE_EXPORT int vipcore_rule_priority(const vipcore_rule *r);
+VIPCORE_EXPORT int vipcore_rule_schedule(const vipcore_rule *r);
+VIPCORE_EXPORT size_t vipcore_rule_email_count(const vipcore_rule *r);
+VIPCORE_EXPORT const char *vipcore_rule_email(const vipcore_rule *r, size_t i);
+
+typedef struct vipcore_rule_list vipcore_rule_list;
+/** The tenant's rules in evaluation order. */
+VIPCORE_EXPORT int vipcore_rule_list_get(vipcore_rule_list **out, vipcore_tenant *tenant);
+VIPCORE_EXPORT size_t vipcore_rule_list_count(const vipcore_rule_list *list);
+VIPCORE_EXPORT const vipcore_rule *vipcore_rule_list_at(const vipcore_rule_list *list, size_t i);
+VIPCORE_EXPORT void vipcore_rule_list_free(vipcore_rule_list *list);
+
+typedef struct vipcore_escalation vipcore_escalation;
+/** The escalation check of a waiting call. With a call_id each (call, rule)
+ *  triggers and notifies once; with NULL or "" the check only evaluates. */
+VIPCORE_EXPORT int vipcore_escalation_check(vipcore_escalation **out, vipcore_tenant *tenant, const char *caller_id,
+                                            int wait_seconds, int queue_position, const char *call_id);
+VIPCORE_EXPORT int vipcore_escalation_should_escalate(const vipcore_escalation *e);
+VIPCORE_EXPORT int vipcore_escalation_highest_tier(const vipcore_escalation *e);
+VIPCORE_EXPORT const char *vipcore_escalation_highest_type(const vipcore_escalation *e);
+VIPCORE_EXPORT int vipcore_escalation_sla_breached(const vipcore_escalation *e);
+VIPCORE_EXPORT size_t vipcore_escalation_triggered_count(const vipcore_escalation *e);
+VIPCORE_EXPORT const char *vipcore_escalation_triggered_rule_id(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT const char *vipcore_escalation_triggered_rule_name(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT int vipcore_escalation_triggered_tier(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT int vipcore_escalation_triggered_already(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT int vipcore_escalation_triggered_notified(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT size_t vipcore_escalation_notification_failures(const vipcore_escalation *e);
+VIPCORE_EXPORT void vipcore_escalation_free(vipcore_escalation *e);
+
+/* ------------------------------------------------ call history, analytics */
+
+/** One VIP call, reported when it ends. */
+typedef struct vipcore_call_input {
+  uint32_t struct_size;
+  const char *call_id;        /**< unique in the tenant */
+  const char *caller_id;
+  int vip_level_at_call;      /**< -1: the caller's level now */
+  uint32_t handling_rules_applied;
+  int wait_seconds;
+  int escalation_triggered;
+  int satisfaction_rating;    /**< 1..5; 0: none */
+  int has_quality_score;
+  double service_quality_score;  /**< 0..100 */
+  int64_t at_ms;              /**< 0: now */
+} vipcore_call_input;
+
+VIPCORE_EXPORT void vipcore_call_input_init(vipcore_call_input *input);
+/** Records a call and keeps the caller's totals current. */
+VIPCORE_EXPORT int vipcore_record_call(vipcore_tenant *tenant, const vipcore_call_input *call);
+
+/** What a set of calls adds up to. Rates and averages are -1 when there is
+ *  nothing to compute them over. */
+typedef struct vipcore_call_stats {
+  uint64_t calls;
+  double wait_average;
+  int wait_max;
+  int wait_p50;
+  int wait_p90;
+  uint64_t sla_met;
+  double sla_met_rate;
+  uint64_t escalations;
+  double escalation_rate;
+  uint64_t rated_calls;
+  double average_satisfaction;
+  uint64_t scored_calls;
+  double average_quality;
+  uint64_t handling_rules_applied[6];  /**< indexed by vipcore_rule_bit */
+} vipcore_call_stats;
+
+typedef struct vipcore_caller_analytics {
+  uint32_t struct_size;
+  vipcore_call_stats stats;
+} vipcore_caller_analytics;
+
+typedef struct vipcore_overview {
+  uint32_t struct_size;
+  uint64_t callers[5][3];  /**< callers now, [level][status] */
+  uint64_t total_callers;
+  vipcore_call_stats all;
+  vipcore_call_stats by_level[5];
+} vipcore_overview;
+
+/** Analytics of one caller's calls with start_ms <= at < end_ms. Set out->struct_size first. */
+VIPCORE_EXPORT int vipcore_caller_analytics_get(vipcore_caller_analytics *out, vipcore_tenant *tenant,
+                                                const char *caller_id, int64_t start_ms, int64_t end_ms);
+/** The tenant's overview over start_ms <= at < end_ms. Set out->struct_size first. */
+VIPCORE_EXPORT int vipcore_overview_get(vipcore_overview *out, vipcore_tenant *tenant, int64_t start_ms,
+                                        int64_t end_ms);
+
+typedef struct vipcore_alert_list vipcore_alert_list;
+/** The alerts over start_ms <= at < end_ms, with the tenant's thresholds. */
+VIPCORE_EXPORT int vipcore_alerts_get(vipcore_alert_list **out, vipcore_tenant *tenant, int64_t start_ms,
+                                      int64_t end_ms);
+VIPCORE_EXPORT size_t vipcore_alert_count(const vipcore_alert_list *list);
+VIPCORE_EXPORT int vipcore_alert_kind(const vipcore_alert_list *list, size_t i);   /**< a VIPCORE_ALERT_* kind */
+VIPCORE_EXPORT int vipcore_alert_level(const vipcore_alert_list *list, size_t i);  /**< -1 when none */
+VIPCORE_EXPORT double vipcore_alert_measured(const vipcore_alert_list *list, size_t i);
+VIPCORE_EXPORT double vipcore_alert_threshold(const vipcore_alert_list *list, size_t i);
+VIPCORE_EXPORT const char *vipcore_alert_message(const vipcore_alert_list *list, size_t i);
+VIPCORE_EXPORT void vipcore_alert_list_free(vipcore_alert_list *list);
+
+/** Deletes calls and escalation triggers older than before_ms, batch_size
+ *  rows per transaction (0: 10000); either count pointer may be NULL. */
+VIPCORE_EXPORT int vipcore_purge(vipcore_tenant *tenant, int64_t before_ms, uint64_t batch_size,
+                                 uint64_t *calls_purged, uint64_t *triggers_purged);
+
+/* ---------------------------------------------------------------- metrics */
+
+/** A tenant's counters since its database handle opened. */
+typedef struct vipcore_metrics {
+  uint32_t struct_size;
+  uint64_t identify_attempted;
+  uint64_t identify_matched;
+  uint64_t identify_not_vip;
+  uint64_t identify_failed;
+  uint64_t escalation_checks;
+  uint64_t escalations_by_level[5];
+  uint64_t notification_failures;
+  uint64_t calls_recorded_by_level[5];
+  uint64_t wait_seconds_sum_by_level[5];
+} vipcore_metrics;
+
+VIPCORE_EXPORT int vipcore_metrics_get(vipcore_metrics *out, vipcore_tenant *tenant);
+/** Every tenant's counters in Prometheus text format. Free *out with vipcore_free. */
+VIPCORE_EXPORT int vipcore_metrics_prometheus(char **out, vipcore_db *db);
+
+/* ------------------------------------------------------------------ audit */
+
+typedef struct vipcore_audit_query {
+  uint32_t struct_size;
+  int64_t from_ms;         /**< 0: from the start */
+  int64_t until_ms;        /**< 0: to the end */
+  const char *actor_id;    /**< NULL: any */
+  const char *entity_id;   /**< NULL: any */
+  size_t limit;            /**< 0: no limit (default 1000) */
+} vipcore_audit_query;
+
+VIPCORE_EXPORT void vipcore_audit_query_init(vipcore_audit_query *query);
+
+typedef struct vipcore_audit_list vipcore_audit_list;
+VIPCORE_EXPORT int vipcore_audit_get(vipcore_audit_list **out, vipcore_tenant *tenant,
+                                     const vipcore_audit_query *query);
+VIPCORE_EXPORT size_t vipcore_audit_count(const vipcore_audit_list *list);
+VIPCORE_EXPORT int64_t vipcore_audit_at(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT const char *vipcore_audit_actor(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT int vipcore_audit_role(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT const char *vipcore_audit_action(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT const char *vipcore_audit_entity_type(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT const char *vipcore_audit_entity_id(const vipcore_audit_list *list, size_t i);
+/** The changed fields' names, comma-separated ("" when none). */
+VIPCORE_EXPORT const char *vipcore_audit_fields(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT const char *vipcore_audit_outcome(const vipcore_audit_list *list, size_t i);
+VIPCORE_EXPORT void vipcore_audit_list_free(vipcore_audit_list *list);
+
+/* ------------------------------------------------------------------- keys */
+
+/** Rotates the master key to `new_key_file` (or `new_key`, 32 bytes; give
+ *  exactly one), acting as the ADMIN `actor_id`. See
+ *  Database::rotate_master_key in database.hpp. */
+VIPCORE_EXPORT int vipcore_rotate_master_key(vipcore_db *db, const char *new_key_file, const uint8_t *new_key,
+                                             size_t new_key_len, const char *actor_id);
 
 #ifdef __cplusplus
 } /* extern "C" */
