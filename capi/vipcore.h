@@ -162,7 +162,8 @@ typedef struct vipcore_db vipcore_db;
 typedef struct vipcore_tenant vipcore_tenant;
 
 /** What a notifier receives when an escalation rule triggers for a call.
- *  Every pointer is valid only during the callback. No phone number. */
+ *  Every pointer is valid only during the callback. It holds no number of
+ *  the caller's; sms_numbers are the rule's own notification targets. */
 typedef struct vipcore_escalation_notice {
   uint32_t struct_size;
   const char *tenant_id;
@@ -352,7 +353,7 @@ typedef struct vipcore_caller_input {
   uint32_t handling_rules;
   const char *custom_greeting;
   int max_wait_time;      /**< seconds; 0: the level's default */
-  int callback_priority;  /**< 0: the default (1) */
+  int callback_priority;  /**< 0: the default (1), in creates and updates */
   const char *email;
   const char *account_number;
   int has_account_value;
@@ -450,8 +451,10 @@ VIPCORE_EXPORT void vipcore_import_options_init(vipcore_import_options *options)
 typedef struct vipcore_import_report vipcore_import_report;
 /** Imports `count` callers in one transaction. *report (required) is set
  *  even when the import fails, to say what happened to each row; free it
- *  with vipcore_import_report_free. Returns VIPCORE_OK when the import
- *  committed (possibly with failed rows in best-effort mode). */
+ *  with vipcore_import_report_free. Rows the library cannot read (an enum
+ *  value out of range, a struct_size too small) are reported like rows that
+ *  fail validation. Returns VIPCORE_OK when the import committed (possibly
+ *  with failed rows in best-effort mode). */
 VIPCORE_EXPORT int vipcore_import(vipcore_import_report **report, vipcore_tenant *tenant,
                                   const vipcore_caller_input *rows, size_t count,
                                   const vipcore_import_options *options);
@@ -539,6 +542,12 @@ typedef struct vipcore_escalation vipcore_escalation;
  *  triggers and notifies once; with NULL or "" the check only evaluates. */
 VIPCORE_EXPORT int vipcore_escalation_check(vipcore_escalation **out, vipcore_tenant *tenant, const char *caller_id,
                                             int wait_seconds, int queue_position, const char *call_id);
+/** The same check for the caller vipcore_identify returned in `who` (which
+ *  must be a VIP): no lookup by id, the cheaper call for a PBX polling every
+ *  few seconds. */
+VIPCORE_EXPORT int vipcore_escalation_check_caller(vipcore_escalation **out, vipcore_tenant *tenant,
+                                                   const vipcore_identification *who, int wait_seconds,
+                                                   int queue_position, const char *call_id);
 VIPCORE_EXPORT int vipcore_escalation_should_escalate(const vipcore_escalation *e);
 VIPCORE_EXPORT int vipcore_escalation_highest_tier(const vipcore_escalation *e);
 VIPCORE_EXPORT const char *vipcore_escalation_highest_type(const vipcore_escalation *e);
@@ -574,7 +583,9 @@ VIPCORE_EXPORT void vipcore_call_input_init(vipcore_call_input *input);
 VIPCORE_EXPORT int vipcore_record_call(vipcore_tenant *tenant, const vipcore_call_input *call);
 
 /** What a set of calls adds up to. Rates and averages are -1 when there is
- *  nothing to compute them over. */
+ *  nothing to compute them over. This struct is embedded in others and has
+ *  no struct_size: it keeps its layout; new figures would come as new fields
+ *  of the structs that embed it. */
 typedef struct vipcore_call_stats {
   uint64_t calls;
   double wait_average;
@@ -680,10 +691,11 @@ VIPCORE_EXPORT void vipcore_audit_list_free(vipcore_audit_list *list);
 /* ------------------------------------------------------------------- keys */
 
 /** Rotates the master key to `new_key_file` (or `new_key`, 32 bytes; give
- *  exactly one), acting as the ADMIN `actor_id`. See
+ *  exactly one), acting as `actor_id` with `role` (a vipcore_role; only
+ *  VIPCORE_ROLE_ADMIN may, else VIPCORE_EPERM). See
  *  Database::rotate_master_key in database.hpp. */
 VIPCORE_EXPORT int vipcore_rotate_master_key(vipcore_db *db, const char *new_key_file, const uint8_t *new_key,
-                                             size_t new_key_len, const char *actor_id);
+                                             size_t new_key_len, const char *actor_id, int role);
 
 #ifdef __cplusplus
 } /* extern "C" */

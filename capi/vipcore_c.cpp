@@ -2,6 +2,8 @@
 // through guard(), so no exception ever crosses extern "C".
 #include "vipcore.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -148,12 +150,21 @@ int guard(F&& body) noexcept {
   }
 }
 
-// Input structs must be at least as large as this header's: fields a later
-// header adds past that are ignored, never read out of bounds.
+// A struct from the caller must reach at least to the end of the fields the
+// first version of its header had (VIPCORE_V1_SIZE): a program built against
+// a later header passes a larger struct_size and its extra fields are
+// ignored; fields added later are read only when they fit in struct_size.
+#define VIPCORE_V1_SIZE(type, last_field) (offsetof(type, last_field) + sizeof(static_cast<type*>(nullptr)->last_field))
+
+constexpr std::size_t kCallerInputV1 = VIPCORE_V1_SIZE(vipcore_caller_input, valid_until_ms);
+constexpr std::size_t kRuleInputV1 = VIPCORE_V1_SIZE(vipcore_rule_input, business_hours);
+constexpr std::size_t kIdentificationV1 = VIPCORE_V1_SIZE(vipcore_identification, preferred_department_id);
+
 template <typename Struct>
-int check_input(const Struct* s, const char* field) noexcept {
+int check_input(const Struct* s, std::size_t v1_size, const char* field) noexcept {
   if (s == nullptr) return fail_invalid(field, "is NULL");
-  if (s->struct_size < sizeof(Struct)) return fail_invalid(field, "struct_size is too small: initialize it with its _init function");
+  if (s->struct_size < v1_size)
+    return fail_invalid(field, "struct_size is too small: initialize it with its _init function");
   return VIPCORE_OK;
 }
 
@@ -274,7 +285,7 @@ Status to_update(const vipcore_caller_input& in, vipcore::CallerUpdate* u) {
   if (f & VIPCORE_FIELD_CUSTOM_GREETING) u->custom_greeting = text(in.custom_greeting);
   if (f & VIPCORE_FIELD_MAX_WAIT_TIME)
     u->max_wait_time = in.max_wait_time == 0 ? std::optional<int>() : std::optional<int>(in.max_wait_time);
-  if (f & VIPCORE_FIELD_CALLBACK_PRIORITY) u->callback_priority = in.callback_priority;
+  if (f & VIPCORE_FIELD_CALLBACK_PRIORITY) u->callback_priority = in.callback_priority == 0 ? 1 : in.callback_priority;
   if (f & VIPCORE_FIELD_EMAIL) u->email = text(in.email);
   if (f & VIPCORE_FIELD_ACCOUNT_NUMBER) u->account_number = text(in.account_number);
   if (f & VIPCORE_FIELD_ACCOUNT_VALUE)
@@ -403,7 +414,7 @@ const char* vipcore_last_error_field(void) { return last_error().field.c_str(); 
 void vipcore_free(void* p) { std::free(p); }
 
 const char* vipcore_strerror(int code) {
-  if (code > 0) return "not a vipcore result code";
+  if (code > 0 || code < VIPCORE_ENOMEM) return "not a vipcore result code";
   if (code == VIPCORE_ENOMEM) return "out of memory";
   const auto c = static_cast<vipcore::Code>(-code);
   if (c > vipcore::Code::internal) return "not a vipcore result code";
@@ -439,7 +450,9 @@ int vipcore_open(vipcore_db** out, const char* path, const vipcore_open_options*
     *out = nullptr;
     if (path == nullptr) return fail_invalid("path", "is NULL");
     if (options == nullptr) return fail_invalid("options", "is NULL (a key is required)");
-    if (int rc = check_input(options, "options"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(options, VIPCORE_V1_SIZE(vipcore_open_options, notifier_user_data), "options");
+        rc != VIPCORE_OK)
+      return rc;
     if ((options->key_file != nullptr) == (options->key != nullptr))
       return fail_invalid("options", "give exactly one of key_file and key");
     auto key = key_of(options->key_file, options->key, options->key_len, "options");
@@ -548,9 +561,10 @@ int vipcore_plan_route(vipcore_routing_plan* out, vipcore_tenant* tenant, const 
     out->struct_size = size;
     out->action = VIPCORE_ROUTE_QUEUE;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (who == nullptr || who->struct_size < sizeof(vipcore_identification))
+    if (who == nullptr || who->struct_size < kIdentificationV1)
       return fail_invalid("who", "is NULL or not filled by vipcore_identify");
-    if (int rc = check_input(state, "state"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(state, VIPCORE_V1_SIZE(vipcore_pbx_state, waited_seconds), "state"); rc != VIPCORE_OK)
+      return rc;
     vipcore::Identification id;
     if (Status s = to_identification(*who, &id); !s.is_ok()) return fail(s);
     vipcore::PbxState st;
@@ -582,7 +596,7 @@ int vipcore_queue_priority(int* out, vipcore_tenant* tenant, const vipcore_ident
     if (out == nullptr) return fail_invalid("out", "is NULL");
     *out = 0;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (who == nullptr || who->struct_size < sizeof(vipcore_identification))
+    if (who == nullptr || who->struct_size < kIdentificationV1)
       return fail_invalid("who", "is NULL or not filled by vipcore_identify");
     if (waited_seconds < 0) return fail_invalid("waited_seconds", "must not be negative");
     vipcore::Identification id;
@@ -606,7 +620,7 @@ int vipcore_caller_create(vipcore_caller** out, vipcore_tenant* tenant, const vi
   return guard([&]() -> int {
     if (out != nullptr) *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (int rc = check_input(input, "input"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(input, kCallerInputV1, "input"); rc != VIPCORE_OK) return rc;
     vipcore::NewCaller c;
     if (Status s = to_new_caller(*input, &c); !s.is_ok()) return fail(s);
     auto created = tenant->tenant.create(c);
@@ -635,7 +649,7 @@ int vipcore_caller_update(vipcore_caller** out, vipcore_tenant* tenant, const ch
     if (out != nullptr) *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (id == nullptr) return fail_invalid("id", "is NULL");
-    if (int rc = check_input(changes, "changes"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(changes, kCallerInputV1, "changes"); rc != VIPCORE_OK) return rc;
     vipcore::CallerUpdate u;
     if (Status s = to_update(*changes, &u); !s.is_ok()) return fail(s);
     auto c = tenant->tenant.update(id, u);
@@ -709,7 +723,7 @@ int vipcore_caller_list_get(vipcore_caller_list** out, vipcore_tenant* tenant, c
     if (out == nullptr) return fail_invalid("out", "is NULL");
     *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (int rc = check_input(query, "query"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(query, VIPCORE_V1_SIZE(vipcore_list_query, search), "query"); rc != VIPCORE_OK) return rc;
     vipcore::ListQuery q;
     q.skip = query->skip;
     q.limit = query->limit;
@@ -755,15 +769,29 @@ int vipcore_import(vipcore_import_report** report, vipcore_tenant* tenant, const
     *report = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (rows == nullptr && count > 0) return fail_invalid("rows", "is NULL but count is not 0");
-    if (int rc = check_input(options, "options"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(options, VIPCORE_V1_SIZE(vipcore_import_options, progress_every), "options");
+        rc != VIPCORE_OK)
+      return rc;
     if (options->mode < 0 || options->mode > 1) return fail_invalid("mode", "is not a vipcore_import_mode");
     if (options->on_duplicate < 0 || options->on_duplicate > 2)
       return fail_invalid("on_duplicate", "is not a vipcore_duplicates");
-    std::vector<vipcore::NewCaller> callers(count);
+    // Rows the C layer cannot read (a struct that is too small, an enum value
+    // out of range) are reported like rows that fail validation.
+    std::vector<vipcore::NewCaller> callers;
+    std::vector<std::size_t> original;  // callers[k] is rows[original[k]]
+    std::vector<vipcore::ImportRowError> unreadable;
+    callers.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
-      if (int rc = check_input(&rows[i], "rows"); rc != VIPCORE_OK) return rc;
-      if (Status s = to_new_caller(rows[i], &callers[i]); !s.is_ok())
-        return fail(s.with_context("row " + std::to_string(i)));
+      vipcore::NewCaller c;
+      Status s = rows[i].struct_size < kCallerInputV1
+                     ? Status::invalid_argument("struct_size", "is too small: initialize rows with vipcore_caller_input_init")
+                     : to_new_caller(rows[i], &c);
+      if (!s.is_ok()) {
+        unreadable.push_back(vipcore::ImportRowError{i, std::move(s)});
+        continue;
+      }
+      callers.push_back(std::move(c));
+      original.push_back(i);
     }
     vipcore::ImportOptions o;
     o.mode = static_cast<vipcore::ImportMode>(options->mode);
@@ -775,7 +803,22 @@ int vipcore_import(vipcore_import_report** report, vipcore_tenant* tenant, const
       o.progress = [fn, user_data](std::size_t done, std::size_t total) { return fn(user_data, done, total) != 0; };
     }
     auto r = std::make_unique<vipcore_import_report>();
-    const Status s = tenant->tenant.import_callers(callers, o, &r->r);
+    Status s;
+    if (!unreadable.empty() && o.mode == vipcore::ImportMode::all_or_nothing) {
+      s = Status::invalid_argument("import", std::to_string(unreadable.size()) + " of " + std::to_string(count) +
+                                                 " rows could not be read (first: row " +
+                                                 std::to_string(unreadable.front().index) + ": " +
+                                                 unreadable.front().error.message() + "); nothing was written");
+    } else {
+      s = tenant->tenant.import_callers(callers, o, &r->r);
+      for (vipcore::ImportRowError& e : r->r.errors) e.index = original[e.index];
+    }
+    // Merge, in row order, and count the unreadable rows as failed ones.
+    r->r.total = count;
+    r->r.failed += unreadable.size();
+    r->r.errors.insert(r->r.errors.end(), unreadable.begin(), unreadable.end());
+    std::stable_sort(r->r.errors.begin(), r->r.errors.end(),
+                     [](const vipcore::ImportRowError& a, const vipcore::ImportRowError& b) { return a.index < b.index; });
     *report = r.release();
     return s.is_ok() ? VIPCORE_OK : fail(s);
   });
@@ -821,7 +864,7 @@ int vipcore_rule_create(vipcore_rule** out, vipcore_tenant* tenant, const vipcor
   return guard([&]() -> int {
     if (out != nullptr) *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (int rc = check_input(input, "input"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(input, kRuleInputV1, "input"); rc != VIPCORE_OK) return rc;
     vipcore::EscalationRule r;
     if (Status s = to_rule(*input, &r); !s.is_ok()) return fail(s);
     auto created = tenant->tenant.create_rule(r);
@@ -849,7 +892,7 @@ int vipcore_rule_update(vipcore_rule** out, vipcore_tenant* tenant, const char* 
     if (out != nullptr) *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (id == nullptr) return fail_invalid("id", "is NULL");
-    if (int rc = check_input(changes, "changes"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(changes, kRuleInputV1, "changes"); rc != VIPCORE_OK) return rc;
     vipcore::EscalationRuleUpdate u;
     if (Status s = to_rule_update(*changes, &u); !s.is_ok()) return fail(s);
     auto r = tenant->tenant.update_rule(id, u);
@@ -923,6 +966,25 @@ int vipcore_escalation_check(vipcore_escalation** out, vipcore_tenant* tenant, c
   });
 }
 
+int vipcore_escalation_check_caller(vipcore_escalation** out, vipcore_tenant* tenant, const vipcore_identification* who,
+                                    int wait_seconds, int queue_position, const char* call_id) {
+  return guard([&]() -> int {
+    if (out == nullptr) return fail_invalid("out", "is NULL");
+    *out = nullptr;
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    if (who == nullptr || who->struct_size < kIdentificationV1)
+      return fail_invalid("who", "is NULL or not filled by vipcore_identify");
+    if (!who->is_vip) return fail_invalid("who", "is not a VIP: there is nothing to escalate");
+    vipcore::Identification id;
+    if (Status s = to_identification(*who, &id); !s.is_ok()) return fail(s);
+    auto r = tenant->tenant.check_escalation(id.caller, wait_seconds, queue_position,
+                                             call_id == nullptr ? std::string_view() : std::string_view(call_id));
+    if (!r.ok()) return fail(r.status());
+    *out = new vipcore_escalation{std::move(*r)};
+    return VIPCORE_OK;
+  });
+}
+
 int vipcore_escalation_should_escalate(const vipcore_escalation* e) { return e && e->r.should_escalate ? 1 : 0; }
 int vipcore_escalation_highest_tier(const vipcore_escalation* e) { return e ? e->r.highest_tier : 0; }
 const char* vipcore_escalation_highest_type(const vipcore_escalation* e) {
@@ -967,7 +1029,7 @@ void vipcore_call_input_init(vipcore_call_input* input) {
 int vipcore_record_call(vipcore_tenant* tenant, const vipcore_call_input* call) {
   return guard([&]() -> int {
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (int rc = check_input(call, "call"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(call, VIPCORE_V1_SIZE(vipcore_call_input, at_ms), "call"); rc != VIPCORE_OK) return rc;
     vipcore::CallRecord c;
     c.call_id = text(call->call_id);
     c.caller_id = text(call->caller_id);
@@ -992,8 +1054,11 @@ int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* 
                                  int64_t start_ms, int64_t end_ms) {
   return guard([&]() -> int {
     if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < sizeof *out) return fail_invalid("out", "struct_size is too small");
-    *out = vipcore_caller_analytics{static_cast<uint32_t>(sizeof *out), {}};
+    if (out->struct_size < VIPCORE_V1_SIZE(vipcore_caller_analytics, stats))
+      return fail_invalid("out", "struct_size is too small: set it to sizeof(vipcore_caller_analytics)");
+    const uint32_t size = out->struct_size;
+    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
+    out->struct_size = size;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (caller_id == nullptr) return fail_invalid("caller_id", "is NULL");
     auto range = range_of(start_ms, end_ms);
@@ -1008,9 +1073,11 @@ int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* 
 int vipcore_overview_get(vipcore_overview* out, vipcore_tenant* tenant, int64_t start_ms, int64_t end_ms) {
   return guard([&]() -> int {
     if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < sizeof *out) return fail_invalid("out", "struct_size is too small");
-    std::memset(out, 0, sizeof *out);
-    out->struct_size = sizeof *out;
+    if (out->struct_size < VIPCORE_V1_SIZE(vipcore_overview, by_level))
+      return fail_invalid("out", "struct_size is too small: set it to sizeof(vipcore_overview)");
+    const uint32_t size = out->struct_size;
+    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
+    out->struct_size = size;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     auto range = range_of(start_ms, end_ms);
     if (!range.ok()) return fail(range.status());
@@ -1081,9 +1148,11 @@ int vipcore_purge(vipcore_tenant* tenant, int64_t before_ms, uint64_t batch_size
 int vipcore_metrics_get(vipcore_metrics* out, vipcore_tenant* tenant) {
   return guard([&]() -> int {
     if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < sizeof *out) return fail_invalid("out", "struct_size is too small");
-    std::memset(out, 0, sizeof *out);
-    out->struct_size = sizeof *out;
+    if (out->struct_size < VIPCORE_V1_SIZE(vipcore_metrics, wait_seconds_sum_by_level))
+      return fail_invalid("out", "struct_size is too small: set it to sizeof(vipcore_metrics)");
+    const uint32_t size = out->struct_size;
+    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
+    out->struct_size = size;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     auto m = tenant->tenant.metrics();
     if (!m.ok()) return fail(m.status());
@@ -1130,7 +1199,7 @@ int vipcore_audit_get(vipcore_audit_list** out, vipcore_tenant* tenant, const vi
     if (out == nullptr) return fail_invalid("out", "is NULL");
     *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (int rc = check_input(query, "query"); rc != VIPCORE_OK) return rc;
+    if (int rc = check_input(query, VIPCORE_V1_SIZE(vipcore_audit_query, limit), "query"); rc != VIPCORE_OK) return rc;
     vipcore::AuditQuery q;
     q.from = time_of(query->from_ms);
     q.until = time_of(query->until_ms);
@@ -1188,13 +1257,14 @@ void vipcore_audit_list_free(vipcore_audit_list* list) { delete list; }
 // ------------------------------------------------------------------------ keys
 
 int vipcore_rotate_master_key(vipcore_db* db, const char* new_key_file, const uint8_t* new_key, size_t new_key_len,
-                              const char* actor_id) {
+                              const char* actor_id, int role) {
   return guard([&]() -> int {
     if (db == nullptr) return fail_invalid("db", "is NULL");
     if (actor_id == nullptr) return fail_invalid("actor_id", "is NULL");
+    if (role < 0 || role >= vipcore::kRoleCount) return fail_invalid("role", "is not a vipcore_role");
     auto key = key_of(new_key_file, new_key, new_key_len, "new_key");
     if (!key.ok()) return fail(key.status());
-    auto r = db->db.rotate_master_key(*key, {actor_id, vipcore::Role::admin});
+    auto r = db->db.rotate_master_key(*key, {actor_id, static_cast<vipcore::Role>(role)});
     if (!r.ok()) return fail(r.status());
     return VIPCORE_OK;
   });

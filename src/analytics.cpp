@@ -114,7 +114,7 @@ Status check_call(const CallRecord& c) {
   if (c.vip_level_at_call && static_cast<int>(*c.vip_level_at_call) >= kLevelCount)
     return Status::invalid_argument("vip_level_at_call", "is not a VIP level");
   if (c.wait_seconds < 0 || c.wait_seconds > kMaxCallWait)
-    return Status::invalid_argument("wait_time_seconds", fmt::format("must be 0 to {} seconds", kMaxCallWait));
+    return Status::invalid_argument("wait_seconds", fmt::format("must be 0 to {} seconds", kMaxCallWait));
   if (c.satisfaction_rating && (*c.satisfaction_rating < 1 || *c.satisfaction_rating > 5))
     return Status::invalid_argument("satisfaction_rating", fmt::format("must be 1 to 5, got {}", *c.satisfaction_rating));
   if (c.service_quality_score &&

@@ -393,7 +393,7 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
                                                   std::string_view call_id) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::check_escalation); !s.is_ok()) return s;
-  if (wait_seconds < 0) return Status::invalid_argument("wait_time", "must not be negative");
+  if (wait_seconds < 0) return Status::invalid_argument("wait_seconds", "must not be negative");
   if (queue_position < 0) return Status::invalid_argument("queue_position", "must not be negative");
   if (static_cast<int>(caller.vip_level) >= kLevelCount) return Status::invalid_argument("vip_level", "is not a level");
   if (Status s = check_call_id(call_id); !s.is_ok()) return s;

@@ -81,8 +81,8 @@ TEST_SUITE("analytics") {
     };
     const Case cases[] = {
         {"call_id", [](CallRecord& r) { r.call_id = ""; }},
-        {"wait_time_seconds", [](CallRecord& r) { r.wait_seconds = -1; }},
-        {"wait_time_seconds", [](CallRecord& r) { r.wait_seconds = 86401; }},
+        {"wait_seconds", [](CallRecord& r) { r.wait_seconds = -1; }},
+        {"wait_seconds", [](CallRecord& r) { r.wait_seconds = 86401; }},
         {"satisfaction_rating", [](CallRecord& r) { r.satisfaction_rating = 7; }},
         {"satisfaction_rating", [](CallRecord& r) { r.satisfaction_rating = 0; }},
         {"service_quality_score", [](CallRecord& r) { r.service_quality_score = 101.0; }},

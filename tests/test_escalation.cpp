@@ -319,7 +319,7 @@ TEST_SUITE("escalation") {
 
   TEST_CASE_TEMPLATE("bad checks are refused", B, VIPCORE_BACKENDS) {
     Fixture<B> f;
-    CHECK(f.pbx.check_escalation(f.john.id, -1, 0).status().field() == "wait_time");
+    CHECK(f.pbx.check_escalation(f.john.id, -1, 0).status().field() == "wait_seconds");
     CHECK(f.pbx.check_escalation(f.john.id, 0, -1).status().field() == "queue_position");
     CHECK(f.pbx.check_escalation("not-an-id", 0, 0).status().field() == "caller_id");
     CHECK(f.pbx.check_escalation("3f2b8c1e-0000-4000-8000-000000000000", 0, 0).status().is_not_found());
