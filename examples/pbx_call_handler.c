@@ -119,8 +119,9 @@ static int hold(vipcore_tenant *pbx, const vipcore_identification *who, const si
     vipcore_escalation *check = NULL;
     waited += POLL_SECONDS; /* a real PBX arms a timer here */
     /* With the call id, each (call, rule) pair notifies once however often
-     * we poll, even across a restart of the PBX. */
-    if (vipcore_escalation_check(&check, pbx, who->caller_id, waited, call->queue_position, call_id) != VIPCORE_OK) {
+     * we poll, even across a restart of the PBX. Passing identify's answer
+     * spares a lookup of the caller on every poll. */
+    if (vipcore_escalation_check_caller(&check, pbx, who, waited, call->queue_position, call_id) != VIPCORE_OK) {
       printf("  vipcore: %s (the call goes on)\n", vipcore_last_error());
       continue;
     }
