@@ -527,6 +527,9 @@ class SqliteTransaction final : public WriteTransaction {
   template <typename F>
   Status atomically(F&& body);
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
+  // Runs a purge statement (?1 tenant, ?2 before, ?3 limit); the rows deleted.
+  Result<std::uint64_t> purge_older(Statement& st, std::string_view tenant_id, Timestamp before, std::uint64_t limit,
+                                    std::string_view context);
   Status usable() const {
     if (state_ != State::open) return Status::internal_error("the write transaction is no longer open");
     return Status::ok();
@@ -1224,18 +1227,7 @@ Status SqliteTransaction::mark_notified(std::string_view tenant_id, std::string_
 
 Result<std::uint64_t> SqliteTransaction::purge_triggers(std::string_view tenant_id, Timestamp before,
                                                         std::uint64_t limit) {
-  std::uint64_t purged = 0;
-  Status s = atomically([&]() -> Status {
-    Statement& st = s_.w_purge_triggers_;
-    st.bind_text(1, tenant_id);
-    st.bind_int(2, to_unix_ms(before));
-    st.bind_int(3, limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit));
-    if (Status r = st.run("purging escalation triggers"); !r.is_ok()) return r;
-    purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.writer_.get()));
-    return Status::ok();
-  });
-  if (!s.is_ok()) return s;
-  return purged;
+  return purge_older(s_.w_purge_triggers_, tenant_id, before, limit, "purging escalation triggers");
 }
 
 Status SqliteTransaction::insert_call(std::string_view tenant_id, const CallRow& c) {
@@ -1276,13 +1268,17 @@ Status SqliteTransaction::update_caller_counters(std::string_view tenant_id, std
 
 Result<std::uint64_t> SqliteTransaction::purge_calls(std::string_view tenant_id, Timestamp before,
                                                      std::uint64_t limit) {
+  return purge_older(s_.w_purge_calls_, tenant_id, before, limit, "purging call history");
+}
+
+Result<std::uint64_t> SqliteTransaction::purge_older(Statement& st, std::string_view tenant_id, Timestamp before,
+                                                     std::uint64_t limit, std::string_view context) {
   std::uint64_t purged = 0;
   Status s = atomically([&]() -> Status {
-    Statement& st = s_.w_purge_calls_;
     st.bind_text(1, tenant_id);
     st.bind_int(2, to_unix_ms(before));
-    st.bind_int(3, limit > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit));
-    if (Status r = st.run("purging call history"); !r.is_ok()) return r;
+    st.bind_int(3, static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX)));
+    if (Status r = st.run(context); !r.is_ok()) return r;
     purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.writer_.get()));
     return Status::ok();
   });
