@@ -1,0 +1,725 @@
+// End-to-end tests of vipctl: each runs the built binary as an administrator
+// would, in a fresh directory, and checks what it prints and how it exits.
+// The PBX side (a process with the same database open) is this test process,
+// through vipcore's public API and raw SQLite.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vipcore/vipcore.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  REQUIRE(out.good());
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+unsigned file_mode(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 0777u;
+}
+
+// A new directory for one test, deleted with its contents at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "vipctl-test-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// vipctl as an administrator runs it: a process of its own, with VIPCTL_*
+// variables pointing into the test's directory (none are inherited from
+// whoever runs the tests), stdout and stderr captured.
+class Vipctl {
+ public:
+  explicit Vipctl(const TempDir& dir) : dir_(dir) {
+    env["VIPCTL_DB"] = (dir / "vip.db").string();
+    env["VIPCTL_KEY_FILE"] = (dir / "vip.key").string();
+    env["VIPCTL_TENANT"] = "acme";
+    env["VIPCTL_ACTOR"] = "test-admin";
+  }
+
+  Run operator()(const std::vector<std::string>& args) const {
+    const std::string n = std::to_string(runs_++);
+    const fs::path out = dir_ / ("stdout-" + n), err = dir_ / ("stderr-" + n);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&files, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&files, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    std::vector<std::string> arg_strings{VIPCTL_PATH};
+    arg_strings.insert(arg_strings.end(), args.begin(), args.end());
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::string(*e).rfind("VIPCTL_", 0) != 0) env_strings.emplace_back(*e);
+    for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
+    std::vector<char*> argv, envp;
+    for (std::string& a : arg_strings) argv.push_back(a.data());
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    argv.push_back(nullptr);
+    envp.push_back(nullptr);
+
+    pid_t pid = 0;
+    const int spawned = ::posix_spawn(&pid, VIPCTL_PATH, &files, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&files);
+    REQUIRE(spawned == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    Run r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_text(out);
+    r.err = read_text(err);
+    return r;
+  }
+
+  std::map<std::string, std::string> env;
+
+ private:
+  const TempDir& dir_;
+  mutable int runs_ = 0;
+};
+
+std::string command_line(const std::vector<std::string>& args) {
+  std::string line = "vipctl";
+  for (const auto& a : args) line += " '" + a + "'";
+  return line;
+}
+
+// A test's directory with an initialized database, and vipctl set up for it.
+struct Admin {
+  TempDir dir;
+  Vipctl vipctl{dir};
+
+  Admin() { ok({"init"}); }
+
+  Run ok(const std::vector<std::string>& args) const {
+    Run r = vipctl(args);
+    REQUIRE_MESSAGE(r.exit_code == 0, command_line(args) << " exited " << r.exit_code << ": " << r.err);
+    return r;
+  }
+  json ok_json(std::vector<std::string> args) const {
+    args.push_back("--json");
+    return json::parse(ok(args).out);
+  }
+  // Runs a command expected to fail, and checks the form of its error.
+  Run fails(const std::vector<std::string>& args, int exit_code) const {
+    Run r = vipctl(args);
+    CHECK_MESSAGE(r.exit_code == exit_code, command_line(args) << " exited " << r.exit_code << ": " << r.err);
+    CHECK(r.err.rfind("vipctl: ", 0) == 0);
+    return r;
+  }
+  // Adds a VIP and returns their id.
+  std::string add(const std::string& name, const std::string& phone, std::vector<std::string> more = {}) const {
+    std::vector<std::string> args{"add", "--name", name, "--phone", phone};
+    args.insert(args.end(), more.begin(), more.end());
+    return ok_json(args)["id"].get<std::string>();
+  }
+  fs::path key_file() const { return dir / "vip.key"; }
+  fs::path db_file() const { return dir / "vip.db"; }
+};
+
+// The database's write lock, held as a PBX in the middle of a write holds it:
+// a raw SQLite connection in this process, from construction to release().
+class WriteLock {
+ public:
+  explicit WriteLock(const fs::path& db_file) {
+    REQUIRE(sqlite3_open_v2(db_file.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  ~WriteLock() {
+    release();
+    sqlite3_close(db_);
+  }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+  // May be called from another thread than the one that took the lock.
+  void release() {
+    if (held_.exchange(false)) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::atomic<bool> held_{true};
+};
+
+// The bulk-import body of the VIP API's documentation, as it is there.
+const char* const kSeedBulkImport = R"({
+  "vip_callers": [
+    {
+      "phone_number": "+1234567890",
+      "caller_name": "John Doe",
+      "vip_level": "GOLD"
+    },
+    {
+      "phone_number": "+1234567891",
+      "caller_name": "Jane Smith",
+      "vip_level": "PLATINUM"
+    }
+  ]
+})";
+
+// name -> level of a list --json.
+std::map<std::string, std::string> levels_by_name(const json& callers) {
+  std::map<std::string, std::string> out;
+  for (const json& c : callers) out[c["caller_name"].get<std::string>()] = c["vip_level"].get<std::string>();
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("vipctl") {
+  TEST_CASE("init creates a database and a key file of mode 0600 and overwrites neither") {
+    TempDir dir;
+    Vipctl vipctl(dir);
+    const Run created = vipctl({"init"});
+    REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+    CHECK(fs::exists(dir / "vip.db"));
+    CHECK(file_mode(dir / "vip.key") == 0600u);
+    auto key = vipcore::MasterKey::from_file((dir / "vip.key").string());
+    REQUIRE(key.ok());
+    CHECK(vipcore::Database::open((dir / "vip.db").string(), *key).ok());
+    const std::string key_text = read_text(dir / "vip.key");
+    CHECK_FALSE(contains(created.out + created.err, key_text.substr(0, 64)));  // the key is never printed
+
+    SUBCASE("an existing database") {
+      const Run again = vipctl({"init"});
+      CHECK(again.exit_code == 5);
+      CHECK(contains(again.err, "already exists"));
+      CHECK(read_text(dir / "vip.key") == key_text);
+    }
+    SUBCASE("an existing key file, for a new database") {
+      const Run again = vipctl({"--db", (dir / "other.db").string(), "init"});
+      CHECK(again.exit_code == 5);
+      CHECK(contains(again.err, "already exists"));
+      CHECK_FALSE(fs::exists(dir / "other.db"));
+      CHECK(read_text(dir / "vip.key") == key_text);
+    }
+  }
+
+  TEST_CASE("the seed's bulk-import body imports and list and search find its callers") {
+    Admin admin;
+    write_text(admin.dir / "seed.json", kSeedBulkImport);
+    const Run imported = admin.ok({"import", (admin.dir / "seed.json").string()});
+    CHECK(contains(imported.out, "2 rows, 2 created, 0 updated, 0 skipped, 0 failed"));
+
+    const json all = admin.ok_json({"list"});
+    CHECK(levels_by_name(all) == std::map<std::string, std::string>{{"John Doe", "GOLD"}, {"Jane Smith", "PLATINUM"}});
+    const std::string table = admin.ok({"list"}).out;
+    CHECK(contains(table, "John Doe"));
+    CHECK(contains(table, "******7890"));  // masked: the number itself is not stored
+
+    const json jane = admin.ok_json({"list", "--search", "jane"});
+    REQUIRE(jane.size() == 1);
+    CHECK(jane[0]["caller_name"] == "Jane Smith");
+    const json by_number = admin.ok_json({"list", "--search", "+1 234 567 891"});
+    REQUIRE(by_number.size() == 1);
+    CHECK(by_number[0]["caller_name"] == "Jane Smith");
+    CHECK(levels_by_name(admin.ok_json({"list", "--level", "gold"})) ==
+          std::map<std::string, std::string>{{"John Doe", "GOLD"}});
+    CHECK(admin.ok_json({"list", "--status", "SUSPENDED"}).empty());
+    const json second = admin.ok_json({"list", "--skip", "1", "--limit", "1"});
+    REQUIRE(second.size() == 1);
+    CHECK(second[0]["id"] == all[1]["id"]);
+
+    const json john = admin.ok_json({"identify", "001 234 567 890"});
+    CHECK(john["is_vip"] == true);
+    CHECK(john["vip_caller"]["caller_name"] == "John Doe");
+    CHECK(john["routing_priority"] == 70);
+    CHECK(admin.ok_json({"identify", "+1 999 555 0000"})["is_vip"] == false);
+
+    // The same numbers again: refused by default, applied with --on-duplicate update.
+    json upgraded = json::parse(kSeedBulkImport);
+    upgraded["vip_callers"][0]["vip_level"] = "DIAMOND";
+    write_text(admin.dir / "upgrade.json", upgraded.dump());
+    const std::string upgrade = (admin.dir / "upgrade.json").string();
+    const Run refused = admin.fails({"import", upgrade}, 5);
+    CHECK(contains(refused.err, "vip_callers[0] (line 1): phone_number"));
+    CHECK(contains(admin.ok({"import", upgrade, "--on-duplicate", "update"}).out, "0 created, 2 updated"));
+    CHECK(levels_by_name(admin.ok_json({"list"})) ==
+          std::map<std::string, std::string>{{"John Doe", "DIAMOND"}, {"Jane Smith", "PLATINUM"}});
+  }
+
+  TEST_CASE("identify finds a VIP by any form of the number") {
+    Admin admin;
+    const std::string id = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
+    for (const std::string number :
+         {"+1 (234) 567-8900", "001 234 567 8900", "1-234-567-8900", "011 1 234 567 8900", "2345678900"}) {
+      CAPTURE(number);
+      const json who = admin.ok_json({"identify", number});
+      CHECK(who["is_vip"] == true);
+      CHECK(who["vip_caller"]["id"] == id);
+      CHECK(who["routing_priority"] == 85);  // GOLD with PRIORITY_QUEUE, as in the seed
+    }
+    const std::string table = admin.ok({"identify", "1-234-567-8900"}).out;
+    CHECK(contains(table, "John Doe"));
+    CHECK(contains(table, "PRIORITY_QUEUE"));
+    const Run bad = admin.fails({"identify", "12ab"}, 5);
+    CHECK(contains(bad.err, "phone_number"));
+  }
+
+  TEST_CASE("a 100000-row CSV imports with few progress lines and a summary") {
+    Admin admin;
+    constexpr int kRows = 100000;
+    const char* const kLevels[] = {"STANDARD", "SILVER", "GOLD", "PLATINUM", "DIAMOND"};
+    std::string csv = "phone_number,caller_name,company_name,vip_level,handling_rules,account_value,tags\n";
+    char row[256];
+    for (int i = 0; i < kRows; ++i) {
+      std::snprintf(row, sizeof row, "+1 %03d 555 %04d,Customer %d,\"Company %d, Inc.\",%s,%s,%d.5,bulk|t%d\n",
+                    201 + i / 10000, i % 10000, i, i % 100, kLevels[i % 5],
+                    i % 5 >= 2 ? "PRIORITY_QUEUE|EXTENDED_HOURS" : "", 1000 * (i % 500), i % 7);
+      csv += row;
+    }
+    const fs::path file = admin.dir / "vips.csv";
+    write_text(file, csv);
+
+    const auto start = std::chrono::steady_clock::now();
+    const Run imported = admin.ok({"import", file.string()});
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE("vipctl imported " << kRows << " CSV rows in " << seconds << " s");
+
+    CHECK(contains(imported.out, "100000 rows, 100000 created, 0 updated, 0 skipped, 0 failed"));
+    // Not a terminal: a few plain progress lines, ending at 100%.
+    std::istringstream progress(imported.err);
+    int lines = 0;
+    std::string line, last;
+    while (std::getline(progress, line))
+      if (contains(line, "import: ")) ++lines, last = line;
+    CHECK(lines >= 2);
+    CHECK(lines <= 6);
+    CHECK(contains(last, "100000/100000 rows (100%)"));
+
+    const json who = admin.ok_json({"identify", "(206) 555-4321"});
+    CHECK(who["is_vip"] == true);
+    CHECK(who["vip_caller"]["caller_name"] == "Customer 54321");
+    const json page = admin.ok_json({"list", "--level", "DIAMOND", "--skip", "10", "--limit", "5"});
+    REQUIRE(page.size() == 5);
+    for (const json& c : page) {
+      CHECK(c["vip_level"] == "DIAMOND");
+      CHECK(c["handling_rules"] == json{"PRIORITY_QUEUE", "EXTENDED_HOURS"});
+    }
+  }
+
+  TEST_CASE("escalation rules are added and listed and an escalation check triggers them") {
+    Admin admin;
+    const std::string caller = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD"});
+    const json rule = admin.ok_json({"rules", "add", "--name", "VIP Wait Time Rule", "--max-wait", "60", "--type",
+                                     "manager", "--email", "manager@company.com"});
+    CHECK(rule["tier"] == 3);
+    admin.ok({"rules", "add", "--name", "Diamond fast track", "--levels", "DIAMOND,PLATINUM", "--max-wait", "20",
+              "--type", "supervisor", "--alert", "vip-wallboard"});
+    const json rules = admin.ok_json({"rules", "list"});
+    REQUIRE(rules.size() == 2);
+    CHECK(rules[0]["name"] == "Diamond fast track");  // same priority: by name
+    CHECK(rules[1]["notification_emails"] == json{"manager@company.com"});
+    const std::string table = admin.ok({"rules", "list"}).out;
+    CHECK(contains(table, "VIP Wait Time Rule"));
+    CHECK(contains(table, "wait > 60 s"));
+
+    const json check = admin.ok_json({"escalation-check", caller, "--wait", "120", "--position", "3"});
+    CHECK(check["should_escalate"] == true);
+    REQUIRE(check["triggered_rules"].size() == 1);  // the DIAMOND/PLATINUM rule does not apply to GOLD
+    CHECK(check["triggered_rules"][0]["rule_name"] == "VIP Wait Time Rule");
+    CHECK(check["triggered_rules"][0]["escalation_type"] == "manager");
+    CHECK(check["triggered_rules"][0]["notification_emails"] == json{"manager@company.com"});
+    CHECK(check["highest_tier"] == 3);
+    CHECK(check["sla_breached"] == true);
+    CHECK(admin.ok_json({"escalation-check", caller, "--wait", "30"})["should_escalate"] == false);
+
+    SUBCASE("with a call id a rule triggers once per call") {
+      const std::vector<std::string> poll{"escalation-check", caller, "--wait", "90", "--call-id", "call-1"};
+      CHECK(admin.ok_json(poll)["triggered_rules"][0]["already_triggered"] == false);
+      CHECK(admin.ok_json(poll)["triggered_rules"][0]["already_triggered"] == true);
+    }
+    SUBCASE("a rule is updated and removed") {
+      const std::string id = rule["id"].get<std::string>();
+      CHECK(admin.ok_json({"rules", "update", id, "--max-wait", "200"})["max_wait_time"] == 200);
+      CHECK(admin.ok_json({"escalation-check", caller, "--wait", "120"})["should_escalate"] == false);
+      admin.ok({"rules", "remove", id});
+      CHECK(admin.ok_json({"rules", "list"}).size() == 1);
+      admin.fails({"rules", "remove", id}, 3);
+    }
+  }
+
+  TEST_CASE("recorded calls show in the overview and in the caller's analytics") {
+    Admin admin;
+    const std::string gold = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD"});
+    const std::string diamond = admin.add("Michael Chen", "+1 456 789 0123", {"--level", "DIAMOND"});
+    admin.ok({"record-call", "--caller", gold, "--call-id", "c1", "--wait", "42", "--escalated", "--rating", "4",
+              "--quality", "80", "--at", "2024-01-10T10:00:00Z"});
+    const json second = admin.ok_json({"record-call", "--caller", gold, "--call-id", "c2", "--wait", "12", "--rating",
+                                       "5", "--quality", "90", "--rules", "PRIORITY_QUEUE", "--at", "2024-01-11"});
+    CHECK(second["handling_rules_applied"] == json{"PRIORITY_QUEUE"});
+    admin.ok({"record-call", "--caller", diamond, "--call-id", "c3", "--wait", "30", "--at", "2024-01-12"});
+    admin.ok({"record-call", "--caller", gold, "--call-id", "c4", "--wait", "5", "--at", "2024-03-01"});
+    admin.fails({"record-call", "--caller", gold, "--call-id", "c1", "--wait", "1"}, 5);  // recorded already
+
+    const std::vector<std::string> january{"--from", "2024-01-01", "--to", "2024-02-01"};
+    std::vector<std::string> args{"analytics"};
+    args.insert(args.end(), january.begin(), january.end());
+    const json overview = admin.ok_json(args);
+    CHECK(overview["total_callers"] == 2);
+    CHECK(overview["all"]["calls"] == 3);
+    CHECK(overview["by_level"]["GOLD"]["calls"] == 2);
+    CHECK(overview["by_level"]["GOLD"]["escalations"] == 1);
+    CHECK(overview["by_level"]["GOLD"]["wait"]["max"] == 42);
+    CHECK(overview["by_level"]["DIAMOND"]["sla_met"] == 0);  // 30 s against DIAMOND's 15 s target
+    CHECK(contains(admin.ok(args).out, "GOLD"));
+
+    args.insert(args.end(), {"--caller", gold});
+    const json john = admin.ok_json(args);
+    CHECK(john["calls"] == 2);
+    CHECK(john["wait"]["average"] == doctest::Approx(27.0));
+    CHECK(john["average_satisfaction"] == doctest::Approx(4.5));
+    CHECK(contains(admin.ok(args).out, gold));
+
+    const json shown = admin.ok_json({"show", gold});
+    CHECK(shown["total_calls"] == 3);
+    CHECK(shown["satisfaction_score"] == doctest::Approx(4.5));
+
+    args = {"alerts"};
+    args.insert(args.end(), january.begin(), january.end());
+    CHECK(admin.ok_json(args).is_array());
+    const Run purged = admin.ok({"purge", "--before", "2024-02-01"});
+    CHECK(contains(purged.out, "purged 3 calls"));
+  }
+
+  TEST_CASE("an export as JSON or CSV imports into another tenant with the same callers") {
+    Admin admin;
+    write_text(admin.dir / "seed.json", kSeedBulkImport);
+    admin.ok({"import", (admin.dir / "seed.json").string()});
+    admin.add("Sarah Johnson", "+1 345 678 9012", {"--level",         "PLATINUM",
+                                                   "--company",       "Initech",
+                                                   "--rules",         "DEDICATED_AGENT,CUSTOM_GREETING",
+                                                   "--greeting",      "Good day Ms. Johnson, \"connecting\" you",
+                                                   "--agent",         "agent-007",
+                                                   "--max-wait",      "30",
+                                                   "--email",         "sarah@initech.example",
+                                                   "--account-value", "150000",
+                                                   "--tag",           "premium",
+                                                   "--tag",           "enterprise",
+                                                   "--notes",         "line one\nline two",
+                                                   "--status",        "SUSPENDED"});
+    // Export has no numbers (vipcore keeps only hashes): the test knows them.
+    const std::map<std::string, std::string> numbers{
+        {"John Doe", "+1234567890"}, {"Jane Smith", "+1234567891"}, {"Sarah Johnson", "+1 345 678 9012"}};
+
+    std::string format;
+    SUBCASE("JSON") { format = "json"; }
+    SUBCASE("CSV") { format = "csv"; }
+    CAPTURE(format);
+    const fs::path exported = admin.dir / ("export." + format);
+    admin.ok({"export", "--output", exported.string()});
+    CHECK(file_mode(exported) == 0600u);                        // it holds decrypted fields
+    admin.fails({"export", "--output", exported.string()}, 5);  // never overwritten
+
+    const std::string text = read_text(exported);
+    for (const auto& [name, number] : numbers) CHECK_FALSE(contains(text, number));
+    std::string with_numbers;
+    if (format == "json") {
+      json document = json::parse(text);
+      for (json& row : document["vip_callers"]) row["phone_number"] = numbers.at(row["caller_name"].get<std::string>());
+      with_numbers = document.dump();
+    } else {
+      std::istringstream lines(text);
+      std::string line;
+      std::getline(lines, line);
+      with_numbers = "phone_number," + line + "\n";
+      while (std::getline(lines, line)) {
+        if (contains(line, "line one")) {  // the notes cell spans two lines
+          std::string next;
+          std::getline(lines, next);
+          line += "\n" + next;
+        }
+        for (const auto& [name, number] : numbers)
+          if (contains(line, "\"" + name + "\"")) with_numbers += "\"" + number + "\"," + line + "\n";
+      }
+    }
+    const fs::path reimport = admin.dir / ("reimport." + format);
+    write_text(reimport, with_numbers);
+    admin.ok({"--tenant", "globex", "import", reimport.string()});
+
+    const auto comparable = [](json callers) {
+      std::map<std::string, json> by_name;
+      for (json& c : callers) {
+        for (const char* differs : {"id", "created_at", "updated_at"}) c.erase(differs);
+        by_name[c["caller_name"].get<std::string>()] = c;
+      }
+      return by_name;
+    };
+    const json original = admin.ok_json({"list"});
+    const json copy = admin.ok_json({"--tenant", "globex", "list"});
+    CHECK(levels_by_name(copy) == levels_by_name(original));
+    CHECK(comparable(copy) == comparable(original));
+    const json sarah = admin.ok_json({"--tenant", "globex", "identify", "+1 345 678 9012"});
+    CHECK(sarah["match"] == "SUSPENDED");
+  }
+
+  TEST_CASE("add, show, update and remove a VIP caller") {
+    Admin admin;
+    const std::string id = admin.add("John Doe", "+1 (234) 567-8900",
+                                     {"--level", "GOLD", "--company", "Acme Corp", "--tag", "premium", "--tag", "vip",
+                                      "--alt-phone", "+1 234 567 8901", "--valid-until", "2099-01-01"});
+    const json shown = admin.ok_json({"show", id});
+    CHECK(shown["company_name"] == "Acme Corp");
+    CHECK(shown["phones_masked"] == json{"*******8900", "*******8901"});
+    CHECK(shown["valid_until"] == "2099-01-01T00:00:00.000Z");
+    CHECK(contains(admin.ok({"show", id}).out, "60 (the GOLD default)"));
+
+    const json updated = admin.ok_json({"update", id, "--level", "PLATINUM", "--notes", "Upgraded to Platinum level"});
+    CHECK(updated["vip_level"] == "PLATINUM");
+    CHECK(updated["notes"] == "Upgraded to Platinum level");
+    CHECK(updated["company_name"] == "Acme Corp");  // not given: unchanged
+    CHECK(updated["tags"] == json{"premium", "vip"});
+    const json cleared = admin.ok_json({"update", id, "--company", "", "--tag", "", "--valid-until", ""});
+    CHECK(cleared["company_name"].is_null());
+    CHECK(cleared["tags"].empty());
+    CHECK(cleared["valid_until"].is_null());
+    admin.fails({"update", id}, 5);  // nothing to change
+
+    admin.ok({"remove", id});
+    admin.fails({"show", id}, 3);
+    CHECK(admin.ok_json({"identify", "+1 234 567 8901"})["is_vip"] == false);
+  }
+
+  TEST_CASE("bad input exits with the documented codes") {
+    Admin admin;
+    SUBCASE("a missing import file exits 3") {
+      const Run r = admin.fails({"import", (admin.dir / "missing.json").string()}, 3);
+      CHECK(contains(r.err, "missing.json"));
+    }
+    SUBCASE("a missing database exits 3") { admin.fails({"--db", (admin.dir / "none.db").string(), "list"}, 3); }
+    SUBCASE("malformed JSON exits 5 and says where") {
+      write_text(admin.dir / "bad.json",
+                 "{\"vip_callers\": [\n  {\"phone_number\": \"+1 234 555 0101\",\n"
+                 "   \"caller_name\" \"Ann\"}\n]}\n");
+      const Run r = admin.fails({"import", (admin.dir / "bad.json").string()}, 5);
+      CHECK(contains(r.err, "malformed JSON at line 3"));
+      CHECK_FALSE(contains(r.err, "555 0101"));  // never echoes the file's contents
+    }
+    SUBCASE("a CSV row with a bad level is reported with its line number") {
+      write_text(admin.dir / "bad.csv",
+                 "phone_number,caller_name,vip_level,notes\n"
+                 "+1 234 555 0101,Ann,GOLD,\n"
+                 "\n"
+                 "+1 234 555 0102,Bob,SILVER,\"notes on\ntwo lines\"\n"
+                 "+1 234 555 0103,Cy,PLATINOOM,\n"
+                 "+1 234 555 0104,Di,DIAMOND,\n");
+      const std::string file = (admin.dir / "bad.csv").string();
+      const Run r = admin.fails({"import", file}, 5);
+      CHECK(contains(r.err, "line 6: vip_level: unknown VIP level"));
+      CHECK(contains(r.err, "nothing was imported"));
+      CHECK_FALSE(contains(r.err, "555 0103"));
+      CHECK(admin.ok_json({"list"}).empty());
+
+      const Run best = admin.ok({"import", file, "--mode", "best-effort"});
+      CHECK(contains(best.out, "4 rows, 3 created, 0 updated, 0 skipped, 1 failed"));
+      CHECK(contains(best.err, "line 6: vip_level"));
+      CHECK(admin.ok_json({"list"}).size() == 3);
+      CHECK(contains(admin.ok({"import", file, "--mode", "best-effort", "--on-duplicate", "skip"}).out,
+                     "0 created, 0 updated, 3 skipped, 1 failed"));
+    }
+    SUBCASE("a JSON row with a bad value is reported with its index and line") {
+      write_text(admin.dir / "rows.json",
+                 "{\"vip_callers\": [\n  {\"phone_number\": \"+1 234 555 0101\", "
+                 "\"caller_name\": \"Ann\"},\n  {\"phone_number\": \"+1 234 555 0102\",\n"
+                 "   \"caller_name\": \"Bob\", \"max_wait_time\": \"soon\"}\n]}\n");
+      const Run r = admin.fails({"import", (admin.dir / "rows.json").string()}, 5);
+      CHECK(contains(r.err, "vip_callers[1] (line 3): max_wait_time: must be a whole number"));
+    }
+    SUBCASE("an unknown id exits 3") {
+      const std::string nobody = "00000000-0000-4000-8000-000000000000";
+      admin.fails({"show", nobody}, 3);
+      admin.fails({"update", nobody, "--level", "GOLD"}, 3);
+      admin.fails({"remove", nobody}, 3);
+      admin.fails({"escalation-check", nobody, "--wait", "10"}, 3);
+    }
+    SUBCASE("a duplicate number or a bad value exits 5") {
+      admin.add("John Doe", "+1 (234) 567-8900");
+      admin.fails({"add", "--name", "Other", "--phone", "001 234 567 8900"}, 5);
+      admin.fails({"add", "--name", "Other", "--phone", "+1 345 678 9012", "--level", "EMERALD"}, 5);
+      admin.fails({"analytics", "--from", "yesterday"}, 5);
+    }
+    SUBCASE("a wrong or missing key file exits 7") {
+      auto other = vipcore::MasterKey::generate();
+      REQUIRE(other.ok());
+      REQUIRE(other->write_file((admin.dir / "other.key").string()).is_ok());
+      const Run wrong = admin.fails({"--key-file", (admin.dir / "other.key").string(), "list"}, 7);
+      CHECK_FALSE(contains(wrong.err, read_text(admin.dir / "other.key").substr(0, 64)));
+      admin.fails({"--key-file", (admin.dir / "none.key").string(), "list"}, 7);
+    }
+    SUBCASE("usage errors exit 2") {
+      admin.fails({}, 2);
+      admin.fails({"frobnicate"}, 2);
+      admin.fails({"list", "--colour"}, 2);
+      admin.fails({"add", "--name", "No Number"}, 2);
+      admin.fails({"add", "--name", "X", "--phone", "+1 345 678 9012", "--max-wait", "long"}, 2);
+      admin.fails({"rules"}, 2);
+      admin.fails({"import", "x.csv", "--mode", "most"}, 2);
+      admin.fails({"rotate-key"}, 2);
+      Vipctl no_tenant = admin.vipctl;
+      no_tenant.env.erase("VIPCTL_TENANT");
+      const Run r = no_tenant({"list"});
+      CHECK(r.exit_code == 2);
+      CHECK(contains(r.err, "--tenant"));
+    }
+    SUBCASE("help is no error") {
+      const Run help = admin.ok({"--help"});
+      CHECK(contains(help.out, "Exit codes:"));
+      CHECK(contains(help.out, "VIPCTL_DB"));
+      for (const std::string command :
+           {"init", "add", "show", "update", "remove", "list", "identify", "import", "export", "rules",
+            "escalation-check", "record-call", "analytics", "alerts", "metrics", "audit", "rotate-key", "purge"})
+        CHECK_MESSAGE(contains(admin.ok({command, "--help"}).out, "Usage:"), command);
+    }
+    SUBCASE("an AUDITOR may read the audit trail but not add a caller: exit 4") {
+      admin.fails({"--role", "AUDITOR", "add", "--name", "X", "--phone", "+1 345 678 9012"}, 4);
+      admin.fails({"--role", "AGENT", "rules", "add", "--name", "R", "--max-wait", "5"}, 4);
+      const json trail = admin.ok_json({"--role", "AUDITOR", "audit"});
+      CHECK(trail.is_array());
+    }
+  }
+
+  TEST_CASE("the audit trail names the actor and metrics export as Prometheus text") {
+    Admin admin;
+    admin.vipctl.env["VIPCTL_ACTOR"] = "alice";
+    const std::string id = admin.add("John Doe", "+1 (234) 567-8900");
+    const json trail = admin.ok_json({"audit", "--entity", id});
+    REQUIRE_FALSE(trail.empty());
+    CHECK(trail[0]["action"] == "create");
+    CHECK(trail[0]["actor_id"] == "alice");
+    CHECK(trail[0]["role"] == "ADMIN");
+    CHECK(admin.ok_json({"audit", "--by", "nobody"}).empty());
+    CHECK(contains(admin.ok({"metrics", "--prometheus"}).out, "vipcore_identify_total"));
+    CHECK(admin.ok_json({"metrics"})["tenant_id"] == "acme");
+  }
+
+  TEST_CASE("rotate-key re-encrypts the database and the old key no longer opens it") {
+    Admin admin;
+    admin.add("John Doe", "+1 (234) 567-8900");
+    const std::string new_key = (admin.dir / "new.key").string();
+    admin.fails({"--role", "MANAGER", "rotate-key", "--generate-new-key", new_key}, 4);
+    CHECK_FALSE(fs::exists(new_key));  // refused before a key was generated
+    const Run rotated = admin.ok({"rotate-key", "--generate-new-key", new_key});
+    CHECK(contains(rotated.out, "1 callers"));
+    CHECK(file_mode(new_key) == 0600u);
+    admin.fails({"list"}, 7);
+    const json callers = admin.ok_json({"--key-file", new_key, "list"});
+    REQUIRE(callers.size() == 1);
+    CHECK(callers[0]["caller_name"] == "John Doe");
+    admin.fails({"--key-file", new_key, "rotate-key", "--generate-new-key", new_key}, 5);  // exists already
+  }
+
+  TEST_CASE("a PBX process with the database open sees what vipctl changes") {
+    Admin admin;
+    auto key = vipcore::MasterKey::from_file(admin.key_file().string());
+    REQUIRE(key.ok());
+    auto db = vipcore::Database::open(admin.db_file().string(), *key);
+    REQUIRE(db.ok());
+    auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
+    REQUIRE(pbx.ok());
+    vipcore::Identification who;
+    REQUIRE(pbx->identify("001 234 567 8900", &who).is_ok());
+    CHECK_FALSE(who.is_vip);
+
+    const std::string id = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
+    REQUIRE(pbx->identify("001 234 567 8900", &who).is_ok());
+    CHECK(who.is_vip);
+    CHECK(who.caller.id == id);
+    CHECK(who.caller.caller_name == "John Doe");
+    CHECK(who.routing_priority == 85);
+
+    admin.ok({"update", id, "--level", "DIAMOND"});
+    REQUIRE(pbx->identify("+1 (234) 567-8900", &who).is_ok());
+    CHECK(who.caller.vip_level == vipcore::Level::diamond);
+    admin.ok({"remove", id});
+    REQUIRE(pbx->identify("+1 (234) 567-8900", &who).is_ok());
+    CHECK_FALSE(who.is_vip);
+  }
+
+  TEST_CASE("vipctl waits up to --busy-timeout for a write lock another process holds") {
+    Admin admin;
+    const std::vector<std::string> add{"add", "--name", "John Doe", "--phone", "+1 (234) 567-8900"};
+    const auto with_timeout = [&add](const char* milliseconds) {
+      std::vector<std::string> args{"--busy-timeout", milliseconds};
+      args.insert(args.end(), add.begin(), add.end());
+      return args;
+    };
+
+    SUBCASE("a lock of 300 ms within a timeout of 5000 ms: vipctl waits, then succeeds") {
+      WriteLock lock(admin.db_file());
+      std::thread pbx([&lock] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        lock.release();
+      });
+      const Run r = admin.vipctl(with_timeout("5000"));
+      pbx.join();
+      CHECK_MESSAGE(r.exit_code == 0, r.err);
+      CHECK(admin.ok_json({"identify", "+1 (234) 567-8900"})["is_vip"] == true);
+    }
+    SUBCASE("a lock held past a timeout of 50 ms: exit 6, and nothing is written") {
+      WriteLock lock(admin.db_file());
+      const Run r = admin.vipctl(with_timeout("50"));
+      lock.release();
+      CHECK_MESSAGE(r.exit_code == 6, r.err);
+      CHECK(contains(r.err, "busy timeout"));
+      CHECK(admin.ok_json({"identify", "+1 (234) 567-8900"})["is_vip"] == false);
+      admin.ok(add);  // the lock is gone
+    }
+  }
+}
