@@ -408,6 +408,38 @@ void print(const std::vector<vipcore::AuditEntry>& entries, Style style) {
   table.print();
 }
 
+void print(const vipcore::TenantSettings& s, Style style) {
+  ordered_json by_level = ordered_json::object();
+  for (int l = vipcore::kLevelCount - 1; l >= 0; --l) {
+    const auto i = static_cast<std::size_t>(l);
+    by_level[std::string(vipcore::to_string(static_cast<vipcore::Level>(l)))] = {
+        {"target_wait", s.level_waits[i]},
+        {"priority", s.priority.level_base[i]},
+        {"max_escalation_rate", s.alerts.max_escalation_rate[i]}};
+  }
+  ordered_json bonus = ordered_json::object();
+  for (int r = 0; r < vipcore::kHandlingRuleCount; ++r)
+    bonus[std::string(vipcore::to_string(static_cast<vipcore::HandlingRule>(r)))] =
+        s.priority.rule_bonus[static_cast<std::size_t>(r)];
+  const ordered_json all = {{"time_zone", s.time_zone},
+                            {"business_hours", vipcore::format_weekly_hours(s.business_hours)},
+                            {"levels", by_level},
+                            {"rule_bonus", bonus},
+                            {"dynamic_priority", {{"rise_start", s.dynamic_priority.rise_start},
+                                                  {"exponent", s.dynamic_priority.exponent}}}};
+  if (style == Style::json) return print_json(all);
+  Table facts;
+  facts.add({"time_zone", s.time_zone});
+  facts.add({"business_hours", vipcore::format_weekly_hours(s.business_hours)});
+  facts.add({"rule_bonus", bonus.dump()});
+  facts.print();
+  Table levels({"LEVEL", "TARGET WAIT", "PRIORITY", "ALERT ABOVE ESCALATION RATE"});
+  for (const auto& [name, v] : by_level.items())
+    levels.add({name, text_of(v["target_wait"]) + " s", text_of(v["priority"]),
+                fmt::format("{:.1f}%", v["max_escalation_rate"].get<double>() * 100)});
+  levels.print();
+}
+
 ImportProgress::ImportProgress(std::size_t rows) : rows_(rows), terminal_(::isatty(STDERR_FILENO) == 1) {}
 
 std::size_t ImportProgress::every() const noexcept { return std::max<std::size_t>(1, rows_ / (terminal_ ? 100 : 4)); }

@@ -48,6 +48,7 @@ void print(const vipcore::OverviewAnalytics& overview, Style style);
 void print(const std::vector<vipcore::Alert>& alerts, Style style);
 void print(const vipcore::MetricsSnapshot& metrics, Style style);
 void print(const std::vector<vipcore::AuditEntry>& entries, Style style);
+void print(const vipcore::TenantSettings& settings, Style style);
 
 /// Shows how far an import is, on stderr: a bar redrawn in place on a
 /// terminal, otherwise (a log, a pipe) one line per quarter, so that logs

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -790,6 +791,88 @@ Command audit_command(CLI::App& app) {
           }};
 }
 
+// "GOLD=45" -> (GOLD, "45"); the level name in any case.
+Status level_assignment(const std::string& text, std::string_view option, vipcore::Level* level, std::string* value) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos)
+    return Status::invalid_argument(option, "expected LEVEL=VALUE, e.g. GOLD=45");
+  auto l = vipcore::parse_level(text.substr(0, eq), option);
+  if (!l.ok()) return l.status();
+  *level = *l;
+  *value = text.substr(eq + 1);
+  return Status::ok();
+}
+
+Command settings_command(CLI::App& app) {
+  struct Options {
+    std::string time_zone;
+    std::string business_hours;
+    std::vector<std::string> target_waits;
+    std::vector<std::string> priorities;
+    std::vector<std::string> escalation_rates;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "settings", "Show the tenant's settings, or change those given (time zone, hours, waits, priorities, alerts)");
+  cmd->add_option("--time-zone", o->time_zone, "IANA time zone of the business hours, e.g. Europe/Paris");
+  cmd->add_option("--business-hours", o->business_hours, "e.g. 'mon-fri 09:00-17:00; sat 10:00-14:00', '24/7'");
+  cmd->add_option("--target-wait", o->target_waits, "LEVEL=SECONDS: max_wait_time of callers who have none");
+  cmd->add_option("--priority", o->priorities, "LEVEL=N: the level's base routing priority");
+  cmd->add_option("--alert-escalation-rate", o->escalation_rates, "LEVEL=RATE: alert above this rate, e.g. DIAMOND=0.05");
+  add_json_flag(*cmd, o->json);
+  return {cmd, [o](const vipcore::Tenant& tenant) -> Status {
+            auto settings = tenant.settings();
+            if (!settings.ok()) return settings.status();
+            vipcore::TenantSettings& s = *settings;
+            const bool change = !o->time_zone.empty() || !o->business_hours.empty() || !o->target_waits.empty() ||
+                                !o->priorities.empty() || !o->escalation_rates.empty();
+            if (!change) return print_result(settings, style(o->json));
+            if (!o->time_zone.empty()) s.time_zone = o->time_zone;
+            if (!o->business_hours.empty()) {
+              auto hours = vipcore::parse_weekly_hours(o->business_hours, "business-hours");
+              if (!hours.ok()) return hours.status();
+              s.business_hours = *hours;
+            }
+            // Each LEVEL=VALUE list sets one array of the settings, by level.
+            const auto assign = [](const std::vector<std::string>& items, std::string_view option, auto&& set) {
+              for (const std::string& item : items) {
+                vipcore::Level level = vipcore::Level::standard;
+                std::string value;
+                if (Status st = level_assignment(item, option, &level, &value); !st.is_ok()) return st;
+                if (Status st = set(static_cast<std::size_t>(level), value); !st.is_ok()) return st;
+              }
+              return Status::ok();
+            };
+            const auto integer = [](std::string_view option, const std::string& v, int* out) {
+              char* end = nullptr;
+              const long n = std::strtol(v.c_str(), &end, 10);
+              if (v.empty() || *end != '\0' || n < INT_MIN || n > INT_MAX)
+                return Status::invalid_argument(option, "expects a whole number after '='");
+              *out = static_cast<int>(n);
+              return Status::ok();
+            };
+            Status st = assign(o->target_waits, "target-wait", [&](std::size_t l, const std::string& v) {
+              return integer("target-wait", v, &s.level_waits[l]);
+            });
+            if (st.is_ok())
+              st = assign(o->priorities, "priority", [&](std::size_t l, const std::string& v) {
+                return integer("priority", v, &s.priority.level_base[l]);
+              });
+            if (st.is_ok())
+              st = assign(o->escalation_rates, "alert-escalation-rate", [&](std::size_t l, const std::string& v) {
+                char* end = nullptr;
+                s.alerts.max_escalation_rate[l] = std::strtod(v.c_str(), &end);
+                if (v.empty() || *end != '\0')
+                  return Status::invalid_argument("alert-escalation-rate", "expects a number after '=', e.g. 0.05");
+                return Status::ok();
+              });
+            if (st.is_ok()) st = tenant.update_settings(s);
+            if (!st.is_ok()) return st;
+            return print_result(vipcore::Result<vipcore::TenantSettings>(s), style(o->json));
+          }};
+}
+
 Command purge_command(CLI::App& app) {
   auto before = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("purge", "Delete recorded calls and escalation triggers older than a date");
@@ -930,7 +1013,7 @@ int run(int argc, char** argv) {
   commands.push_back(
       remove_command(*rules, "Delete an escalation rule", "escalation rule", &vipcore::Tenant::remove_rule));
   for (auto* make : {escalation_check_command, record_call_command, analytics_command, alerts_command, metrics_command,
-                     audit_command, purge_command, rotate_key_command})
+                     audit_command, settings_command, purge_command, rotate_key_command})
     commands.push_back(make(app));
 
   const Command* command = nullptr;

@@ -649,6 +649,32 @@ TEST_SUITE("vipctl") {
     CHECK(admin.ok_json({"metrics"})["tenant_id"] == "acme");
   }
 
+  TEST_CASE("settings show the defaults and change only what is given") {
+    Admin admin;
+    const json defaults = admin.ok_json({"settings"});
+    CHECK(defaults["time_zone"] == "UTC");
+    CHECK(defaults["business_hours"] == "mon-fri 09:00-17:00");
+    CHECK(defaults["levels"]["GOLD"]["target_wait"] == 60);
+    CHECK(defaults["levels"]["GOLD"]["priority"] == 70);
+    const json changed = admin.ok_json({"settings", "--time-zone", "Europe/Paris", "--business-hours", "24/7",
+                                        "--target-wait", "gold=45", "--priority", "GOLD=75",
+                                        "--alert-escalation-rate", "DIAMOND=0.02"});
+    CHECK(changed["time_zone"] == "Europe/Paris");
+    CHECK(changed["business_hours"] == "24/7");
+    CHECK(changed["levels"]["GOLD"]["target_wait"] == 45);
+    CHECK(changed["levels"]["DIAMOND"]["max_escalation_rate"] == 0.02);
+    CHECK(admin.ok_json({"settings"}) == changed);  // stored
+    admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
+    CHECK(admin.ok_json({"identify", "+1 234 567 8900"})["routing_priority"] == 90);  // 75 + 15
+    CHECK(contains(admin.fails({"settings", "--time-zone", "Mars/Olympus"}, 5).err, "time_zone"));
+    CHECK(contains(admin.fails({"settings", "--target-wait", "GOLD"}, 5).err, "LEVEL=VALUE"));
+    CHECK(contains(admin.fails({"settings", "--target-wait", "GOLD=-3"}, 5).err, "level_waits[GOLD]"));
+    CHECK(contains(admin.fails({"settings", "--priority", "BRONZE=3"}, 5).err, "BRONZE"));
+    admin.vipctl.env["VIPCTL_ROLE"] = "MANAGER";
+    CHECK(admin.vipctl({"settings", "--time-zone", "UTC"}).exit_code == 4);
+    CHECK(admin.ok_json({"settings"})["time_zone"] == "Europe/Paris");
+  }
+
   TEST_CASE("rotate-key re-encrypts the database and the old key no longer opens it") {
     Admin admin;
     admin.add("John Doe", "+1 (234) 567-8900");
