@@ -431,7 +431,10 @@ void print(const vipcore::TenantSettings& s, Style style) {
   Table facts;
   facts.add({"time_zone", s.time_zone});
   facts.add({"business_hours", vipcore::format_weekly_hours(s.business_hours)});
-  facts.add({"rule_bonus", bonus.dump()});
+  std::string bonuses;  // the rules that change the priority: "IMMEDIATE_TRANSFER +20, ..."
+  for (const auto& [rule, points] : bonus.items())
+    if (points.get<int>() != 0) bonuses += fmt::format("{}{} {:+d}", bonuses.empty() ? "" : ", ", rule, points.get<int>());
+  facts.add({"rule_bonus", bonuses.empty() ? "-" : bonuses});
   facts.print();
   Table levels({"LEVEL", "TARGET WAIT", "PRIORITY", "ALERT ABOVE ESCALATION RATE"});
   for (const auto& [name, v] : by_level.items())
