@@ -57,60 +57,65 @@ void family(std::string& out, std::string_view name, std::string_view type, std:
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
+// A counter with one series per tenant.
+template <typename Value>
+void counter(std::string& out, std::string_view name, std::string_view help,
+             const std::vector<MetricsSnapshot>& snapshots, Value value) {
+  family(out, name, "counter", help);
+  for (const MetricsSnapshot& m : snapshots)
+    fmt::format_to(std::back_inserter(out), "{}{{tenant=\"{}\"}} {}\n", name, label(m.tenant_id), value(m));
+}
+
+// A counter with one series per tenant and level; `values` gives the array by level.
+template <typename Values>
+void counter_by_level(std::string& out, std::string_view name, std::string_view help,
+                      const std::vector<MetricsSnapshot>& snapshots, Values values) {
+  family(out, name, "counter", help);
+  for (const MetricsSnapshot& m : snapshots)
+    for (int l = 0; l < kLevelCount; ++l)
+      fmt::format_to(std::back_inserter(out), "{}{{tenant=\"{}\",level=\"{}\"}} {}\n", name, label(m.tenant_id),
+                     to_string(static_cast<Level>(l)), values(m)[static_cast<std::size_t>(l)]);
+}
+
 }  // namespace
 
 std::string to_prometheus(const std::vector<MetricsSnapshot>& snapshots) {
   std::string out;
-  auto each_level = [](auto&& f) {
-    for (int l = 0; l < kLevelCount; ++l) f(static_cast<std::size_t>(l), to_string(static_cast<Level>(l)));
-  };
   family(out, "vipcore_identify_total", "counter", "Identify calls by result.");
+  for (const MetricsSnapshot& m : snapshots)
+    for (const auto& [result, n] : {std::pair<const char*, std::uint64_t>{"vip", m.identify_matched},
+                                    {"not_vip", m.identify_not_vip},
+                                    {"error", m.identify_failed}})
+      fmt::format_to(std::back_inserter(out), "vipcore_identify_total{{tenant=\"{}\",result=\"{}\"}} {}\n",
+                     label(m.tenant_id), result, n);
+  counter_by_level(out, "vipcore_identified_vips_total", "Callers identified as VIP, by level.", snapshots,
+                   [](const MetricsSnapshot& m) { return m.identified_by_level; });
+  counter(out, "vipcore_escalation_checks_total", "Escalation checks made.", snapshots,
+          [](const MetricsSnapshot& m) { return m.escalation_checks; });
+  counter_by_level(out, "vipcore_escalations_total", "Escalation rules triggered (once per call and rule), by level.",
+                   snapshots, [](const MetricsSnapshot& m) { return m.escalations_by_level; });
+  counter(out, "vipcore_notification_failures_total", "Escalation notices the notifier failed to deliver.", snapshots,
+          [](const MetricsSnapshot& m) { return m.notification_failures; });
+  family(out, "vipcore_call_wait_seconds", "histogram", "Wait of recorded VIP calls, by level.");
   for (const MetricsSnapshot& m : snapshots) {
     const std::string t = label(m.tenant_id);
-    fmt::format_to(std::back_inserter(out), "vipcore_identify_total{{tenant=\"{}\",result=\"vip\"}} {}\n", t,
-                   m.identify_matched);
-    fmt::format_to(std::back_inserter(out), "vipcore_identify_total{{tenant=\"{}\",result=\"not_vip\"}} {}\n", t,
-                   m.identify_not_vip);
-    fmt::format_to(std::back_inserter(out), "vipcore_identify_total{{tenant=\"{}\",result=\"error\"}} {}\n", t,
-                   m.identify_failed);
-  }
-  family(out, "vipcore_identified_vips_total", "counter", "Callers identified as VIP, by level.");
-  for (const MetricsSnapshot& m : snapshots)
-    each_level([&](std::size_t l, std::string_view name) {
-      fmt::format_to(std::back_inserter(out), "vipcore_identified_vips_total{{tenant=\"{}\",level=\"{}\"}} {}\n",
-                     label(m.tenant_id), name, m.identified_by_level[l]);
-    });
-  family(out, "vipcore_escalation_checks_total", "counter", "Escalation checks made.");
-  for (const MetricsSnapshot& m : snapshots)
-    fmt::format_to(std::back_inserter(out), "vipcore_escalation_checks_total{{tenant=\"{}\"}} {}\n",
-                   label(m.tenant_id), m.escalation_checks);
-  family(out, "vipcore_escalations_total", "counter", "Escalation rules triggered (once per call and rule), by level.");
-  for (const MetricsSnapshot& m : snapshots)
-    each_level([&](std::size_t l, std::string_view name) {
-      fmt::format_to(std::back_inserter(out), "vipcore_escalations_total{{tenant=\"{}\",level=\"{}\"}} {}\n",
-                     label(m.tenant_id), name, m.escalations_by_level[l]);
-    });
-  family(out, "vipcore_notification_failures_total", "counter", "Escalation notices the notifier failed to deliver.");
-  for (const MetricsSnapshot& m : snapshots)
-    fmt::format_to(std::back_inserter(out), "vipcore_notification_failures_total{{tenant=\"{}\"}} {}\n",
-                   label(m.tenant_id), m.notification_failures);
-  family(out, "vipcore_call_wait_seconds", "histogram", "Wait of recorded VIP calls, by level.");
-  for (const MetricsSnapshot& m : snapshots)
-    each_level([&](std::size_t l, std::string_view name) {
-      const std::string t = label(m.tenant_id);
+    for (int level = 0; level < kLevelCount; ++level) {
+      const auto l = static_cast<std::size_t>(level);
+      const std::string_view name = to_string(static_cast<Level>(level));
       std::uint64_t cumulative = 0;
       for (std::size_t b = 0; b < kWaitBuckets; ++b) {
         cumulative += m.wait_buckets_by_level[l][b];
         const std::string le = b < kWaitBucketBounds.size() ? std::to_string(kWaitBucketBounds[b]) : "+Inf";
         fmt::format_to(std::back_inserter(out),
-                       "vipcore_call_wait_seconds_bucket{{tenant=\"{}\",level=\"{}\",le=\"{}\"}} {}\n", t, name, le,
-                       cumulative);
+                       "vipcore_call_wait_seconds_bucket{{tenant=\"{}\",level=\"{}\",le=\"{}\"}} {}\n", t, name,
+                       le, cumulative);
       }
       fmt::format_to(std::back_inserter(out), "vipcore_call_wait_seconds_sum{{tenant=\"{}\",level=\"{}\"}} {}\n", t,
                      name, m.wait_seconds_sum_by_level[l]);
-      fmt::format_to(std::back_inserter(out), "vipcore_call_wait_seconds_count{{tenant=\"{}\",level=\"{}\"}} {}\n", t,
-                     name, m.calls_recorded_by_level[l]);
-    });
+      fmt::format_to(std::back_inserter(out), "vipcore_call_wait_seconds_count{{tenant=\"{}\",level=\"{}\"}} {}\n",
+                     t, name, m.calls_recorded_by_level[l]);
+    }
+  }
   return out;
 }
 

@@ -44,6 +44,13 @@ inline MasterKey test_key(std::string_view seed = "vipcore tests") { return *Mas
 /// 2024-01-15T12:00:00Z, a Monday.
 inline Timestamp t0() { return *parse_timestamp("2024-01-15T12:00:00Z"); }
 
+/// Options for a test database: commits need not survive power loss.
+inline Options quiet_options() {
+  Options o;
+  o.sqlite.durable_commits = false;
+  return o;
+}
+
 /// Everything a test needs to talk to one database.
 struct Env {
   std::unique_ptr<TempDir> dir;  // set for file-backed backends
@@ -57,10 +64,9 @@ struct Env {
     return *t;
   }
   Options options() const {
-    Options o;
+    Options o = quiet_options();
     o.clock = clock;
     o.notifier = notifier;
-    o.sqlite.durable_commits = false;  // tests do not need to survive power loss
     return o;
   }
 };

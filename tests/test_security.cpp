@@ -3,12 +3,10 @@
 // the role table behind every operation, one audit entry per change, and key
 // rotation.
 #include <doctest/doctest.h>
-#include <sqlite3.h>
 
-#include <fstream>
-#include <iterator>
 #include <set>
 
+#include "raw_file.hpp"
 #include "support.hpp"
 
 using namespace vipcore;
@@ -16,45 +14,6 @@ using namespace vipcore::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-Options quiet_options() {
-  Options o;
-  o.sqlite.durable_commits = false;
-  return o;
-}
-
-// The plain SQLite API on the file, as someone who stole it would use it.
-class RawFile {
- public:
-  explicit RawFile(const std::string& path) { REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK); }
-  ~RawFile() { sqlite3_close(db_); }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    const std::string message = err ? err : "";
-    sqlite3_free(err);
-    REQUIRE_MESSAGE(rc == SQLITE_OK, message);
-  }
-  std::vector<std::string> column(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
-    std::vector<std::string> out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(st, 0));
-      out.emplace_back(p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, 0))) : std::string());
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 NewCaller full_caller() {
   NewCaller c = john_doe();
@@ -262,6 +221,9 @@ TEST_SUITE("security") {
     }
     const std::string bytes = file_bytes(path) + file_bytes(path + "-wal");
     REQUIRE(bytes.size() > 4096);
+    // What is stored in the clear is found, so the scan below would find the rest.
+    CHECK(bytes.find("*******8900") != std::string::npos);  // a masked number
+    CHECK(bytes.find("enterprise") != std::string::npos);   // a tag
     for (const char* secret : {"12345678900", "2345678900", "442079460958", "2079460958", "13456789012",
                                "14155550123", "4155550123", "John Doe", "Sarah Johnson", "Acme Corp",
                                "john.doe@acme.com", "night.manager", "Prefers Tuesday", "ACC-SECRET-998877",
