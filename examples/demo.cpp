@@ -403,7 +403,7 @@ int run(const Settings& settings) {
 
   if (!settings.summary_only) {
     std::printf("\nWhat the PBX does with each kind of caller (first call of each kind):\n");
-    for (const auto& [kind_name, line] : examples) std::printf("  %-36s %s\n", kind_name.c_str(), line.c_str());
+    for (const auto& [kind_name, line] : examples) std::printf("  %-40s %s\n", kind_name.c_str(), line.c_str());
     std::printf("\nEscalations as the notifier received them (first few):\n");
     for (const auto& sample : notifier->samples()) std::printf("  %s\n", sample.c_str());
   }
