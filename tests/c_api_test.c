@@ -115,7 +115,14 @@ static struct fixture {
   notices notices;
 } fx;
 
-static int64_t now_ms(void) { return (int64_t)time(NULL) * 1000; }
+/* The wall clock to the millisecond, as vipcore reads it. Not time(NULL):
+ * glibc reads that from the coarse clock, which can lag a few milliseconds
+ * behind and so, just after a second starts, name the second before. */
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t at(const char *iso) {
   int64_t ms = 0;
