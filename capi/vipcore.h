@@ -312,6 +312,57 @@ VIPCORE_EXPORT int vipcore_plan_route(vipcore_routing_plan *out, vipcore_tenant 
 VIPCORE_EXPORT int vipcore_queue_priority(int *out, vipcore_tenant *tenant, const vipcore_identification *who,
                                           int waited_seconds);
 
+/* --------------------------------------------------------------- settings */
+
+#define VIPCORE_TIME_ZONE_SIZE 64 /**< IANA zone names and a NUL */
+#define VIPCORE_HOURS_SIZE 1024   /**< business hours in text form and a NUL */
+
+/** A tenant's settings (settings.hpp gives their meaning and limits). Read
+ *  them with vipcore_settings_get, change fields, write them back with
+ *  vipcore_settings_set. Arrays are indexed by vipcore_level or
+ *  vipcore_rule_bit. */
+typedef struct vipcore_settings {
+  uint32_t struct_size;
+  /** max_wait_time of callers who have none, by level (seconds). */
+  int level_waits[5];
+  /** Routing priority: the base of each level, plus each handling rule's bonus. */
+  int level_priority[5];
+  int rule_bonus[6];
+  /** Dynamic priority (routing.hpp): the fraction of the target wait before
+   *  the priority starts rising (0 <= x < 1), and the curve's exponent (0.25..4). */
+  double dynamic_rise_start;
+  double dynamic_exponent;
+  /** The tenant's IANA time zone, in which business hours are read. */
+  char time_zone[VIPCORE_TIME_ZONE_SIZE];
+  /** "mon-fri 09:00-17:00; sat 10:00-14:00", "24/7" or "closed". */
+  char business_hours[VIPCORE_HOURS_SIZE];
+  /** Alert thresholds (analytics.hpp): escalation rate by level (0..1),
+   *  average wait above target × wait_factor, failed identifications above
+   *  this share once min_identifications were attempted, quality falling by
+   *  more than max_quality_drop points; levels with fewer than min_calls
+   *  calls are not judged. */
+  double alert_max_escalation_rate[5];
+  double alert_wait_factor;
+  double alert_max_failed_identification_rate;
+  uint64_t alert_min_identifications;
+  double alert_max_quality_drop;
+  uint64_t alert_min_calls;
+} vipcore_settings;
+
+/** Sets every field to the defaults a tenant has before it saves any. */
+VIPCORE_EXPORT void vipcore_settings_init(vipcore_settings *settings);
+/** The tenant's settings (ADMIN, MANAGER and AUDITOR). Set out->struct_size
+ *  first (vipcore_settings_init does). */
+VIPCORE_EXPORT int vipcore_settings_get(vipcore_settings *out, vipcore_tenant *tenant);
+/** Validates and saves every field; they apply at once to every tenant handle
+ *  of this database. ADMIN only. VIPCORE_EINVAL names the first bad field as
+ *  settings.hpp does: "level_waits[GOLD]", "priority.level_base[GOLD]",
+ *  "priority.rule_bonus[PRIORITY_QUEUE]", "dynamic_priority.exponent",
+ *  "time_zone", "business_hours", "alerts.wait_factor"... */
+VIPCORE_EXPORT int vipcore_settings_set(vipcore_tenant *tenant, const vipcore_settings *settings);
+/** *out = 1 when the tenant is inside its business hours now, else 0. */
+VIPCORE_EXPORT int vipcore_inside_business_hours(int *out, vipcore_tenant *tenant);
+
 /* ---------------------------------------------------------------- callers */
 
 /** Bits of vipcore_caller_input.fields: which fields an update changes. */
@@ -529,6 +580,13 @@ VIPCORE_EXPORT int vipcore_rule_priority(const vipcore_rule *r);
 VIPCORE_EXPORT int vipcore_rule_schedule(const vipcore_rule *r);
 VIPCORE_EXPORT size_t vipcore_rule_email_count(const vipcore_rule *r);
 VIPCORE_EXPORT const char *vipcore_rule_email(const vipcore_rule *r, size_t i);
+/** SMS targets, normalized to E.164. */
+VIPCORE_EXPORT size_t vipcore_rule_sms_count(const vipcore_rule *r);
+VIPCORE_EXPORT const char *vipcore_rule_sms(const vipcore_rule *r, size_t i);
+VIPCORE_EXPORT size_t vipcore_rule_internal_alert_count(const vipcore_rule *r);
+VIPCORE_EXPORT const char *vipcore_rule_internal_alert(const vipcore_rule *r, size_t i);
+/** The rule's own business hours in text form; "" when it uses the tenant's. */
+VIPCORE_EXPORT const char *vipcore_rule_business_hours(const vipcore_rule *r);
 
 typedef struct vipcore_rule_list vipcore_rule_list;
 /** The tenant's rules in evaluation order. */
@@ -558,7 +616,15 @@ VIPCORE_EXPORT const char *vipcore_escalation_triggered_rule_name(const vipcore_
 VIPCORE_EXPORT int vipcore_escalation_triggered_tier(const vipcore_escalation *e, size_t i);
 VIPCORE_EXPORT int vipcore_escalation_triggered_already(const vipcore_escalation *e, size_t i);
 VIPCORE_EXPORT int vipcore_escalation_triggered_notified(const vipcore_escalation *e, size_t i);
+/** Which condition of the i-th triggered rule the call exceeded (either or both). */
+VIPCORE_EXPORT int vipcore_escalation_triggered_wait_exceeded(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT int vipcore_escalation_triggered_position_exceeded(const vipcore_escalation *e, size_t i);
+/** Notifications that failed in this check (a later check retries them):
+ *  how many, and for the i-th the rule, the result code and the message. */
 VIPCORE_EXPORT size_t vipcore_escalation_notification_failures(const vipcore_escalation *e);
+VIPCORE_EXPORT const char *vipcore_escalation_failure_rule_id(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT int vipcore_escalation_failure_code(const vipcore_escalation *e, size_t i);
+VIPCORE_EXPORT const char *vipcore_escalation_failure_message(const vipcore_escalation *e, size_t i);
 VIPCORE_EXPORT void vipcore_escalation_free(vipcore_escalation *e);
 
 /* ------------------------------------------------ call history, analytics */
@@ -581,6 +647,27 @@ typedef struct vipcore_call_input {
 VIPCORE_EXPORT void vipcore_call_input_init(vipcore_call_input *input);
 /** Records a call and keeps the caller's totals current. */
 VIPCORE_EXPORT int vipcore_record_call(vipcore_tenant *tenant, const vipcore_call_input *call);
+
+typedef struct vipcore_call_list vipcore_call_list;
+/** One caller's recorded calls with start_ms <= at < end_ms, oldest first,
+ *  at most `limit` (0: no limit). */
+VIPCORE_EXPORT int vipcore_call_history_get(vipcore_call_list **out, vipcore_tenant *tenant, const char *caller_id,
+                                            int64_t start_ms, int64_t end_ms, uint64_t limit);
+VIPCORE_EXPORT size_t vipcore_call_list_count(const vipcore_call_list *list);
+/* The i-th call's fields; "" or 0 when i is out of range. */
+VIPCORE_EXPORT const char *vipcore_call_id(const vipcore_call_list *list, size_t i);
+VIPCORE_EXPORT int64_t vipcore_call_at(const vipcore_call_list *list, size_t i);
+VIPCORE_EXPORT int vipcore_call_level(const vipcore_call_list *list, size_t i); /**< -1 out of range */
+VIPCORE_EXPORT uint32_t vipcore_call_handling_rules(const vipcore_call_list *list, size_t i);
+VIPCORE_EXPORT int vipcore_call_wait_seconds(const vipcore_call_list *list, size_t i);
+/** The caller's target wait when the call was recorded: the SLA it was measured against. */
+VIPCORE_EXPORT int vipcore_call_max_wait_time(const vipcore_call_list *list, size_t i);
+VIPCORE_EXPORT int vipcore_call_escalated(const vipcore_call_list *list, size_t i);
+/** 1..5; 0 when the call was not rated. */
+VIPCORE_EXPORT int vipcore_call_rating(const vipcore_call_list *list, size_t i);
+/** 1 and *out set when the call has a quality score, else 0. */
+VIPCORE_EXPORT int vipcore_call_quality(const vipcore_call_list *list, size_t i, double *out);
+VIPCORE_EXPORT void vipcore_call_list_free(vipcore_call_list *list);
 
 /** What a set of calls adds up to. Rates and averages are -1 when there is
  *  nothing to compute them over. This struct is embedded in others and has
@@ -674,8 +761,11 @@ typedef struct vipcore_audit_query {
 VIPCORE_EXPORT void vipcore_audit_query_init(vipcore_audit_query *query);
 
 typedef struct vipcore_audit_list vipcore_audit_list;
+/** The tenant's audit entries, oldest first (ADMIN and AUDITOR). */
 VIPCORE_EXPORT int vipcore_audit_get(vipcore_audit_list **out, vipcore_tenant *tenant,
                                      const vipcore_audit_query *query);
+/** The entries that belong to no tenant (master key rotations), oldest first. */
+VIPCORE_EXPORT int vipcore_db_audit_get(vipcore_audit_list **out, vipcore_db *db, const vipcore_audit_query *query);
 VIPCORE_EXPORT size_t vipcore_audit_count(const vipcore_audit_list *list);
 VIPCORE_EXPORT int64_t vipcore_audit_at(const vipcore_audit_list *list, size_t i);
 VIPCORE_EXPORT const char *vipcore_audit_actor(const vipcore_audit_list *list, size_t i);

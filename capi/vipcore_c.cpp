@@ -77,12 +77,16 @@ struct vipcore_import_report {
 };
 struct vipcore_rule {
   vipcore::EscalationRule r;
+  std::string business_hours;  // r.business_hours in text form, "" when none
 };
 struct vipcore_rule_list {
   std::vector<vipcore_rule> items;
 };
 struct vipcore_escalation {
   vipcore::EscalationResult r;
+};
+struct vipcore_call_list {
+  std::vector<vipcore::CallHistoryEntry> items;
 };
 struct vipcore_alert_list {
   std::vector<vipcore::Alert> items;
@@ -159,6 +163,8 @@ int guard(F&& body) noexcept {
 constexpr std::size_t kCallerInputV1 = VIPCORE_V1_SIZE(vipcore_caller_input, valid_until_ms);
 constexpr std::size_t kRuleInputV1 = VIPCORE_V1_SIZE(vipcore_rule_input, business_hours);
 constexpr std::size_t kIdentificationV1 = VIPCORE_V1_SIZE(vipcore_identification, preferred_department_id);
+constexpr std::size_t kAuditQueryV1 = VIPCORE_V1_SIZE(vipcore_audit_query, limit);
+constexpr std::size_t kSettingsV1 = VIPCORE_V1_SIZE(vipcore_settings, alert_min_calls);
 
 template <typename Struct>
 int check_input(const Struct* s, std::size_t v1_size, const char* field) noexcept {
@@ -403,6 +409,86 @@ const T* item(const std::vector<T>& v, std::size_t i) noexcept {
 
 const char* c_str(const std::string* s) noexcept { return s == nullptr ? "" : s->c_str(); }
 
+vipcore_rule rule_handle(vipcore::EscalationRule&& r) {
+  vipcore_rule h{std::move(r), std::string()};
+  if (h.r.business_hours) h.business_hours = vipcore::format_weekly_hours(*h.r.business_hours);
+  return h;
+}
+
+// A fixed char array of a struct from the caller must hold a NUL.
+Result<std::string> bounded(const char* chars, std::size_t size, const char* field) {
+  const void* nul = std::memchr(chars, '\0', size);
+  if (nul == nullptr) return Status::invalid_argument(field, "is not NUL-terminated within its array");
+  return std::string(chars, static_cast<const char*>(nul));
+}
+
+void fill_settings(const vipcore::TenantSettings& in, vipcore_settings* out) {
+  for (std::size_t l = 0; l < 5; ++l) {
+    out->level_waits[l] = in.level_waits[l];
+    out->level_priority[l] = in.priority.level_base[l];
+    out->alert_max_escalation_rate[l] = in.alerts.max_escalation_rate[l];
+  }
+  for (std::size_t r = 0; r < 6; ++r) out->rule_bonus[r] = in.priority.rule_bonus[r];
+  out->dynamic_rise_start = in.dynamic_priority.rise_start;
+  out->dynamic_exponent = in.dynamic_priority.exponent;
+  copy_out(out->time_zone, sizeof out->time_zone, in.time_zone);  // IANA names are short
+  // Validation keeps the text form under VIPCORE_HOURS_SIZE (WeeklyHours::kMaxRangesPerDay).
+  copy_out(out->business_hours, sizeof out->business_hours, vipcore::format_weekly_hours(in.business_hours));
+  out->alert_wait_factor = in.alerts.wait_factor;
+  out->alert_max_failed_identification_rate = in.alerts.max_failed_identification_rate;
+  out->alert_min_identifications = in.alerts.min_identifications;
+  out->alert_max_quality_drop = in.alerts.max_quality_drop;
+  out->alert_min_calls = in.alerts.min_calls;
+}
+
+Status to_settings(const vipcore_settings& in, vipcore::TenantSettings* out) {
+  for (std::size_t l = 0; l < 5; ++l) {
+    out->level_waits[l] = in.level_waits[l];
+    out->priority.level_base[l] = in.level_priority[l];
+    out->alerts.max_escalation_rate[l] = in.alert_max_escalation_rate[l];
+  }
+  for (std::size_t r = 0; r < 6; ++r) out->priority.rule_bonus[r] = in.rule_bonus[r];
+  out->dynamic_priority.rise_start = in.dynamic_rise_start;
+  out->dynamic_priority.exponent = in.dynamic_exponent;
+  auto zone = bounded(in.time_zone, sizeof in.time_zone, "time_zone");
+  if (!zone.ok()) return zone.status();
+  out->time_zone = std::move(*zone);
+  auto hours_text = bounded(in.business_hours, sizeof in.business_hours, "business_hours");
+  if (!hours_text.ok()) return hours_text.status();
+  auto hours = vipcore::parse_weekly_hours(*hours_text, "business_hours");
+  if (!hours.ok()) return hours.status();
+  out->business_hours = std::move(*hours);
+  out->alerts.wait_factor = in.alert_wait_factor;
+  out->alerts.max_failed_identification_rate = in.alert_max_failed_identification_rate;
+  out->alerts.min_identifications = in.alert_min_identifications;
+  out->alerts.max_quality_drop = in.alert_max_quality_drop;
+  out->alerts.min_calls = in.alert_min_calls;
+  return Status::ok();
+}
+
+vipcore::AuditQuery to_audit_query(const vipcore_audit_query& in) {
+  vipcore::AuditQuery q;
+  q.from = time_of(in.from_ms);
+  q.until = time_of(in.until_ms);
+  if (in.actor_id != nullptr) q.actor_id = in.actor_id;
+  if (in.entity_id != nullptr) q.entity_id = in.entity_id;
+  q.limit = in.limit;
+  return q;
+}
+
+int audit_list(Result<std::vector<vipcore::AuditEntry>>&& entries, vipcore_audit_list** out) {
+  if (!entries.ok()) return fail(entries.status());
+  auto list = std::make_unique<vipcore_audit_list>();
+  list->items = std::move(*entries);
+  for (const vipcore::AuditEntry& e : list->items) {
+    std::string joined;
+    for (const std::string& f : e.fields) joined += (joined.empty() ? "" : ",") + f;
+    list->fields.push_back(std::move(joined));
+  }
+  *out = list.release();
+  return VIPCORE_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -602,6 +688,51 @@ int vipcore_queue_priority(int* out, vipcore_tenant* tenant, const vipcore_ident
     vipcore::Identification id;
     if (Status s = to_identification(*who, &id); !s.is_ok()) return fail(s);
     *out = tenant->tenant.queue_priority(id, waited_seconds);
+    return VIPCORE_OK;
+  });
+}
+
+// -------------------------------------------------------------------- settings
+
+void vipcore_settings_init(vipcore_settings* settings) {
+  if (settings == nullptr) return;
+  *settings = vipcore_settings{};
+  settings->struct_size = sizeof *settings;
+  fill_settings(vipcore::TenantSettings{}, settings);
+}
+
+int vipcore_settings_get(vipcore_settings* out, vipcore_tenant* tenant) {
+  return guard([&]() -> int {
+    if (out == nullptr) return fail_invalid("out", "is NULL");
+    if (out->struct_size < kSettingsV1)
+      return fail_invalid("out", "struct_size is too small: initialize it with vipcore_settings_init");
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    auto settings = tenant->tenant.settings();
+    if (!settings.ok()) return fail(settings.status());
+    fill_settings(*settings, out);
+    return VIPCORE_OK;
+  });
+}
+
+int vipcore_settings_set(vipcore_tenant* tenant, const vipcore_settings* settings) {
+  return guard([&]() -> int {
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    if (int rc = check_input(settings, kSettingsV1, "settings"); rc != VIPCORE_OK) return rc;
+    vipcore::TenantSettings s;
+    if (Status st = to_settings(*settings, &s); !st.is_ok()) return fail(st);
+    if (Status st = tenant->tenant.update_settings(s); !st.is_ok()) return fail(st);
+    return VIPCORE_OK;
+  });
+}
+
+int vipcore_inside_business_hours(int* out, vipcore_tenant* tenant) {
+  return guard([&]() -> int {
+    if (out == nullptr) return fail_invalid("out", "is NULL");
+    *out = 0;
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    auto open = tenant->tenant.inside_business_hours();
+    if (!open.ok()) return fail(open.status());
+    *out = *open ? 1 : 0;
     return VIPCORE_OK;
   });
 }
@@ -869,7 +1000,7 @@ int vipcore_rule_create(vipcore_rule** out, vipcore_tenant* tenant, const vipcor
     if (Status s = to_rule(*input, &r); !s.is_ok()) return fail(s);
     auto created = tenant->tenant.create_rule(r);
     if (!created.ok()) return fail(created.status());
-    if (out != nullptr) *out = new vipcore_rule{std::move(*created)};
+    if (out != nullptr) *out = new vipcore_rule(rule_handle(std::move(*created)));
     return VIPCORE_OK;
   });
 }
@@ -882,7 +1013,7 @@ int vipcore_rule_get(vipcore_rule** out, vipcore_tenant* tenant, const char* id)
     if (id == nullptr) return fail_invalid("id", "is NULL");
     auto r = tenant->tenant.get_rule(id);
     if (!r.ok()) return fail(r.status());
-    *out = new vipcore_rule{std::move(*r)};
+    *out = new vipcore_rule(rule_handle(std::move(*r)));
     return VIPCORE_OK;
   });
 }
@@ -897,7 +1028,7 @@ int vipcore_rule_update(vipcore_rule** out, vipcore_tenant* tenant, const char* 
     if (Status s = to_rule_update(*changes, &u); !s.is_ok()) return fail(s);
     auto r = tenant->tenant.update_rule(id, u);
     if (!r.ok()) return fail(r.status());
-    if (out != nullptr) *out = new vipcore_rule{std::move(*r)};
+    if (out != nullptr) *out = new vipcore_rule(rule_handle(std::move(*r)));
     return VIPCORE_OK;
   });
 }
@@ -931,6 +1062,13 @@ int vipcore_rule_priority(const vipcore_rule* r) { return r ? r->r.priority : 0;
 int vipcore_rule_schedule(const vipcore_rule* r) { return r ? static_cast<int>(r->r.schedule) : 0; }
 size_t vipcore_rule_email_count(const vipcore_rule* r) { return r ? r->r.notify.emails.size() : 0; }
 const char* vipcore_rule_email(const vipcore_rule* r, size_t i) { return r ? c_str(item(r->r.notify.emails, i)) : ""; }
+size_t vipcore_rule_sms_count(const vipcore_rule* r) { return r ? r->r.notify.sms_numbers.size() : 0; }
+const char* vipcore_rule_sms(const vipcore_rule* r, size_t i) { return r ? c_str(item(r->r.notify.sms_numbers, i)) : ""; }
+size_t vipcore_rule_internal_alert_count(const vipcore_rule* r) { return r ? r->r.notify.internal_alerts.size() : 0; }
+const char* vipcore_rule_internal_alert(const vipcore_rule* r, size_t i) {
+  return r ? c_str(item(r->r.notify.internal_alerts, i)) : "";
+}
+const char* vipcore_rule_business_hours(const vipcore_rule* r) { return r ? r->business_hours.c_str() : ""; }
 
 int vipcore_rule_list_get(vipcore_rule_list** out, vipcore_tenant* tenant) {
   return guard([&]() -> int {
@@ -940,7 +1078,7 @@ int vipcore_rule_list_get(vipcore_rule_list** out, vipcore_tenant* tenant) {
     auto rules = tenant->tenant.list_rules();
     if (!rules.ok()) return fail(rules.status());
     auto list = std::make_unique<vipcore_rule_list>();
-    for (vipcore::EscalationRule& r : *rules) list->items.push_back(vipcore_rule{std::move(r)});
+    for (vipcore::EscalationRule& r : *rules) list->items.push_back(rule_handle(std::move(r)));
     *out = list.release();
     return VIPCORE_OK;
   });
@@ -1012,8 +1150,28 @@ int vipcore_escalation_triggered_notified(const vipcore_escalation* e, size_t i)
   const auto* t = e ? item(e->r.triggered_rules, i) : nullptr;
   return t && t->notified ? 1 : 0;
 }
+int vipcore_escalation_triggered_wait_exceeded(const vipcore_escalation* e, size_t i) {
+  const auto* t = e ? item(e->r.triggered_rules, i) : nullptr;
+  return t && t->wait_exceeded ? 1 : 0;
+}
+int vipcore_escalation_triggered_position_exceeded(const vipcore_escalation* e, size_t i) {
+  const auto* t = e ? item(e->r.triggered_rules, i) : nullptr;
+  return t && t->position_exceeded ? 1 : 0;
+}
 size_t vipcore_escalation_notification_failures(const vipcore_escalation* e) {
   return e ? e->r.notification_failures.size() : 0;
+}
+const char* vipcore_escalation_failure_rule_id(const vipcore_escalation* e, size_t i) {
+  const auto* f = e ? item(e->r.notification_failures, i) : nullptr;
+  return f ? f->rule_id.c_str() : "";
+}
+int vipcore_escalation_failure_code(const vipcore_escalation* e, size_t i) {
+  const auto* f = e ? item(e->r.notification_failures, i) : nullptr;
+  return f ? -static_cast<int>(f->error.code()) : VIPCORE_OK;
+}
+const char* vipcore_escalation_failure_message(const vipcore_escalation* e, size_t i) {
+  const auto* f = e ? item(e->r.notification_failures, i) : nullptr;
+  return f ? f->error.message().c_str() : "";
 }
 void vipcore_escalation_free(vipcore_escalation* e) { delete e; }
 
@@ -1049,6 +1207,63 @@ int vipcore_record_call(vipcore_tenant* tenant, const vipcore_call_input* call) 
     return VIPCORE_OK;
   });
 }
+
+int vipcore_call_history_get(vipcore_call_list** out, vipcore_tenant* tenant, const char* caller_id, int64_t start_ms,
+                             int64_t end_ms, uint64_t limit) {
+  return guard([&]() -> int {
+    if (out == nullptr) return fail_invalid("out", "is NULL");
+    *out = nullptr;
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    if (caller_id == nullptr) return fail_invalid("caller_id", "is NULL");
+    auto range = range_of(start_ms, end_ms);
+    if (!range.ok()) return fail(range.status());
+    auto calls = tenant->tenant.call_history(caller_id, *range, limit);
+    if (!calls.ok()) return fail(calls.status());
+    *out = new vipcore_call_list{std::move(*calls)};
+    return VIPCORE_OK;
+  });
+}
+
+size_t vipcore_call_list_count(const vipcore_call_list* list) { return list ? list->items.size() : 0; }
+const char* vipcore_call_id(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c ? c->call_id.c_str() : "";
+}
+int64_t vipcore_call_at(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c ? vipcore::to_unix_ms(c->at) : 0;
+}
+int vipcore_call_level(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c ? static_cast<int>(c->vip_level) : -1;
+}
+uint32_t vipcore_call_handling_rules(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c ? c->handling_rules_applied.bits() : 0;
+}
+int vipcore_call_wait_seconds(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c ? c->wait_seconds : 0;
+}
+int vipcore_call_max_wait_time(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c ? c->max_wait_time : 0;
+}
+int vipcore_call_escalated(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c && c->escalation_triggered ? 1 : 0;
+}
+int vipcore_call_rating(const vipcore_call_list* list, size_t i) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  return c && c->satisfaction_rating ? *c->satisfaction_rating : 0;
+}
+int vipcore_call_quality(const vipcore_call_list* list, size_t i, double* out) {
+  const auto* c = list ? item(list->items, i) : nullptr;
+  if (c == nullptr || !c->service_quality_score) return 0;
+  if (out != nullptr) *out = *c->service_quality_score;
+  return 1;
+}
+void vipcore_call_list_free(vipcore_call_list* list) { delete list; }
 
 int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* tenant, const char* caller_id,
                                  int64_t start_ms, int64_t end_ms) {
@@ -1199,24 +1414,18 @@ int vipcore_audit_get(vipcore_audit_list** out, vipcore_tenant* tenant, const vi
     if (out == nullptr) return fail_invalid("out", "is NULL");
     *out = nullptr;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
-    if (int rc = check_input(query, VIPCORE_V1_SIZE(vipcore_audit_query, limit), "query"); rc != VIPCORE_OK) return rc;
-    vipcore::AuditQuery q;
-    q.from = time_of(query->from_ms);
-    q.until = time_of(query->until_ms);
-    if (query->actor_id != nullptr) q.actor_id = query->actor_id;
-    if (query->entity_id != nullptr) q.entity_id = query->entity_id;
-    q.limit = query->limit;
-    auto entries = tenant->tenant.audit(q);
-    if (!entries.ok()) return fail(entries.status());
-    auto list = std::make_unique<vipcore_audit_list>();
-    list->items = std::move(*entries);
-    for (const vipcore::AuditEntry& e : list->items) {
-      std::string joined;
-      for (const std::string& f : e.fields) joined += (joined.empty() ? "" : ",") + f;
-      list->fields.push_back(std::move(joined));
-    }
-    *out = list.release();
-    return VIPCORE_OK;
+    if (int rc = check_input(query, kAuditQueryV1, "query"); rc != VIPCORE_OK) return rc;
+    return audit_list(tenant->tenant.audit(to_audit_query(*query)), out);
+  });
+}
+
+int vipcore_db_audit_get(vipcore_audit_list** out, vipcore_db* db, const vipcore_audit_query* query) {
+  return guard([&]() -> int {
+    if (out == nullptr) return fail_invalid("out", "is NULL");
+    *out = nullptr;
+    if (db == nullptr) return fail_invalid("db", "is NULL");
+    if (int rc = check_input(query, kAuditQueryV1, "query"); rc != VIPCORE_OK) return rc;
+    return audit_list(db->db.database_audit(to_audit_query(*query)), out);
   });
 }
 

@@ -72,6 +72,10 @@ WeeklyHours WeeklyHours::office_hours() {
 
 Status WeeklyHours::validate(std::string_view field) const {
   for (std::size_t d = 0; d < 7; ++d) {
+    if (days[d].size() > kMaxRangesPerDay)
+      return Status::invalid_argument(fmt::format("{}.{}", field, kDayFields[d]),
+                                      fmt::format("has {} time ranges; at most {} are allowed", days[d].size(),
+                                                  kMaxRangesPerDay));
     for (std::size_t i = 0; i < days[d].size(); ++i) {
       const TimeRange& r = days[d][i];
       if (r.start_minute < 0 || r.start_minute > 1439 || r.end_minute < 1 || r.end_minute > 1440 ||

@@ -1398,6 +1398,13 @@ static void test_rule_crud(void) {
   CHECK_STR(vipcore_rule_email(r, 0), "supervisors@acme.com");
   CHECK_STR(vipcore_rule_email(r, 1), "duty@acme.com");
   CHECK_STR(vipcore_rule_email(r, 2), "");
+  CHECK_INT(vipcore_rule_sms_count(r), 1);
+  CHECK_STR(vipcore_rule_sms(r, 0), "+15550400001"); /* normalized to E.164 */
+  CHECK_STR(vipcore_rule_sms(r, 1), "");
+  CHECK_INT(vipcore_rule_internal_alert_count(r), 1);
+  CHECK_STR(vipcore_rule_internal_alert(r, 0), "wallboard-1");
+  CHECK_STR(vipcore_rule_internal_alert(r, 1), "");
+  CHECK_STR(vipcore_rule_business_hours(r), "mon-fri 09:00-17:00");
   vipcore_rule_free(r);
 
   /* Update: name, clear the wait condition, deactivate, a custom type with its tier. */
@@ -1422,6 +1429,9 @@ static void test_rule_crud(void) {
   CHECK_STR(vipcore_rule_escalation_type(r), "account_team");
   CHECK_INT(vipcore_rule_tier(r), 4);
   CHECK_INT(vipcore_rule_email_count(r), 0);
+  CHECK_INT(vipcore_rule_sms_count(r), 0);
+  CHECK_INT(vipcore_rule_internal_alert_count(r), 0);
+  CHECK_STR(vipcore_rule_business_hours(r), ""); /* cleared: the tenant's hours */
   CHECK_INT(vipcore_rule_level_mask(r), 0);
   CHECK_INT(vipcore_rule_priority(r), 7);
   CHECK_INT(vipcore_rule_schedule(r), VIPCORE_SCHEDULE_ALWAYS);
@@ -1522,6 +1532,124 @@ static void test_rule_errors(void) {
   CHECK_OK(vipcore_rule_delete(fx.admin, id));
   vipcore_rule_free(NULL);      /* no-ops */
   vipcore_rule_list_free(NULL);
+}
+
+/* ---------------------------------------------------------------- settings */
+
+static void check_default_settings(const vipcore_settings *s) {
+  static const int waits[5] = {120, 90, 60, 30, 15}, bases[5] = {50, 60, 70, 80, 90};
+  static const double rates[5] = {0.20, 0.15, 0.10, 0.08, 0.05};
+  int l;
+  for (l = 0; l < 5; ++l) {
+    CHECK_INT(s->level_waits[l], waits[l]);
+    CHECK_INT(s->level_priority[l], bases[l]);
+    CHECK_NEAR(s->alert_max_escalation_rate[l], rates[l]);
+  }
+  CHECK_INT(s->rule_bonus[VIPCORE_RULE_IMMEDIATE_TRANSFER], 20);
+  CHECK_INT(s->rule_bonus[VIPCORE_RULE_PRIORITY_QUEUE], 15);
+  CHECK_INT(s->rule_bonus[VIPCORE_RULE_DEDICATED_AGENT], 0);
+  CHECK_NEAR(s->dynamic_rise_start, 0.5);
+  CHECK_NEAR(s->dynamic_exponent, 1.0);
+  CHECK_STR(s->time_zone, "UTC");
+  CHECK_STR(s->business_hours, "mon-fri 09:00-17:00");
+  CHECK_NEAR(s->alert_wait_factor, 1.0);
+  CHECK_NEAR(s->alert_max_failed_identification_rate, 0.01);
+  CHECK_INT(s->alert_min_identifications, 100);
+  CHECK_NEAR(s->alert_max_quality_drop, 5.0);
+  CHECK_INT(s->alert_min_calls, 10);
+}
+
+/* On a tenant of its own ("beta"), so that the other areas keep the defaults. */
+static void test_settings(void) {
+  vipcore_tenant *admin = tenant("beta", "alice", VIPCORE_ROLE_ADMIN);
+  vipcore_tenant *manager = tenant("beta", "mona", VIPCORE_ROLE_MANAGER);
+  vipcore_tenant *pbx = tenant("beta", "pbx-node-1", VIPCORE_ROLE_SYSTEM);
+  vipcore_settings s, bad;
+  int open = -1, priority = 0;
+
+  memset(&s, 0xab, sizeof s);
+  vipcore_settings_init(&s);
+  CHECK_INT(s.struct_size, sizeof s);
+  check_default_settings(&s);
+  vipcore_settings_init(NULL); /* a no-op */
+  memset(&s, 0xab, sizeof s);
+  s.struct_size = sizeof s;
+  CHECK_OK(vipcore_settings_get(&s, manager)); /* never saved: the defaults */
+  check_default_settings(&s);
+
+  s.level_waits[VIPCORE_LEVEL_GOLD] = 45;
+  s.level_priority[VIPCORE_LEVEL_GOLD] = 75;
+  s.rule_bonus[VIPCORE_RULE_PRIORITY_QUEUE] = 10;
+  s.dynamic_exponent = 2;
+  snprintf(s.time_zone, sizeof s.time_zone, "%s", "Europe/Paris");
+  snprintf(s.business_hours, sizeof s.business_hours, "%s", "24/7");
+  s.alert_max_escalation_rate[VIPCORE_LEVEL_DIAMOND] = 0.1;
+  s.alert_min_calls = 3;
+  CHECK_FAILS(vipcore_settings_set(manager, &s), VIPCORE_EPERM, NULL); /* ADMIN only */
+  CHECK_OK(vipcore_settings_set(admin, &s));
+  vipcore_settings_init(&s);
+  CHECK_OK(vipcore_settings_get(&s, manager));
+  CHECK_INT(s.level_waits[VIPCORE_LEVEL_GOLD], 45);
+  CHECK_INT(s.level_waits[VIPCORE_LEVEL_SILVER], 90);
+  CHECK_INT(s.level_priority[VIPCORE_LEVEL_GOLD], 75);
+  CHECK_INT(s.rule_bonus[VIPCORE_RULE_PRIORITY_QUEUE], 10);
+  CHECK_NEAR(s.dynamic_exponent, 2);
+  CHECK_STR(s.time_zone, "Europe/Paris");
+  CHECK_STR(s.business_hours, "24/7");
+  CHECK_NEAR(s.alert_max_escalation_rate[VIPCORE_LEVEL_DIAMOND], 0.1);
+  CHECK_INT(s.alert_min_calls, 3);
+  /* They apply at once: GOLD 75 + PRIORITY_QUEUE 10, and open around the clock. */
+  CHECK_OK(vipcore_routing_priority(&priority, pbx, VIPCORE_LEVEL_GOLD, 1u << VIPCORE_RULE_PRIORITY_QUEUE));
+  CHECK_INT(priority, 85);
+  CHECK_OK(vipcore_inside_business_hours(&open, pbx));
+  CHECK_INT(open, 1);
+  snprintf(s.business_hours, sizeof s.business_hours, "%s", "closed");
+  CHECK_OK(vipcore_settings_set(admin, &s));
+  CHECK_OK(vipcore_inside_business_hours(&open, pbx));
+  CHECK_INT(open, 0);
+
+  /* Every bad field is named, and a refused change writes nothing. */
+#define EXPECT_BAD_SETTINGS(change, field)                           \
+  do {                                                               \
+    bad = s;                                                         \
+    change;                                                          \
+    CHECK_FAILS(vipcore_settings_set(admin, &bad), VIPCORE_EINVAL, field); \
+  } while (0)
+  EXPECT_BAD_SETTINGS(bad.level_waits[VIPCORE_LEVEL_GOLD] = 0, "level_waits[GOLD]");
+  EXPECT_BAD_SETTINGS(bad.level_priority[VIPCORE_LEVEL_DIAMOND] = 10, "priority.level_base[DIAMOND]");
+  EXPECT_BAD_SETTINGS(bad.rule_bonus[VIPCORE_RULE_CALLBACK_PRIORITY] = 101, "priority.rule_bonus[CALLBACK_PRIORITY]");
+  EXPECT_BAD_SETTINGS(bad.dynamic_rise_start = 1, "dynamic_priority.rise_start");
+  EXPECT_BAD_SETTINGS(bad.dynamic_exponent = 9, "dynamic_priority.exponent");
+  EXPECT_BAD_SETTINGS(snprintf(bad.time_zone, sizeof bad.time_zone, "%s", "Mars/Olympus"), "time_zone");
+  EXPECT_BAD_SETTINGS(memset(bad.time_zone, 'x', sizeof bad.time_zone), "time_zone"); /* no NUL */
+  EXPECT_BAD_SETTINGS(snprintf(bad.business_hours, sizeof bad.business_hours, "%s", "mon 09:00-25:00"),
+                      "business_hours");
+  EXPECT_BAD_SETTINGS(memset(bad.business_hours, 'x', sizeof bad.business_hours), "business_hours");
+  EXPECT_BAD_SETTINGS(bad.alert_max_escalation_rate[VIPCORE_LEVEL_GOLD] = 1.5, "alerts.max_escalation_rate[GOLD]");
+  EXPECT_BAD_SETTINGS(bad.alert_wait_factor = 0, "alerts.wait_factor");
+  EXPECT_BAD_SETTINGS(bad.alert_max_failed_identification_rate = -0.1, "alerts.max_failed_identification_rate");
+  EXPECT_BAD_SETTINGS(bad.alert_max_quality_drop = 101, "alerts.max_quality_drop");
+  EXPECT_BAD_SETTINGS(bad.struct_size = 4, "settings");
+#undef EXPECT_BAD_SETTINGS
+  vipcore_settings_init(&bad);
+  CHECK_OK(vipcore_settings_get(&bad, admin));
+  CHECK_INT(bad.level_waits[VIPCORE_LEVEL_GOLD], 45);
+  CHECK_STR(bad.time_zone, "Europe/Paris");
+  CHECK_STR(bad.business_hours, "closed");
+
+  CHECK_FAILS(vipcore_settings_get(&s, pbx), VIPCORE_EPERM, NULL); /* the PBX routes; it does not read them */
+  CHECK_FAILS(vipcore_settings_get(NULL, admin), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_settings_get(&s, NULL), VIPCORE_EINVAL, "tenant");
+  s.struct_size = 4;
+  CHECK_FAILS(vipcore_settings_get(&s, admin), VIPCORE_EINVAL, "out");
+  vipcore_settings_init(&s);
+  CHECK_FAILS(vipcore_settings_set(NULL, &s), VIPCORE_EINVAL, "tenant");
+  CHECK_FAILS(vipcore_settings_set(admin, NULL), VIPCORE_EINVAL, "settings");
+  CHECK_FAILS(vipcore_inside_business_hours(NULL, pbx), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_inside_business_hours(&open, NULL), VIPCORE_EINVAL, "tenant");
+  vipcore_tenant_close(admin);
+  vipcore_tenant_close(manager);
+  vipcore_tenant_close(pbx);
 }
 
 /* ------------------------------------------------------------- escalation */
@@ -1633,13 +1761,18 @@ static void test_escalation_once_per_call(void) {
   CHECK_INT(vipcore_escalation_triggered_tier(e, 0), 2);
   CHECK_INT(vipcore_escalation_triggered_already(e, 0), 0);
   CHECK_INT(vipcore_escalation_triggered_notified(e, 0), 1);
+  CHECK_INT(vipcore_escalation_triggered_wait_exceeded(e, 0), 1);
+  CHECK_INT(vipcore_escalation_triggered_position_exceeded(e, 0), 0); /* 5 is not past 5 */
   CHECK_INT(vipcore_escalation_notification_failures(e), 0);
+  CHECK_STR(vipcore_escalation_failure_rule_id(e, 0), "");
   /* Out of range. */
   CHECK_STR(vipcore_escalation_triggered_rule_id(e, 1), "");
   CHECK_STR(vipcore_escalation_triggered_rule_name(e, 1), "");
   CHECK_INT(vipcore_escalation_triggered_tier(e, 1), 0);
   CHECK_INT(vipcore_escalation_triggered_already(e, 1), 0);
   CHECK_INT(vipcore_escalation_triggered_notified(e, 1), 0);
+  CHECK_INT(vipcore_escalation_triggered_wait_exceeded(e, 1), 0);
+  CHECK_INT(vipcore_escalation_triggered_position_exceeded(e, 1), 0);
   vipcore_escalation_free(e);
 
   /* The next poll of the same call: already triggered, nobody told twice. */
@@ -1655,6 +1788,8 @@ static void test_escalation_once_per_call(void) {
   CHECK_STR(fx.notices.last_rule_id, long_queue);
   CHECK_INT(vipcore_escalation_triggered_count(e), 2);
   CHECK_STR(vipcore_escalation_triggered_rule_name(e, 1), "Long queue");
+  CHECK_INT(vipcore_escalation_triggered_wait_exceeded(e, 1), 0); /* no wait condition */
+  CHECK_INT(vipcore_escalation_triggered_position_exceeded(e, 1), 1);
   CHECK_INT(vipcore_escalation_triggered_already(e, 0), 1);
   CHECK_INT(vipcore_escalation_triggered_already(e, 1), 0);
   CHECK_INT(vipcore_escalation_highest_tier(e), 3);
@@ -1681,6 +1816,12 @@ static void test_escalation_notifier_failure(void) {
   CHECK_INT(fx.notices.calls, 1);
   CHECK_INT(vipcore_escalation_should_escalate(e), 1);
   CHECK_INT(vipcore_escalation_notification_failures(e), 1);
+  CHECK_STR(vipcore_escalation_failure_rule_id(e, 0), fx.notices.last_rule_id);
+  CHECK_INT(vipcore_escalation_failure_code(e, 0), VIPCORE_ENOTIFIER);
+  CHECK(contains(vipcore_escalation_failure_message(e, 0), "returned 42"));
+  CHECK_STR(vipcore_escalation_failure_rule_id(e, 1), "");
+  CHECK_INT(vipcore_escalation_failure_code(e, 1), VIPCORE_OK);
+  CHECK_STR(vipcore_escalation_failure_message(e, 1), "");
   CHECK_INT(vipcore_escalation_triggered_notified(e, 0), 0);
   vipcore_escalation_free(e);
 
@@ -1898,6 +2039,68 @@ static void test_caller_analytics(void) {
   CHECK_FAILS(vipcore_caller_analytics_get(&a, fx.stats_admin, NULL, start, end), VIPCORE_EINVAL, "caller_id");
   a.struct_size = 4;
   CHECK_FAILS(vipcore_caller_analytics_get(&a, fx.stats_admin, fx.gina, start, end), VIPCORE_EINVAL, "out");
+}
+
+static void test_call_history(void) {
+  vipcore_call_list *list = (vipcore_call_list *)1;
+  const int64_t start = at("2024-01-10"), end = at("2024-01-20");
+  double quality = -1;
+
+  CHECK_OK(vipcore_call_history_get(&list, fx.stats_admin, fx.gina, start, end, 0));
+  CHECK_INT(vipcore_call_list_count(list), 5); /* jan-6 is at the range's end: excluded */
+  CHECK_STR(vipcore_call_id(list, 0), "jan-1");  /* oldest first */
+  CHECK_INT(vipcore_call_at(list, 0), at("2024-01-10T10:00:00Z"));
+  CHECK_INT(vipcore_call_level(list, 0), VIPCORE_LEVEL_GOLD);
+  CHECK_INT(vipcore_call_handling_rules(list, 0), PQ);
+  CHECK_INT(vipcore_call_wait_seconds(list, 0), 10);
+  CHECK_INT(vipcore_call_max_wait_time(list, 0), 30); /* Gina's own target */
+  CHECK_INT(vipcore_call_escalated(list, 0), 0);
+  CHECK_INT(vipcore_call_rating(list, 0), 5);
+  CHECK_INT(vipcore_call_quality(list, 0, &quality), 1);
+  CHECK_NEAR(quality, 90);
+  CHECK_INT(vipcore_call_quality(list, 0, NULL), 1);
+  CHECK_STR(vipcore_call_id(list, 2), "jan-3");
+  CHECK_INT(vipcore_call_escalated(list, 2), 1);
+  CHECK_INT(vipcore_call_rating(list, 2), 0);     /* not rated */
+  quality = -1;
+  CHECK_INT(vipcore_call_quality(list, 2, &quality), 0);
+  CHECK_NEAR(quality, -1);                         /* untouched */
+  CHECK_INT(vipcore_call_handling_rules(list, 3), PQ | CG);
+  CHECK_STR(vipcore_call_id(list, 4), "jan-5");
+  CHECK_INT(vipcore_call_level(list, 4), VIPCORE_LEVEL_SILVER); /* the level at the call */
+  /* Out of range. */
+  CHECK_STR(vipcore_call_id(list, 5), "");
+  CHECK_INT(vipcore_call_at(list, 5), 0);
+  CHECK_INT(vipcore_call_level(list, 5), -1);
+  CHECK_INT(vipcore_call_handling_rules(list, 5), 0);
+  CHECK_INT(vipcore_call_wait_seconds(list, 5), 0);
+  CHECK_INT(vipcore_call_max_wait_time(list, 5), 0);
+  CHECK_INT(vipcore_call_escalated(list, 5), 0);
+  CHECK_INT(vipcore_call_rating(list, 5), 0);
+  CHECK_INT(vipcore_call_quality(list, 5, &quality), 0);
+  vipcore_call_list_free(list);
+
+  CHECK_OK(vipcore_call_history_get(&list, fx.auditor, fx.seed_id[0], start, end, 2));
+  CHECK_INT(vipcore_call_list_count(list), 0);
+  vipcore_call_list_free(list);
+  CHECK_OK(vipcore_call_history_get(&list, fx.stats_admin, fx.gina, start, end + 1, 2));
+  CHECK_INT(vipcore_call_list_count(list), 2); /* at most `limit` */
+  CHECK_STR(vipcore_call_id(list, 1), "jan-2");
+  vipcore_call_list_free(list);
+  /* Tenants never see each other's calls. */
+  CHECK_OK(vipcore_call_history_get(&list, fx.admin, fx.gina, start, end, 0));
+  CHECK_INT(vipcore_call_list_count(list), 0);
+  vipcore_call_list_free(list);
+
+  CHECK_FAILS(vipcore_call_history_get(&list, fx.stats_admin, fx.gina, end, start, 0), VIPCORE_EINVAL, "range");
+  CHECK_FAILS(vipcore_call_history_get(&list, fx.stats_admin, "nope", start, end, 0), VIPCORE_EINVAL, "caller_id");
+  CHECK_FAILS(vipcore_call_history_get(&list, fx.stats_pbx, fx.gina, start, end, 0), VIPCORE_EPERM, NULL);
+  CHECK_FAILS(vipcore_call_history_get(&list, fx.agent, fx.seed_id[0], start, end, 0), VIPCORE_EPERM, NULL);
+  CHECK_FAILS(vipcore_call_history_get(NULL, fx.stats_admin, fx.gina, start, end, 0), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_call_history_get(&list, NULL, fx.gina, start, end, 0), VIPCORE_EINVAL, "tenant");
+  CHECK_FAILS(vipcore_call_history_get(&list, fx.stats_admin, NULL, start, end, 0), VIPCORE_EINVAL, "caller_id");
+  CHECK(list == NULL);
+  vipcore_call_list_free(NULL); /* a no-op */
 }
 
 static void test_overview(void) {
@@ -2192,6 +2395,11 @@ static void test_null_accessors(void) {
   CHECK_INT(vipcore_rule_schedule(NULL), 0);
   CHECK_INT(vipcore_rule_email_count(NULL), 0);
   CHECK_STR(vipcore_rule_email(NULL, 0), "");
+  CHECK_INT(vipcore_rule_sms_count(NULL), 0);
+  CHECK_STR(vipcore_rule_sms(NULL, 0), "");
+  CHECK_INT(vipcore_rule_internal_alert_count(NULL), 0);
+  CHECK_STR(vipcore_rule_internal_alert(NULL, 0), "");
+  CHECK_STR(vipcore_rule_business_hours(NULL), "");
   CHECK_INT(vipcore_rule_list_count(NULL), 0);
   CHECK(vipcore_rule_list_at(NULL, 0) == NULL);
 
@@ -2205,7 +2413,23 @@ static void test_null_accessors(void) {
   CHECK_INT(vipcore_escalation_triggered_tier(NULL, 0), 0);
   CHECK_INT(vipcore_escalation_triggered_already(NULL, 0), 0);
   CHECK_INT(vipcore_escalation_triggered_notified(NULL, 0), 0);
+  CHECK_INT(vipcore_escalation_triggered_wait_exceeded(NULL, 0), 0);
+  CHECK_INT(vipcore_escalation_triggered_position_exceeded(NULL, 0), 0);
   CHECK_INT(vipcore_escalation_notification_failures(NULL), 0);
+  CHECK_STR(vipcore_escalation_failure_rule_id(NULL, 0), "");
+  CHECK_INT(vipcore_escalation_failure_code(NULL, 0), VIPCORE_OK);
+  CHECK_STR(vipcore_escalation_failure_message(NULL, 0), "");
+
+  CHECK_INT(vipcore_call_list_count(NULL), 0);
+  CHECK_STR(vipcore_call_id(NULL, 0), "");
+  CHECK_INT(vipcore_call_at(NULL, 0), 0);
+  CHECK_INT(vipcore_call_level(NULL, 0), -1);
+  CHECK_INT(vipcore_call_handling_rules(NULL, 0), 0);
+  CHECK_INT(vipcore_call_wait_seconds(NULL, 0), 0);
+  CHECK_INT(vipcore_call_max_wait_time(NULL, 0), 0);
+  CHECK_INT(vipcore_call_escalated(NULL, 0), 0);
+  CHECK_INT(vipcore_call_rating(NULL, 0), 0);
+  CHECK_INT(vipcore_call_quality(NULL, 0, &d), 0);
 
   CHECK_INT(vipcore_alert_count(NULL), 0);
   CHECK_INT(vipcore_alert_kind(NULL, 0), -1);
@@ -2276,6 +2500,20 @@ static void test_rotate_master_key(void) {
     rotations += strcmp(vipcore_audit_action(list, i), "rotate_key") == 0;
   CHECK(rotations >= 1);
   vipcore_audit_list_free(list);
+  /* ...and so does the database's own trail, which belongs to no tenant. */
+  vipcore_audit_query_init(&q);
+  CHECK_OK(vipcore_db_audit_get(&list, fx.db, &q));
+  CHECK(vipcore_audit_count(list) >= 1);
+  CHECK_STR(vipcore_audit_action(list, 0), "rotate_key_start");
+  CHECK_STR(vipcore_audit_actor(list, 0), "root");
+  CHECK_INT(vipcore_audit_role(list, 0), VIPCORE_ROLE_ADMIN);
+  vipcore_audit_list_free(list);
+  CHECK_FAILS(vipcore_db_audit_get(NULL, fx.db, &q), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_db_audit_get(&list, NULL, &q), VIPCORE_EINVAL, "db");
+  CHECK_FAILS(vipcore_db_audit_get(&list, fx.db, NULL), VIPCORE_EINVAL, "query");
+  q.struct_size = 4;
+  CHECK_FAILS(vipcore_db_audit_get(&list, fx.db, &q), VIPCORE_EINVAL, "query");
+  CHECK(list == NULL);
 
   close_fixture();
   expect_opens_with(second_path, NULL, fx.key_path, NULL);
@@ -2316,6 +2554,7 @@ int main(void) {
   test_routing_priority();
   test_plan_route();
   test_queue_priority();
+  test_settings();
   test_import_all_or_nothing();
   test_import_best_effort();
   test_import_errors();
@@ -2327,6 +2566,7 @@ int main(void) {
   test_escalation_errors();
   test_record_call();
   test_caller_analytics();
+  test_call_history();
   test_overview();
   test_alerts();
   test_metrics();

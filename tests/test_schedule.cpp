@@ -40,6 +40,27 @@ TEST_SUITE("schedule") {
     WeeklyHours h;
     h.days[1] = {TimeRange{-5, 60}};
     CHECK(h.validate().field() == "business_hours.tuesday[0]");
+
+    // At most kMaxRangesPerDay a day. The longest text form (eight ranges a
+    // day, no two neighbouring days alike, so none are merged) is under 1 KiB.
+    const std::string even = "00:00-01:00,02:00-03:00,04:00-05:00,06:00-07:00,08:00-09:00,10:00-11:00,"
+                             "12:00-13:00,14:00-15:00";
+    const std::string odd = "01:00-02:00,03:00-04:00,05:00-06:00,07:00-08:00,09:00-10:00,11:00-12:00,"
+                            "13:00-14:00,15:00-16:00";
+    std::string longest;
+    int d = 0;
+    for (const char* day : {"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+      longest += std::string(day) + " " + (d++ % 2 == 0 ? even : odd) + "; ";
+    auto most = parse_weekly_hours(longest);
+    REQUIRE(most.ok());
+    CHECK(most->days[6].size() == WeeklyHours::kMaxRangesPerDay);
+    const std::string text = format_weekly_hours(*most);
+    CHECK(text.size() < 1024);
+    CHECK(*parse_weekly_hours(text) == *most);
+    auto nine = parse_weekly_hours("tue " + even + ",20:00-21:00");
+    REQUIRE_FALSE(nine.ok());
+    CHECK(nine.status().field() == "business_hours.tuesday");
+    CHECK(nine.status().message().find("at most 8") != std::string::npos);
   }
 
   TEST_CASE("time zones are IANA names") {

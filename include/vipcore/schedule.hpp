@@ -9,6 +9,7 @@
 #define VIPCORE_SCHEDULE_HPP
 
 #include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,12 +35,17 @@ struct TimeRange {
 /// Opening times for each day of the week; days[0] is Monday, days[6] Sunday.
 /// A day without ranges is closed.
 struct WeeklyHours {
+  /// The most ranges one day may have (so that the text form stays short:
+  /// under 1 KiB, as the C API's vipcore_settings holds it).
+  static constexpr std::size_t kMaxRangesPerDay = 8;
+
   std::array<std::vector<TimeRange>, 7> days;
 
   /// Monday to Friday, 09:00 to 17:00.
   VIPCORE_EXPORT static WeeklyHours office_hours();
-  /// Every range must lie in 0..1440 and not be empty; the error names it,
-  /// e.g. "business_hours.tuesday[1]".
+  /// Every range must lie in 0..1440 and not be empty, and no day may have
+  /// more than kMaxRangesPerDay; the error names the range or the day, e.g.
+  /// "business_hours.tuesday[1]".
   VIPCORE_EXPORT Status validate(std::string_view field = "business_hours") const;
 
   friend bool operator==(const WeeklyHours& a, const WeeklyHours& b) noexcept { return a.days == b.days; }
