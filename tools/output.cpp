@@ -426,7 +426,12 @@ void print(const vipcore::TenantSettings& s, Style style) {
                             {"levels", by_level},
                             {"rule_bonus", bonus},
                             {"dynamic_priority", {{"rise_start", s.dynamic_priority.rise_start},
-                                                  {"exponent", s.dynamic_priority.exponent}}}};
+                                                  {"exponent", s.dynamic_priority.exponent}}},
+                            {"alerts", {{"wait_factor", s.alerts.wait_factor},
+                                        {"max_failed_identification_rate", s.alerts.max_failed_identification_rate},
+                                        {"min_identifications", s.alerts.min_identifications},
+                                        {"max_quality_drop", s.alerts.max_quality_drop},
+                                        {"min_calls", s.alerts.min_calls}}}};
   if (style == Style::json) return print_json(all);
   Table facts;
   facts.add({"time_zone", s.time_zone});
@@ -435,6 +440,14 @@ void print(const vipcore::TenantSettings& s, Style style) {
   for (const auto& [rule, points] : bonus.items())
     if (points.get<int>() != 0) bonuses += fmt::format("{}{} {:+d}", bonuses.empty() ? "" : ", ", rule, points.get<int>());
   facts.add({"rule_bonus", bonuses.empty() ? "-" : bonuses});
+  facts.add({"dynamic_priority", fmt::format("rises from {:g}% of the target wait, exponent {:g}",
+                                             s.dynamic_priority.rise_start * 100, s.dynamic_priority.exponent)});
+  facts.add({"alert_wait", fmt::format("average wait above {:g} x the level's target wait", s.alerts.wait_factor)});
+  facts.add({"alert_failed_identifications",
+             fmt::format("above {:g}% of at least {} identifications", s.alerts.max_failed_identification_rate * 100,
+                         s.alerts.min_identifications)});
+  facts.add({"alert_quality_drop", fmt::format("more than {:g} points", s.alerts.max_quality_drop)});
+  facts.add({"alert_min_calls", fmt::format("levels with fewer than {} calls are not judged", s.alerts.min_calls)});
   facts.print();
   Table levels({"LEVEL", "TARGET WAIT", "PRIORITY", "ALERT ABOVE ESCALATION RATE"});
   for (const auto& [name, v] : by_level.items())

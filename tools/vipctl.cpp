@@ -810,6 +810,9 @@ Command settings_command(CLI::App& app) {
     std::vector<std::string> target_waits;
     std::vector<std::string> priorities;
     std::vector<std::string> escalation_rates;
+    std::vector<std::string> rule_bonuses;
+    double rise_start = 0, exponent = 0, wait_factor = 0, failed_rate = 0, quality_drop = 0;
+    std::uint64_t min_identifications = 0, min_calls = 0;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -820,14 +823,36 @@ Command settings_command(CLI::App& app) {
   cmd->add_option("--target-wait", o->target_waits, "LEVEL=SECONDS: max_wait_time of callers who have none");
   cmd->add_option("--priority", o->priorities, "LEVEL=N: the level's base routing priority");
   cmd->add_option("--alert-escalation-rate", o->escalation_rates, "LEVEL=RATE: alert above this rate, e.g. DIAMOND=0.05");
+  cmd->add_option("--rule-bonus", o->rule_bonuses, "RULE=N: priority added by a handling rule, e.g. PRIORITY_QUEUE=15");
+  // Scalar settings: each changes only when given (count() > 0).
+  const std::vector<CLI::Option*> scalars{
+      cmd->add_option("--rise-start", o->rise_start,
+                      "dynamic priority: the fraction (0 to <1) of the target wait before it rises"),
+      cmd->add_option("--exponent", o->exponent, "dynamic priority: the curve's exponent, 0.25 to 4 (1: linear)"),
+      cmd->add_option("--alert-wait-factor", o->wait_factor, "alert when a level's average wait exceeds target x this"),
+      cmd->add_option("--alert-failed-identifications", o->failed_rate,
+                      "alert when this share (0-1) of identifications fails..."),
+      cmd->add_option("--alert-min-identifications", o->min_identifications, "...once this many were attempted"),
+      cmd->add_option("--alert-quality-drop", o->quality_drop,
+                      "alert when a level's quality falls by more than these points"),
+      cmd->add_option("--alert-min-calls", o->min_calls, "levels with fewer calls than this are not judged")};
   add_json_flag(*cmd, o->json);
-  return {cmd, [o](const vipcore::Tenant& tenant) -> Status {
+  return {cmd, [o, scalars](const vipcore::Tenant& tenant) -> Status {
             auto settings = tenant.settings();
             if (!settings.ok()) return settings.status();
             vipcore::TenantSettings& s = *settings;
-            const bool change = !o->time_zone.empty() || !o->business_hours.empty() || !o->target_waits.empty() ||
-                                !o->priorities.empty() || !o->escalation_rates.empty();
+            const auto given = [&scalars](std::size_t i) { return scalars[i]->count() > 0; };
+            bool change = !o->time_zone.empty() || !o->business_hours.empty() || !o->target_waits.empty() ||
+                          !o->priorities.empty() || !o->escalation_rates.empty() || !o->rule_bonuses.empty();
+            for (std::size_t i = 0; i < scalars.size(); ++i) change = change || given(i);
             if (!change) return print_result(settings, style(o->json));
+            if (given(0)) s.dynamic_priority.rise_start = o->rise_start;
+            if (given(1)) s.dynamic_priority.exponent = o->exponent;
+            if (given(2)) s.alerts.wait_factor = o->wait_factor;
+            if (given(3)) s.alerts.max_failed_identification_rate = o->failed_rate;
+            if (given(4)) s.alerts.min_identifications = o->min_identifications;
+            if (given(5)) s.alerts.max_quality_drop = o->quality_drop;
+            if (given(6)) s.alerts.min_calls = o->min_calls;
             if (!o->time_zone.empty()) s.time_zone = o->time_zone;
             if (!o->business_hours.empty()) {
               auto hours = vipcore::parse_weekly_hours(o->business_hours, "business-hours");
@@ -867,6 +892,17 @@ Command settings_command(CLI::App& app) {
                   return Status::invalid_argument("alert-escalation-rate", "expects a number after '=', e.g. 0.05");
                 return Status::ok();
               });
+            for (std::size_t i = 0; st.is_ok() && i < o->rule_bonuses.size(); ++i) {
+              const std::string& item = o->rule_bonuses[i];
+              const std::size_t eq = item.find('=');
+              if (eq == std::string::npos) {
+                st = Status::invalid_argument("rule-bonus", "expected RULE=N, e.g. PRIORITY_QUEUE=15");
+                break;
+              }
+              auto rule = vipcore::parse_handling_rule(item.substr(0, eq), "rule-bonus");
+              if (!rule.ok()) st = rule.status();
+              else st = integer("rule-bonus", item.substr(eq + 1), &s.priority.rule_bonus[static_cast<std::size_t>(*rule)]);
+            }
             if (st.is_ok()) st = tenant.update_settings(s);
             if (!st.is_ok()) return st;
             return print_result(vipcore::Result<vipcore::TenantSettings>(s), style(o->json));

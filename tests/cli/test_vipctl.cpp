@@ -670,6 +670,32 @@ TEST_SUITE("vipctl") {
     CHECK(contains(admin.fails({"settings", "--target-wait", "GOLD"}, 5).err, "LEVEL=VALUE"));
     CHECK(contains(admin.fails({"settings", "--target-wait", "GOLD=-3"}, 5).err, "level_waits[GOLD]"));
     CHECK(contains(admin.fails({"settings", "--priority", "BRONZE=3"}, 5).err, "BRONZE"));
+
+    // The rest: rule bonuses, the dynamic-priority curve, the other alert thresholds.
+    const json more = admin.ok_json({"settings", "--rule-bonus", "priority_queue=5", "--rule-bonus", "DEDICATED_AGENT=3",
+                                     "--rise-start", "0.25", "--exponent", "2", "--alert-wait-factor", "1.5",
+                                     "--alert-failed-identifications", "0.02", "--alert-min-identifications", "50",
+                                     "--alert-quality-drop", "7.5", "--alert-min-calls", "4"});
+    CHECK(more["rule_bonus"]["PRIORITY_QUEUE"] == 5);
+    CHECK(more["rule_bonus"]["DEDICATED_AGENT"] == 3);
+    CHECK(more["rule_bonus"]["IMMEDIATE_TRANSFER"] == 20);  // untouched
+    CHECK(more["dynamic_priority"]["rise_start"] == 0.25);
+    CHECK(more["dynamic_priority"]["exponent"] == 2.0);
+    CHECK(more["alerts"]["wait_factor"] == 1.5);
+    CHECK(more["alerts"]["max_failed_identification_rate"] == 0.02);
+    CHECK(more["alerts"]["min_identifications"] == 50);
+    CHECK(more["alerts"]["max_quality_drop"] == 7.5);
+    CHECK(more["alerts"]["min_calls"] == 4);
+    CHECK(more["time_zone"] == "Europe/Paris");  // what was not given stays
+    CHECK(admin.ok_json({"identify", "+1 234 567 8900"})["routing_priority"] == 80);  // 75 + 5
+    CHECK(contains(admin.ok({"settings"}).out, "PRIORITY_QUEUE +5"));
+    CHECK(contains(admin.fails({"settings", "--rule-bonus", "FAST_LANE=3"}, 5).err, "FAST_LANE"));
+    CHECK(contains(admin.fails({"settings", "--rule-bonus", "PRIORITY_QUEUE"}, 5).err, "RULE=N"));
+    CHECK(contains(admin.fails({"settings", "--exponent", "9"}, 5).err, "dynamic_priority.exponent"));
+    CHECK(contains(admin.fails({"settings", "--alert-wait-factor", "0"}, 5).err, "alerts.wait_factor"));
+    admin.fails({"settings", "--alert-min-calls", "many"}, 2);
+    CHECK(admin.ok_json({"settings"}) == more);  // refused changes wrote nothing
+
     admin.vipctl.env["VIPCTL_ROLE"] = "MANAGER";
     CHECK(admin.vipctl({"settings", "--time-zone", "UTC"}).exit_code == 4);
     CHECK(admin.ok_json({"settings"})["time_zone"] == "Europe/Paris");
