@@ -483,6 +483,14 @@ VIPCORE_EXPORT size_t vipcore_caller_list_count(const vipcore_caller_list *list)
 VIPCORE_EXPORT const vipcore_caller *vipcore_caller_list_at(const vipcore_caller_list *list, size_t i);
 VIPCORE_EXPORT void vipcore_caller_list_free(vipcore_caller_list *list);
 
+/** Called once per caller by vipcore_caller_foreach; `caller` is valid only
+ *  during the call. Return 0 to go on, anything else to stop. */
+typedef int (*vipcore_caller_fn)(void *user_data, const vipcore_caller *caller);
+/** Every caller of the tenant in ascending order of id, as one consistent
+ *  snapshot (for exports and backups). The callback must not call vipcore
+ *  with this tenant's database meanwhile. Stopping early is not an error. */
+VIPCORE_EXPORT int vipcore_caller_foreach(vipcore_tenant *tenant, vipcore_caller_fn visit, void *user_data);
+
 /* ----------------------------------------------------------------- import */
 
 /** Called with (rows done, total rows) now and then; return 0 to cancel. */

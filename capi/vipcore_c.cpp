@@ -884,6 +884,20 @@ const vipcore_caller* vipcore_caller_list_at(const vipcore_caller_list* list, si
 }
 void vipcore_caller_list_free(vipcore_caller_list* list) { delete list; }
 
+int vipcore_caller_foreach(vipcore_tenant* tenant, vipcore_caller_fn visit, void* user_data) {
+  return guard([&]() -> int {
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    if (visit == nullptr) return fail_invalid("visit", "is NULL");
+    vipcore_caller handle;
+    Status s = tenant->tenant.for_each_caller([&](const vipcore::VipCaller& c) {
+      handle.c = c;
+      return visit(user_data, &handle) == 0;
+    });
+    if (!s.is_ok()) return fail(s);
+    return VIPCORE_OK;
+  });
+}
+
 // ---------------------------------------------------------------------- import
 
 void vipcore_import_options_init(vipcore_import_options* options) {

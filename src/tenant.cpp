@@ -296,6 +296,26 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
   return logged(std::move(out));
 }
 
+Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visit) const {
+  const TenantState& t = *state_;
+  if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
+  if (!visit) return Status::invalid_argument("visit", "is empty");
+  const detail::TenantKeys& keys = t.ctx->keys();
+  const TenantSettings& settings = t.ctx->settings();
+  Status failure;
+  std::uint64_t visited = 0;
+  VipCaller c;
+  Status s = t.storage().scan_callers(t.tenant_id(), CallerFilter{}, [&](CallerRecord&& r) {
+    failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
+    if (!failure.is_ok()) return false;
+    ++visited;
+    return visit(c);
+  });
+  if (!s.is_ok()) return s;
+  if (!failure.is_ok()) return failure;
+  return detail::log_access(t, "export", "", {}, fmt::format("returned {} callers", visited));
+}
+
 Status Tenant::identify(std::string_view number, Identification* out) const {
   if (out == nullptr) return Status::invalid_argument("out", "is null");
   const TenantState& t = *state_;

@@ -754,6 +754,21 @@ static long search(const char *text, char *names, size_t size) {
 }
 
 /* The tenant holds the seed's three VIPs and "Quiet Caller" (STANDARD) here. */
+/* What vipcore_caller_foreach saw: the callers' names, comma-separated. */
+typedef struct visited {
+  int count;
+  int stop_after; /* 0: never */
+  char names[256];
+} visited;
+
+static int visit_caller(void *user_data, const vipcore_caller *c) {
+  visited *v = (visited *)user_data;
+  size_t used = strlen(v->names);
+  snprintf(v->names + used, sizeof v->names - used, "%s%s", used ? "," : "", vipcore_caller_name(c));
+  ++v->count;
+  return v->stop_after != 0 && v->count == v->stop_after;
+}
+
 static void test_list(void) {
   vipcore_list_query q;
   vipcore_caller_list *list = (vipcore_caller_list *)1;
@@ -805,6 +820,25 @@ static void test_list(void) {
   q.limit = 1;
   CHECK_INT(list_names(fx.manager, &q, page, sizeof page), 1);
   CHECK(contains(names, page));
+
+  /* Every caller, one snapshot, in the list's order; stopped early on request. */
+  {
+    visited v;
+    memset(&v, 0, sizeof v);
+    vipcore_list_query_init(&q);
+    list_names(fx.manager, &q, names, sizeof names);
+    CHECK_OK(vipcore_caller_foreach(fx.manager, visit_caller, &v));
+    CHECK_INT(v.count, 4);
+    CHECK_STR(v.names, names);
+    memset(&v, 0, sizeof v);
+    v.stop_after = 2;
+    CHECK_OK(vipcore_caller_foreach(fx.admin, visit_caller, &v));
+    CHECK_INT(v.count, 2);
+    CHECK_FAILS(vipcore_caller_foreach(fx.pbx, visit_caller, &v), VIPCORE_EPERM, NULL);
+    CHECK_FAILS(vipcore_caller_foreach(NULL, visit_caller, &v), VIPCORE_EINVAL, "tenant");
+    CHECK_FAILS(vipcore_caller_foreach(fx.admin, NULL, &v), VIPCORE_EINVAL, "visit");
+    CHECK_INT(v.count, 2); /* not called */
+  }
 
   /* Errors. */
   vipcore_list_query_init(&q);

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+
 
 #include "raw_file.hpp"
 #include "support.hpp"
@@ -152,6 +154,30 @@ TEST_SUITE("sqlite") {
     CHECK(pbx.identify("+1 234 567 8900")->match == Match::suspended);
     REQUIRE(admin.remove(c->id).is_ok());
     CHECK(pbx.identify("+1 234 567 8900")->match == Match::not_found);
+  }
+
+  TEST_CASE("for_each_caller reads one snapshot while another connection writes") {
+    TwoConnections c;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+      auto made = c.admin.create(minimal("+1 555 060 000" + std::to_string(i), "Caller " + std::to_string(i)));
+      REQUIRE(made.ok());
+      ids.push_back(made->id);
+    }
+    std::sort(ids.begin(), ids.end());
+    std::vector<std::string> seen;
+    Tenant exporter = *c.pbx_db.tenant("acme", {"exporter", Role::manager});
+    REQUIRE(exporter.for_each_caller([&](const VipCaller& caller) {
+                     if (seen.empty()) {  // the other connection deletes the last one and adds one
+                       REQUIRE(c.admin.remove(ids.back()).is_ok());
+                       REQUIRE(c.admin.create(minimal("+1 555 060 0099", "Late")).ok());
+                     }
+                     seen.push_back(caller.id);
+                     return true;
+                   })
+                .is_ok());
+    CHECK(seen == ids);  // the callers as they were when the export began
+    CHECK(exporter.list({})->size() == 5);  // afterwards: four of them, and the late one
   }
 
   TEST_CASE("a writer waits for another connection's write lock, then reports busy") {

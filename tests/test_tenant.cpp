@@ -339,6 +339,25 @@ TEST_SUITE("tenant") {
       CHECK(std::is_sorted(ids.begin(), ids.end()));
       CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
     }
+    SUBCASE("for_each_caller visits every caller once, in id order, until told to stop") {
+      std::vector<std::string> ids;
+      REQUIRE(t.for_each_caller([&ids](const VipCaller& c) {
+                 ids.push_back(c.id);
+                 return true;
+               }).is_ok());
+      CHECK(ids.size() == 23);
+      CHECK(std::is_sorted(ids.begin(), ids.end()));
+      CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+      ListQuery everyone;
+      everyone.limit = ListQuery::kMaxLimit;
+      std::vector<std::string> listed;
+      for (const VipCaller& c : *t.list(everyone)) listed.push_back(c.id);
+      CHECK(ids == listed);
+      int seen = 0;
+      REQUIRE(t.for_each_caller([&seen](const VipCaller&) { return ++seen < 3; }).is_ok());
+      CHECK(seen == 3);
+      CHECK(t.for_each_caller(nullptr).field() == "visit");
+    }
     SUBCASE("filters by level and status") {
       ListQuery q;
       q.vip_level = Level::silver;

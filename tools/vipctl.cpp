@@ -468,18 +468,15 @@ vipcore::Result<File> create_private_file(const std::string& path) {
 
 Status export_callers(const vipcore::Tenant& tenant, std::FILE* out, FileFormat format) {
   CallerWriter writer(out, format);
-  // Paged in id order. Callers added or removed by others while the export
-  // runs may be missed or not: it is not one snapshot.
-  vipcore::ListQuery page;
-  page.limit = vipcore::ListQuery::kMaxLimit;
-  for (;;) {
-    auto callers = tenant.list(page);
-    if (!callers.ok()) return callers.status();
-    for (const vipcore::VipCaller& c : *callers)
-      if (Status s = writer.write(c); !s.is_ok()) return s;
-    if (callers->size() < page.limit) break;
-    page.skip += callers->size();
-  }
+  // One snapshot, in id order: callers the PBX adds or removes meanwhile
+  // are not half in the file.
+  Status written;
+  Status s = tenant.for_each_caller([&](const vipcore::VipCaller& c) {
+    written = writer.write(c);
+    return written.is_ok();
+  });
+  if (!s.is_ok()) return s;
+  if (!written.is_ok()) return written;
   writer.finish();
   return Status::ok();
 }

@@ -10,6 +10,7 @@
 #define VIPCORE_TENANT_HPP
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,13 @@ class VIPCORE_EXPORT Tenant {
   Status remove(std::string_view id) const;
   /// Callers in ascending order of id, filtered and paged by `query`.
   Result<std::vector<VipCaller>> list(const ListQuery& query) const;
+  /// Every caller of the tenant, in ascending order of id, as one consistent
+  /// snapshot (one read transaction: changes committed meanwhile are not
+  /// seen), one at a time, until `visit` returns false. For exports and
+  /// backups. `visit` must not call this Tenant's other functions: with the
+  /// SQLite backend the snapshot holds a reader connection, with the memory
+  /// backend it holds the lock writers wait for.
+  Status for_each_caller(const std::function<bool(const VipCaller&)>& visit) const;
 
   /// The hot path: is the caller at `number` a VIP, and how must they be
   /// treated? A malformed number is Code::invalid_argument; a number no VIP
