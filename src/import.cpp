@@ -84,24 +84,28 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
 
   // 1. Validate and hash.
   std::vector<std::optional<detail::ValidCaller>> valid(rows.size());
-  std::vector<std::vector<PhoneHash>> hashes(rows.size());
+  // Row i's number hashes are hashes[first_hash[i] .. first_hash[i + 1]).
+  std::vector<PhoneHash> hashes;
+  hashes.reserve(rows.size());
+  std::vector<std::size_t> first_hash(rows.size() + 1, 0);
   std::vector<Status> row_errors(rows.size());
   std::vector<std::pair<PhoneHash, std::size_t>> lookups;
   lookups.reserve(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
+    first_hash[i] = hashes.size();
     auto v = detail::validate_new_caller(rows[i], t.db->normalizer);
     if (!v.ok()) {
       row_errors[i] = v.status();
       continue;
     }
     for (const PhoneNumber& n : v->phones) {
-      PhoneHash h;
+      PhoneHash& h = hashes.emplace_back();
       detail::hash_phone(keys, n.e164(), &h);
-      hashes[i].push_back(h);
       lookups.emplace_back(h, i);
     }
     valid[i] = std::move(*v);
   }
+  first_hash[rows.size()] = hashes.size();
 
   auto txn_result = t.storage().begin_write();
   if (!txn_result.ok()) return txn_result.status();
@@ -110,6 +114,8 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   // 2. Which numbers are taken already?
   std::sort(lookups.begin(), lookups.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::unordered_map<PhoneHash, std::string, PhoneHashHasher> existing;
+  std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher> claimed;  // number -> first row that has it
+  claimed.reserve(lookups.size());
   for (std::size_t i = 0; i < lookups.size(); ++i) {
     if (i > 0 && lookups[i].first == lookups[i - 1].first) continue;
     auto owner = txn.find_phone_owner(tenant_id, lookups[i].first);
@@ -120,7 +126,6 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   lookups.shrink_to_fit();
 
   // 3. Decide, seal and write.
-  std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher> claimed;  // number -> first row that has it
   std::vector<CallerRecord> chunk;
   chunk.reserve(std::min(rows.size(), kChunk));
   std::size_t planned = 0, written = 0;
@@ -141,10 +146,11 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
       if (!progress.at(planned, static_cast<double>(written))) return cancelled;
       continue;
     }
-    const std::vector<PhoneHash>& hs = hashes[i];
+    const PhoneHash* const hs = hashes.data() + first_hash[i];
+    const std::size_t hs_count = first_hash[i + 1] - first_hash[i];
     Status conflict;
     const std::string* owner = nullptr;  // the existing VIP all duplicate numbers belong to
-    for (std::size_t p = 0; p < hs.size() && conflict.is_ok(); ++p) {
+    for (std::size_t p = 0; p < hs_count && conflict.is_ok(); ++p) {
       if (const auto c = claimed.find(hs[p]); c != claimed.end()) {
         conflict = Status::already_exists(phone_field(p), fmt::format("repeats a number of row {}", c->second));
       } else if (const auto e = existing.find(hs[p]); e != existing.end()) {
@@ -170,14 +176,14 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
       if (s.is_ok()) s = txn.replace_caller(tenant_id, r);
       if (s.is_ok()) {
         ++report->updated;
-        for (const PhoneHash& h : hs) claimed.emplace(h, i);
+        for (std::size_t p = 0; p < hs_count; ++p) claimed.emplace(hs[p], i);
       } else if (s.is_invalid_argument() || s.is_already_exists()) {
         fail_row(i, std::move(s));
       } else {
         return s;
       }
     } else {
-      for (const PhoneHash& h : hs) claimed.emplace(h, i);
+      for (std::size_t p = 0; p < hs_count; ++p) claimed.emplace(hs[p], i);
       chunk.push_back(detail::seal_new_caller(*valid[i], keys, tenant_id, detail::new_uuid(), now));
       ++report->created;
       if (chunk.size() == kChunk)

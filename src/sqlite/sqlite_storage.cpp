@@ -270,7 +270,7 @@ std::string encode_masks(const std::vector<StoredPhone>& phones) {
 // Binds ?1..?25 of kInsertCaller / kUpdateCaller. `scratch` keeps the encoded
 // strings alive until the statement runs.
 void bind_caller(Statement& st, std::string_view tenant_id, const CallerRecord& c, std::string (&scratch)[3]) {
-  scratch[0] = nlohmann::json(c.tags).dump();
+  scratch[0] = c.tags.empty() ? "[]" : nlohmann::json(c.tags).dump();
   scratch[1] = encode_phones(c.phones);
   scratch[2] = encode_masks(c.phones);
   st.bind_text(1, tenant_id);
@@ -321,8 +321,9 @@ std::uint64_t get_le(const unsigned char* p, int bytes) noexcept {
   return v;
 }
 
-std::string encode_summary(const CallerRecord& c) {
-  std::string out;
+// Into `out`, reusing its capacity (imports encode one per number).
+void encode_summary(const CallerRecord& c, std::string& out) {
+  out.clear();
   out.reserve(kSummaryFixed + 8 + c.preferred_agent_id.size() + c.preferred_department_id.size() +
               c.caller_name.size() + c.custom_greeting.size());
   const int flags = (c.max_wait_time ? 1 : 0) | (c.valid_from ? 2 : 0) | (c.valid_until ? 4 : 0);
@@ -339,7 +340,6 @@ std::string encode_summary(const CallerRecord& c) {
     put_le(out, s->size(), 2);
     out.append(*s);
   }
-  return out;
 }
 
 bool decode_summary(std::string_view blob, IdentifyRecord* out) {
@@ -931,21 +931,27 @@ class SqliteStorage final : public Storage {
 // Replaces SQLite's automatic checkpoint (which is itself a WAL hook) to add
 // one thing: after a commit that left a big WAL (a bulk import), checkpoint
 // and truncate it at once instead of keeping a file as large as the data
-// written. TRUNCATE waits for readers up to the busy timeout; if they keep it
-// busy the WAL is simply truncated later.
-int wal_hook(void*, sqlite3* db, const char* name, int frames) {
+// written. TRUNCATE does not wait for readers: if they keep it busy, the WAL
+// is simply truncated after a later commit.
+int wal_hook(void* busy_timeout_ms, sqlite3* db, const char* name, int frames) {
   constexpr int kAutoCheckpointFrames = 1000;  // SQLite's default
   constexpr int kTruncateFrames = 16384;       // 64 MiB of 4 KiB pages
-  if (frames >= kTruncateFrames)
+  if (frames >= kTruncateFrames) {
+    // Without a busy handler: the caller whose commit this follows (a PBX
+    // recording a call, say) must not wait for a long reader such as an
+    // export. Busy now, the WAL is truncated after a later commit.
+    sqlite3_busy_timeout(db, 0);
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-  else if (frames >= kAutoCheckpointFrames)
+    sqlite3_busy_timeout(db, *static_cast<const int*>(busy_timeout_ms));
+  } else if (frames >= kAutoCheckpointFrames) {
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
   return SQLITE_OK;
 }
 
 Status SqliteStorage::open() {
   if (Status s = configure(writer_, /*writer=*/true); !s.is_ok()) return s;
-  sqlite3_wal_hook(writer_.get(), &wal_hook, nullptr);
+  sqlite3_wal_hook(writer_.get(), &wal_hook, &options_.busy_timeout_ms);
   if (Status s = migrate(); !s.is_ok()) return s;
   return prepare_writer();
 }
@@ -1069,7 +1075,8 @@ Result<std::optional<std::string>> SqliteTransaction::find_phone_owner(std::stri
 }
 
 Status SqliteTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
-  const std::string summary = encode_summary(c);
+  std::string summary;
+  encode_summary(c, summary);
   for (const StoredPhone& p : c.phones) {
     bind_phone(s_.w_insert_phone_, tenant_id, c, p.hash, summary);
     Status s = s_.w_insert_phone_.run("storing a phone number");
@@ -1111,7 +1118,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
     std::sort(phones.begin(), phones.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
     std::string summary;
     for (const auto& [hash, c] : phones) {
-      summary = encode_summary(*c);
+      encode_summary(*c, summary);
       bind_phone(s_.w_insert_phone_, tenant_id, *c, *hash, summary);
       Status s = s_.w_insert_phone_.run("storing a phone number");
       if (s.is_already_exists())
