@@ -706,6 +706,9 @@ int vipcore_settings_get(vipcore_settings* out, vipcore_tenant* tenant) {
     if (out == nullptr) return fail_invalid("out", "is NULL");
     if (out->struct_size < kSettingsV1)
       return fail_invalid("out", "struct_size is too small: initialize it with vipcore_settings_init");
+    const uint32_t size = out->struct_size;
+    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
+    out->struct_size = size;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     auto settings = tenant->tenant.settings();
     if (!settings.ok()) return fail(settings.status());

@@ -1672,6 +1672,7 @@ static void test_settings(void) {
   CHECK_STR(bad.business_hours, "closed");
 
   CHECK_FAILS(vipcore_settings_get(&s, pbx), VIPCORE_EPERM, NULL); /* the PBX routes; it does not read them */
+  CHECK(s.struct_size == sizeof s && s.level_waits[VIPCORE_LEVEL_GOLD] == 0 && s.time_zone[0] == '\0'); /* zeroed */
   CHECK_FAILS(vipcore_settings_get(NULL, admin), VIPCORE_EINVAL, "out");
   CHECK_FAILS(vipcore_settings_get(&s, NULL), VIPCORE_EINVAL, "tenant");
   s.struct_size = 4;
