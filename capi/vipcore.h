@@ -192,7 +192,13 @@ typedef struct vipcore_escalation_notice {
  *  reports and a later check of the same call retries. */
 typedef int (*vipcore_notify_fn)(void *user_data, const vipcore_escalation_notice *notice);
 
-/** Options of vipcore_open. Initialize with vipcore_open_options_init(). */
+/** The current time in milliseconds since the epoch, for tests that fix
+ *  time (validity windows, business hours, analytics ranges). Called from
+ *  any thread that uses the database, possibly from several at once. */
+typedef int64_t (*vipcore_now_fn)(void *user_data);
+
+/** Options of vipcore_open and vipcore_open_memory. Initialize with
+ *  vipcore_open_options_init(). */
 typedef struct vipcore_open_options {
   uint32_t struct_size;
   /** The master key: either a key file (64 hex characters, mode 0600)... */
@@ -211,6 +217,10 @@ typedef struct vipcore_open_options {
   /** Escalation notices go here (NULL: none are sent; triggers are still recorded). */
   vipcore_notify_fn notifier;
   void *notifier_user_data;
+  /** The clock (NULL: the system clock). Read only from a struct_size that
+   *  reaches it, like every field added after the first version. */
+  vipcore_now_fn clock;
+  void *clock_user_data;
 } vipcore_open_options;
 
 /** Sets every option to its default. */
@@ -222,6 +232,11 @@ VIPCORE_EXPORT void vipcore_open_options_init(vipcore_open_options *options);
  *  @param options  required (a key is required)
  *  @return VIPCORE_OK, VIPCORE_EKEY (wrong key), VIPCORE_EVERSION, VIPCORE_ESTORAGE, ... */
 VIPCORE_EXPORT int vipcore_open(vipcore_db **out, const char *path, const vipcore_open_options *options);
+/** Opens a new, empty database held in memory (vipcore's in-memory
+ *  backend), for integrators' tests: the same API and checks as a file,
+ *  nothing on disk, gone when closed. busy_timeout_ms and
+ *  create_if_missing do not apply. */
+VIPCORE_EXPORT int vipcore_open_memory(vipcore_db **out, const vipcore_open_options *options);
 /** Closes the database. Tenant handles opened from it stay usable until
  *  closed; the file is closed when the last one is. NULL is a no-op. */
 VIPCORE_EXPORT void vipcore_close(vipcore_db *db);

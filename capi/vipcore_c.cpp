@@ -58,6 +58,17 @@ class CNotifier final : public vipcore::Notifier {
   void* user_data_;
 };
 
+// Reads the integrator's C clock.
+class CClock final : public vipcore::Clock {
+ public:
+  CClock(vipcore_now_fn fn, void* user_data) : fn_(fn), user_data_(user_data) {}
+  vipcore::Timestamp now() const noexcept override { return vipcore::from_unix_ms(fn_(user_data_)); }
+
+ private:
+  vipcore_now_fn fn_;
+  void* user_data_;
+};
+
 }  // namespace
 
 struct vipcore_db {
@@ -530,31 +541,59 @@ void vipcore_open_options_init(vipcore_open_options* options) {
   options->create_if_missing = 1;
 }
 
+namespace {
+
+// What vipcore_open and vipcore_open_memory share: the options, checked.
+int open_with(vipcore_db** out, const vipcore_open_options* options, vipcore::Options* o,
+              std::optional<vipcore::MasterKey>* key) {
+  if (out == nullptr) return fail_invalid("out", "is NULL");
+  *out = nullptr;
+  if (options == nullptr) return fail_invalid("options", "is NULL (a key is required)");
+  if (int rc = check_input(options, VIPCORE_V1_SIZE(vipcore_open_options, notifier_user_data), "options");
+      rc != VIPCORE_OK)
+    return rc;
+  if ((options->key_file != nullptr) == (options->key != nullptr))
+    return fail_invalid("options", "give exactly one of key_file and key");
+  auto k = key_of(options->key_file, options->key, options->key_len, "options");
+  if (!k.ok()) return fail(k.status());
+  key->emplace(std::move(*k));
+  o->phone.default_country_code = options->default_country_code;
+  if (options->trunk_prefix != nullptr) o->phone.trunk_prefix = options->trunk_prefix;
+  else if (options->default_country_code != 1) o->phone.trunk_prefix = "0";
+  o->sqlite.busy_timeout_ms = options->busy_timeout_ms;
+  o->sqlite.create_if_missing = options->create_if_missing != 0;
+  if (options->notifier != nullptr)
+    o->notifier = std::make_shared<CNotifier>(options->notifier, options->notifier_user_data);
+  if (fits(options, &options->clock_user_data) && options->clock != nullptr)
+    o->clock = std::make_shared<CClock>(options->clock, options->clock_user_data);
+  return VIPCORE_OK;
+}
+
+int opened(vipcore_db** out, Result<vipcore::Database>&& db) {
+  if (!db.ok()) return fail(db.status());
+  *out = new vipcore_db{std::move(*db)};
+  return VIPCORE_OK;
+}
+
+}  // namespace
+
 int vipcore_open(vipcore_db** out, const char* path, const vipcore_open_options* options) {
   return guard([&]() -> int {
-    if (out == nullptr) return fail_invalid("out", "is NULL");
-    *out = nullptr;
+    if (out != nullptr) *out = nullptr;
     if (path == nullptr) return fail_invalid("path", "is NULL");
-    if (options == nullptr) return fail_invalid("options", "is NULL (a key is required)");
-    if (int rc = check_input(options, VIPCORE_V1_SIZE(vipcore_open_options, notifier_user_data), "options");
-        rc != VIPCORE_OK)
-      return rc;
-    if ((options->key_file != nullptr) == (options->key != nullptr))
-      return fail_invalid("options", "give exactly one of key_file and key");
-    auto key = key_of(options->key_file, options->key, options->key_len, "options");
-    if (!key.ok()) return fail(key.status());
     vipcore::Options o;
-    o.phone.default_country_code = options->default_country_code;
-    if (options->trunk_prefix != nullptr) o.phone.trunk_prefix = options->trunk_prefix;
-    else if (options->default_country_code != 1) o.phone.trunk_prefix = "0";
-    o.sqlite.busy_timeout_ms = options->busy_timeout_ms;
-    o.sqlite.create_if_missing = options->create_if_missing != 0;
-    if (options->notifier != nullptr)
-      o.notifier = std::make_shared<CNotifier>(options->notifier, options->notifier_user_data);
-    auto db = vipcore::Database::open(path, *key, o);
-    if (!db.ok()) return fail(db.status());
-    *out = new vipcore_db{std::move(*db)};
-    return VIPCORE_OK;
+    std::optional<vipcore::MasterKey> key;
+    if (int rc = open_with(out, options, &o, &key); rc != VIPCORE_OK) return rc;
+    return opened(out, vipcore::Database::open(path, *key, o));
+  });
+}
+
+int vipcore_open_memory(vipcore_db** out, const vipcore_open_options* options) {
+  return guard([&]() -> int {
+    vipcore::Options o;
+    std::optional<vipcore::MasterKey> key;
+    if (int rc = open_with(out, options, &o, &key); rc != VIPCORE_OK) return rc;
+    return opened(out, vipcore::Database::open(vipcore::new_memory_storage(), *key, o));
   });
 }
 

@@ -351,7 +351,81 @@ static void test_open_options(void) {
   CHECK_INT(o.busy_timeout_ms, 5000);
   CHECK_INT(o.create_if_missing, 1);
   CHECK(o.notifier == NULL && o.notifier_user_data == NULL);
+  CHECK(o.clock == NULL && o.clock_user_data == NULL);
   vipcore_open_options_init(NULL); /* a no-op */
+}
+
+/* A test's clock: it stands still until the test moves it. */
+static int64_t manual_clock(void *user_data) { return *(const int64_t *)user_data; }
+
+/* The in-memory database with a fixed clock, as an integrator's C tests use it. */
+static void test_open_memory(void) {
+  vipcore_db *db = (vipcore_db *)1, *other = NULL;
+  vipcore_tenant *t = NULL;
+  vipcore_open_options o;
+  vipcore_caller_input in = minimal_caller("+1 (234) 567-8900", "John Doe", VIPCORE_LEVEL_GOLD);
+  vipcore_caller *c = NULL;
+  vipcore_identification who;
+  char id[VIPCORE_ID_SIZE];
+  int64_t now = at("2024-01-15T10:00:00Z"); /* a Monday morning */
+  int open = -1;
+  size_t old_size;
+
+  vipcore_open_options_init(&o);
+  o.key = kKey;
+  o.key_len = sizeof kKey;
+  o.clock = manual_clock;
+  o.clock_user_data = &now;
+  CHECK_OK(vipcore_open_memory(&db, &o));
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  in.valid_from_ms = at("2024-01-16");
+  CHECK_OK(vipcore_caller_create(&c, t, &in));
+  CHECK_INT(vipcore_caller_created_at(c), now); /* the test's clock */
+  copy_id(id, vipcore_caller_id(c));
+  vipcore_caller_free(c);
+  who = identify(t, "001 234 567 8900");
+  CHECK_INT(who.is_vip, 0);
+  CHECK_INT(who.match, VIPCORE_MATCH_NOT_YET_VALID);
+  CHECK_OK(vipcore_inside_business_hours(&open, t));
+  CHECK_INT(open, 1); /* mon-fri 09:00-17:00 UTC */
+  now = at("2024-01-16T20:00:00Z"); /* the next evening */
+  who = identify(t, "001 234 567 8900");
+  CHECK_INT(who.is_vip, 1);
+  CHECK_STR(who.caller_id, id);
+  CHECK_OK(vipcore_inside_business_hours(&open, t));
+  CHECK_INT(open, 0);
+  vipcore_tenant_close(t);
+
+  /* Each in-memory database is its own, and nothing reaches the disk. */
+  CHECK_OK(vipcore_open_memory(&other, &o));
+  CHECK_OK(vipcore_tenant_open(&t, other, "acme", "pbx", VIPCORE_ROLE_SYSTEM));
+  CHECK_INT(identify(t, "001 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
+  vipcore_tenant_close(t);
+  vipcore_close(other);
+  vipcore_close(db);
+
+  /* A program built against the first header passes a smaller struct:
+   * the fields after it (the clock) are not read. */
+  old_size = offsetof(vipcore_open_options, clock);
+  o.struct_size = (uint32_t)old_size; /* o.clock is still the 2024 clock */
+  CHECK_OK(vipcore_open_memory(&db, &o));
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_OK(vipcore_caller_create(&c, t, &in));
+  CHECK(vipcore_caller_created_at(c) >= fx.start_ms); /* the system clock, not 2024 */
+  vipcore_caller_free(c);
+  vipcore_tenant_close(t);
+  vipcore_close(db);
+  o.struct_size = (uint32_t)old_size - 1;
+  CHECK_FAILS(vipcore_open_memory(&db, &o), VIPCORE_EINVAL, "options");
+
+  vipcore_open_options_init(&o);
+  CHECK_FAILS(vipcore_open_memory(&db, &o), VIPCORE_EINVAL, "options"); /* no key */
+  CHECK(db == NULL);
+  o.key = kKey;
+  o.key_len = 31;
+  CHECK_FAILS(vipcore_open_memory(&db, &o), VIPCORE_EKEY, NULL);
+  CHECK_FAILS(vipcore_open_memory(NULL, &o), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_open_memory(&db, NULL), VIPCORE_EINVAL, "options");
 }
 
 static void test_open_errors(void) {
@@ -2575,6 +2649,7 @@ int main(void) {
   test_version_and_errors();
   test_parse_time();
   test_open_options();
+  test_open_memory();
   test_open_errors();
   test_key_files();
   test_phone_options();
