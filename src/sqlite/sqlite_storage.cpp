@@ -220,15 +220,15 @@ constexpr const char* kListCalls =
     "ORDER BY at, call_id LIMIT ?5";
 // One pass over the range, grouped by (level, wait): sums per group, and the
 // groups themselves are the wait histogram.
+// The calls of a range, streamed in key order and added up in C++: one pass
+// over the clustered rows, no GROUP BY sort (which cost most of an overview).
 constexpr const char* kAggregateCalls =
-    "SELECT vip_level, wait_seconds, count(*), sum(wait_seconds <= max_wait_time), sum(escalation_triggered), "
-    "count(satisfaction_rating), total(satisfaction_rating), count(service_quality_score), "
-    "total(service_quality_score), sum((handling_rules & 1) != 0), sum((handling_rules & 2) != 0), "
-    "sum((handling_rules & 4) != 0), sum((handling_rules & 8) != 0), sum((handling_rules & 16) != 0), "
-    "sum((handling_rules & 32) != 0) FROM vip_call{} WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3{} "
-    "GROUP BY vip_level, wait_seconds";
-constexpr const char* kCountByLevelStatus =
-    "SELECT vip_level, status, count(*) FROM vip_caller WHERE tenant_id = ?1 GROUP BY vip_level, status";
+    "SELECT vip_level, wait_seconds, max_wait_time, escalation_triggered, satisfaction_rating, "
+    "service_quality_score, handling_rules FROM vip_call{} WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3{}";
+// Calls' waits are validated to lie in 0..86400 seconds (a day).
+constexpr std::int64_t kMaxStoredCallWait = 86400;
+// Streamed and counted in C++, like kAggregateCalls: no GROUP BY sort.
+constexpr const char* kCountByLevelStatus = "SELECT vip_level, status FROM vip_caller WHERE tenant_id = ?1";
 constexpr const char* kUpdateCounters =
     "UPDATE vip_caller SET total_calls = ?3, rated_calls = ?4, satisfaction_score = ?5 WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kPurgeCalls =
@@ -704,29 +704,42 @@ class SqliteStorage final : public Storage {
     st.bind_int(3, to_unix_ms(until));
     if (one_caller) st.bind_text(4, caller_id);
     LevelAggregates out;
+    std::array<std::vector<std::uint64_t>, kLevelCount> calls_by_wait;  // [level][wait seconds]
     for (;;) {
       auto row = st.step("aggregating calls");
       if (!row.ok()) return row.status();
       if (!*row) break;
       const std::int64_t level = st.column_int(0);
       if (level < 0 || level >= kLevelCount) return Status::storage_error("vip_call.vip_level is out of range");
+      const std::int64_t wait = st.column_int(1);
+      if (wait < 0 || wait > kMaxStoredCallWait) return Status::storage_error("vip_call.wait_seconds is out of range");
       CallAggregate& a = out[static_cast<std::size_t>(level)];
-      const int wait = static_cast<int>(st.column_int(1));
-      const auto calls = static_cast<std::uint64_t>(st.column_int(2));
-      a.calls += calls;
-      a.sla_met += static_cast<std::uint64_t>(st.column_int(3));
-      a.escalations += static_cast<std::uint64_t>(st.column_int(4));
-      a.rated += static_cast<std::uint64_t>(st.column_int(5));
-      a.rating_sum += st.column_double(6);
-      a.scored += static_cast<std::uint64_t>(st.column_int(7));
-      a.quality_sum += st.column_double(8);
+      ++a.calls;
+      if (wait <= st.column_int(2)) ++a.sla_met;
+      if (st.column_int(3) != 0) ++a.escalations;
+      if (const auto rating = st.column_optional_int(4)) {
+        ++a.rated;
+        a.rating_sum += static_cast<double>(*rating);
+      }
+      if (const auto quality = st.column_optional_double(5)) {
+        ++a.scored;
+        a.quality_sum += *quality;
+      }
+      const std::int64_t rules = st.column_int(6);
       for (int rule = 0; rule < kHandlingRuleCount; ++rule)
-        a.rules[static_cast<std::size_t>(rule)] += static_cast<std::uint64_t>(st.column_int(9 + rule));
-      a.wait_sum += static_cast<double>(wait) * static_cast<double>(calls);
-      a.wait_max = std::max(a.wait_max, wait);
-      a.wait_histogram.emplace_back(wait, calls);
+        if (rules & (std::int64_t{1} << rule)) ++a.rules[static_cast<std::size_t>(rule)];
+      a.wait_sum += static_cast<double>(wait);
+      a.wait_max = std::max(a.wait_max, static_cast<int>(wait));
+      std::vector<std::uint64_t>& counts = calls_by_wait[static_cast<std::size_t>(level)];
+      const auto w = static_cast<std::size_t>(wait);
+      if (w >= counts.size()) counts.resize(std::min<std::size_t>(std::max(w + 1, counts.size() * 2), kMaxStoredCallWait + 1));
+      ++counts[w];
     }
-    for (CallAggregate& a : out) std::sort(a.wait_histogram.begin(), a.wait_histogram.end());
+    for (std::size_t l = 0; l < out.size(); ++l) {
+      const std::vector<std::uint64_t>& counts = calls_by_wait[l];
+      for (std::size_t w = 0; w < counts.size(); ++w)
+        if (counts[w] != 0) out[l].wait_histogram.emplace_back(static_cast<int>(w), counts[w]);
+    }
     return out;
   }
 
@@ -770,7 +783,7 @@ class SqliteStorage final : public Storage {
       const std::int64_t level = st.column_int(0), status = st.column_int(1);
       if (level < 0 || level >= kLevelCount || status < 0 || status > 2)
         return Status::storage_error("vip_caller holds a level or status out of range");
-      out[static_cast<std::size_t>(level)][static_cast<std::size_t>(status)] = static_cast<std::uint64_t>(st.column_int(2));
+      ++out[static_cast<std::size_t>(level)][static_cast<std::size_t>(status)];
     }
   }
 
