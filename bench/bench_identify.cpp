@@ -584,7 +584,7 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
       "# sizes (file + WAL): vipcore.db %s, raw-input-order.db %s, raw-key-order.db %s;\n"
       "#   SQLite page cache %d KiB per connection.\n"
       "# overview: Tenant::overview over 30 days of recorded calls (callers by level and status, calls\n"
-      "#   by level with exact wait percentiles), computed by SQL aggregates; evaluate_alerts reads\n"
+      "#   by level with exact wait percentiles), one streamed pass over the range; evaluate_alerts reads\n"
       "#   the range and the period before it.\n"
       "# escalation_check_100_rules: Tenant::check_escalation with a call id whose rules already\n"
       "#   triggered (a PBX's steady polling): rules-version read, trigger read, 100 rules evaluated.\n"

@@ -1,8 +1,9 @@
 // vipcore — call history, analytics and alerts.
 //
 // The PBX records each VIP call once it ends (Tenant::record_call). Reports
-// over a date range [start, end) are computed by the storage (SQL aggregates
-// over an index on tenant + time for SQLite), never by loading every call.
+// over a date range [start, end) are computed by the storage in one pass over
+// the range (for SQLite, the call table clustered by tenant + time), adding
+// the calls up as they stream by, never by loading every call into memory.
 #ifndef VIPCORE_ANALYTICS_HPP
 #define VIPCORE_ANALYTICS_HPP
 
