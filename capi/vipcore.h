@@ -369,9 +369,10 @@ VIPCORE_EXPORT void vipcore_settings_init(vipcore_settings *settings);
 /** The tenant's settings (ADMIN, MANAGER and AUDITOR). Set out->struct_size
  *  first (vipcore_settings_init does). */
 VIPCORE_EXPORT int vipcore_settings_get(vipcore_settings *out, vipcore_tenant *tenant);
-/** Validates and saves every field; they apply at once to every tenant handle
- *  of this database. ADMIN only. VIPCORE_EINVAL names the first bad field as
- *  settings.hpp does: "level_waits[GOLD]", "priority.level_base[GOLD]",
+/** Validates and saves the fields (those that fit in settings->struct_size;
+ *  fields a later header adds keep their stored values); they apply at once
+ *  to every tenant handle of this database. ADMIN only. VIPCORE_EINVAL names
+ *  a bad field in settings.hpp's terms: "level_waits[GOLD]", "priority.level_base[GOLD]",
  *  "priority.rule_bonus[PRIORITY_QUEUE]", "dynamic_priority.exponent",
  *  "time_zone", "business_hours", "alerts.wait_factor"... */
 VIPCORE_EXPORT int vipcore_settings_set(vipcore_tenant *tenant, const vipcore_settings *settings);
@@ -502,13 +503,17 @@ VIPCORE_EXPORT void vipcore_caller_list_free(vipcore_caller_list *list);
  *  during the call. Return 0 to go on, anything else to stop. */
 typedef int (*vipcore_caller_fn)(void *user_data, const vipcore_caller *caller);
 /** Every caller of the tenant in ascending order of id, as one consistent
- *  snapshot (for exports and backups). The callback must not call vipcore
- *  with this tenant's database meanwhile. Stopping early is not an error. */
+ *  snapshot (for exports and backups). Stopping early is not an error. The
+ *  callback must not call vipcore on this database: the walk holds a
+ *  SQLite read transaction, and with vipcore_open_memory the lock that
+ *  every writer of the database (in any thread) waits for until it ends. */
 VIPCORE_EXPORT int vipcore_caller_foreach(vipcore_tenant *tenant, vipcore_caller_fn visit, void *user_data);
 
 /* ----------------------------------------------------------------- import */
 
-/** Called with (rows done, total rows) now and then; return 0 to cancel. */
+/** Called with (rows done, total rows) now and then. Return 0 to go on,
+ *  anything else to cancel (nothing is written), as with every callback
+ *  of this API that can stop its caller. */
 typedef int (*vipcore_progress_fn)(void *user_data, size_t done, size_t total);
 
 typedef struct vipcore_import_options {

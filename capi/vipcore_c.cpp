@@ -737,7 +737,12 @@ void vipcore_settings_init(vipcore_settings* settings) {
   if (settings == nullptr) return;
   *settings = vipcore_settings{};
   settings->struct_size = sizeof *settings;
-  fill_settings(vipcore::TenantSettings{}, settings);
+  try {
+    fill_settings(vipcore::TenantSettings{}, settings);
+  } catch (...) {  // out of memory: zeroes, which vipcore_settings_set refuses by name
+    *settings = vipcore_settings{};
+    settings->struct_size = sizeof *settings;
+  }
 }
 
 int vipcore_settings_get(vipcore_settings* out, vipcore_tenant* tenant) {
@@ -760,9 +765,12 @@ int vipcore_settings_set(vipcore_tenant* tenant, const vipcore_settings* setting
   return guard([&]() -> int {
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (int rc = check_input(settings, kSettingsV1, "settings"); rc != VIPCORE_OK) return rc;
-    vipcore::TenantSettings s;
-    if (Status st = to_settings(*settings, &s); !st.is_ok()) return fail(st);
-    if (Status st = tenant->tenant.update_settings(s); !st.is_ok()) return fail(st);
+    // Over the stored settings, so that a field a later header adds (beyond
+    // this caller's struct_size) keeps its value.
+    auto s = tenant->tenant.settings();
+    if (!s.ok()) return fail(s.status());
+    if (Status st = to_settings(*settings, &*s); !st.is_ok()) return fail(st);
+    if (Status st = tenant->tenant.update_settings(*s); !st.is_ok()) return fail(st);
     return VIPCORE_OK;
   });
 }
@@ -987,7 +995,7 @@ int vipcore_import(vipcore_import_report** report, vipcore_tenant* tenant, const
     if (options->progress != nullptr) {
       const vipcore_progress_fn fn = options->progress;
       void* user_data = options->progress_user_data;
-      o.progress = [fn, user_data](std::size_t done, std::size_t total) { return fn(user_data, done, total) != 0; };
+      o.progress = [fn, user_data](std::size_t done, std::size_t total) { return fn(user_data, done, total) == 0; };
     }
     auto r = std::make_unique<vipcore_import_report>();
     Status s;

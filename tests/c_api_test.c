@@ -396,7 +396,7 @@ static void test_open_memory(void) {
   CHECK_INT(open, 0);
   vipcore_tenant_close(t);
 
-  /* Each in-memory database is its own, and nothing reaches the disk. */
+  /* Each in-memory database is its own. */
   CHECK_OK(vipcore_open_memory(&other, &o));
   CHECK_OK(vipcore_tenant_open(&t, other, "acme", "pbx", VIPCORE_ROLE_SYSTEM));
   CHECK_INT(identify(t, "001 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
@@ -419,6 +419,7 @@ static void test_open_memory(void) {
   CHECK_FAILS(vipcore_open_memory(&db, &o), VIPCORE_EINVAL, "options");
 
   vipcore_open_options_init(&o);
+  db = (vipcore_db *)1;
   CHECK_FAILS(vipcore_open_memory(&db, &o), VIPCORE_EINVAL, "options"); /* no key */
   CHECK(db == NULL);
   o.key = kKey;
@@ -1191,7 +1192,7 @@ static void test_queue_priority(void) {
 /* ----------------------------------------------------------------- import */
 
 typedef struct progress {
-  int cancel_at; /* return 0 on this call (1-based); 0: never */
+  int cancel_at; /* cancel (return nonzero) on this call (1-based); 0: never */
   int calls;     /* per import */
   size_t last_done, total;
 } progress;
@@ -1202,7 +1203,7 @@ static int on_progress(void *user_data, size_t done, size_t total) {
   CHECK(done >= p->last_done && done <= total);
   p->last_done = done;
   p->total = total;
-  return p->cancel_at == 0 || p->calls < p->cancel_at;
+  return p->cancel_at != 0 && p->calls >= p->cancel_at;
 }
 
 #define IMPORT_ROWS 4

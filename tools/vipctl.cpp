@@ -829,10 +829,12 @@ Command settings_command(CLI::App& app) {
       cmd->add_option("--alert-wait-factor", o->wait_factor, "alert when a level's average wait exceeds target x this"),
       cmd->add_option("--alert-failed-identifications", o->failed_rate,
                       "alert when this share (0-1) of identifications fails..."),
-      cmd->add_option("--alert-min-identifications", o->min_identifications, "...once this many were attempted"),
+      cmd->add_option("--alert-min-identifications", o->min_identifications, "...once this many were attempted")
+          ->check(CLI::NonNegativeNumber),
       cmd->add_option("--alert-quality-drop", o->quality_drop,
                       "alert when a level's quality falls by more than these points"),
-      cmd->add_option("--alert-min-calls", o->min_calls, "levels with fewer calls than this are not judged")};
+      cmd->add_option("--alert-min-calls", o->min_calls, "levels with fewer calls than this are not judged")
+          ->check(CLI::NonNegativeNumber)};
   add_json_flag(*cmd, o->json);
   return {cmd, [o, scalars](const vipcore::Tenant& tenant) -> Status {
             auto settings = tenant.settings();

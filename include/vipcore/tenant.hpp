@@ -69,9 +69,10 @@ class VIPCORE_EXPORT Tenant {
   /// Every caller of the tenant, in ascending order of id, as one consistent
   /// snapshot (one read transaction: changes committed meanwhile are not
   /// seen), one at a time, until `visit` returns false. For exports and
-  /// backups. `visit` must not call this Tenant's other functions: with the
-  /// SQLite backend the snapshot holds a reader connection, with the memory
-  /// backend it holds the lock writers wait for.
+  /// backups. `visit` must not call vipcore on this database: with the SQLite
+  /// backend the snapshot holds a reader connection; with the memory backend
+  /// it holds the lock that every writer of the database, in any thread,
+  /// waits for until the walk ends (so keep `visit` quick there).
   Status for_each_caller(const std::function<bool(const VipCaller&)>& visit) const;
 
   /// The hot path: is the caller at `number` a VIP, and how must they be

@@ -694,6 +694,8 @@ TEST_SUITE("vipctl") {
     CHECK(contains(admin.fails({"settings", "--exponent", "9"}, 5).err, "dynamic_priority.exponent"));
     CHECK(contains(admin.fails({"settings", "--alert-wait-factor", "0"}, 5).err, "alerts.wait_factor"));
     admin.fails({"settings", "--alert-min-calls", "many"}, 2);
+    admin.fails({"settings", "--alert-min-calls", "-1"}, 2);  // not a count: never wrapped to 2^64 - 1
+    admin.fails({"settings", "--alert-min-identifications", "-5"}, 2);
     CHECK(admin.ok_json({"settings"}) == more);  // refused changes wrote nothing
 
     admin.vipctl.env["VIPCTL_ROLE"] = "MANAGER";
