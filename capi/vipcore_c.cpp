@@ -193,6 +193,19 @@ bool fits(const Struct* s, const Field* field) noexcept {
   return static_cast<std::size_t>(offset) + sizeof(Field) <= s->struct_size;
 }
 
+// An output struct from the caller: it must reach the end of its first
+// version's fields; what fits in struct_size is zeroed (struct_size kept),
+// so that a failure leaves it zeroed as the conventions promise.
+template <typename Struct>
+int reset_output(Struct* out, std::size_t v1_size, const char* hint) noexcept {
+  if (out == nullptr) return fail_invalid("out", "is NULL");
+  if (out->struct_size < v1_size) return fail_invalid("out", hint);
+  const uint32_t size = out->struct_size;
+  std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
+  out->struct_size = size;
+  return VIPCORE_OK;
+}
+
 // Copies `s` into a fixed buffer, truncating on a UTF-8 boundary if it ever
 // had to (validation keeps fields within these sizes).
 void copy_out(char* dst, std::size_t size, const std::string& s) noexcept {
@@ -747,12 +760,10 @@ void vipcore_settings_init(vipcore_settings* settings) {
 
 int vipcore_settings_get(vipcore_settings* out, vipcore_tenant* tenant) {
   return guard([&]() -> int {
-    if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < kSettingsV1)
-      return fail_invalid("out", "struct_size is too small: initialize it with vipcore_settings_init");
-    const uint32_t size = out->struct_size;
-    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
-    out->struct_size = size;
+    if (int rc = reset_output(out, kSettingsV1,
+                              "struct_size is too small: initialize it with vipcore_settings_init");
+        rc != VIPCORE_OK)
+      return rc;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     auto settings = tenant->tenant.settings();
     if (!settings.ok()) return fail(settings.status());
@@ -1332,12 +1343,10 @@ void vipcore_call_list_free(vipcore_call_list* list) { delete list; }
 int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* tenant, const char* caller_id,
                                  int64_t start_ms, int64_t end_ms) {
   return guard([&]() -> int {
-    if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < VIPCORE_V1_SIZE(vipcore_caller_analytics, stats))
-      return fail_invalid("out", "struct_size is too small: set it to sizeof(vipcore_caller_analytics)");
-    const uint32_t size = out->struct_size;
-    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
-    out->struct_size = size;
+    if (int rc = reset_output(out, VIPCORE_V1_SIZE(vipcore_caller_analytics, stats),
+                              "struct_size is too small: set it to sizeof(vipcore_caller_analytics)");
+        rc != VIPCORE_OK)
+      return rc;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (caller_id == nullptr) return fail_invalid("caller_id", "is NULL");
     auto range = range_of(start_ms, end_ms);
@@ -1351,12 +1360,10 @@ int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* 
 
 int vipcore_overview_get(vipcore_overview* out, vipcore_tenant* tenant, int64_t start_ms, int64_t end_ms) {
   return guard([&]() -> int {
-    if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < VIPCORE_V1_SIZE(vipcore_overview, by_level))
-      return fail_invalid("out", "struct_size is too small: set it to sizeof(vipcore_overview)");
-    const uint32_t size = out->struct_size;
-    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
-    out->struct_size = size;
+    if (int rc = reset_output(out, VIPCORE_V1_SIZE(vipcore_overview, by_level),
+                              "struct_size is too small: set it to sizeof(vipcore_overview)");
+        rc != VIPCORE_OK)
+      return rc;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     auto range = range_of(start_ms, end_ms);
     if (!range.ok()) return fail(range.status());
@@ -1426,12 +1433,10 @@ int vipcore_purge(vipcore_tenant* tenant, int64_t before_ms, uint64_t batch_size
 
 int vipcore_metrics_get(vipcore_metrics* out, vipcore_tenant* tenant) {
   return guard([&]() -> int {
-    if (out == nullptr) return fail_invalid("out", "is NULL");
-    if (out->struct_size < VIPCORE_V1_SIZE(vipcore_metrics, wait_seconds_sum_by_level))
-      return fail_invalid("out", "struct_size is too small: set it to sizeof(vipcore_metrics)");
-    const uint32_t size = out->struct_size;
-    std::memset(out, 0, std::min<std::size_t>(size, sizeof *out));
-    out->struct_size = size;
+    if (int rc = reset_output(out, VIPCORE_V1_SIZE(vipcore_metrics, wait_seconds_sum_by_level),
+                              "struct_size is too small: set it to sizeof(vipcore_metrics)");
+        rc != VIPCORE_OK)
+      return rc;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     auto m = tenant->tenant.metrics();
     if (!m.ok()) return fail(m.status());

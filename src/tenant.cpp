@@ -112,6 +112,20 @@ Match evaluate(const IdentifyRecord& rec, const Clock& clock) noexcept {
 
 Status identify_number(const TenantState& t, std::string_view number, Identification* out);
 
+// The tenant's callers that match `filter`, in id order, each decrypted for
+// `visit` until it returns false.
+Status scan_callers(const TenantState& t, const CallerFilter& filter, const std::function<bool(VipCaller&&)>& visit) {
+  const detail::TenantKeys& keys = t.ctx->keys();
+  const TenantSettings& settings = t.ctx->settings();
+  Status failure;
+  Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
+    VipCaller c;
+    failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
+    return failure.is_ok() && visit(std::move(c));
+  });
+  return s.is_ok() ? failure : s;
+}
+
 void reset(Identification* out) noexcept {
   out->is_vip = false;
   out->match = Match::not_found;
@@ -245,15 +259,11 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
   if (search.empty()) {
     filter.offset = query.skip;
     filter.limit = query.limit;
-    Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
-      VipCaller c;
-      failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
-      if (!failure.is_ok()) return false;
+    Status s = scan_callers(t, filter, [&out](VipCaller&& c) {
       out.push_back(std::move(c));
       return true;
     });
     if (!s.is_ok()) return s;
-    if (!failure.is_ok()) return failure;
     return logged(std::move(out));
   }
 
@@ -300,19 +310,12 @@ Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visi
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
   if (!visit) return Status::invalid_argument("visit", "is empty");
-  const detail::TenantKeys& keys = t.ctx->keys();
-  const TenantSettings& settings = t.ctx->settings();
-  Status failure;
   std::uint64_t visited = 0;
-  VipCaller c;
-  Status s = t.storage().scan_callers(t.tenant_id(), CallerFilter{}, [&](CallerRecord&& r) {
-    failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
-    if (!failure.is_ok()) return false;
+  Status s = scan_callers(t, CallerFilter{}, [&](VipCaller&& c) {
     ++visited;
     return visit(c);
   });
   if (!s.is_ok()) return s;
-  if (!failure.is_ok()) return failure;
   return detail::log_access(t, "export", "", {}, fmt::format("returned {} callers", visited));
 }
 

@@ -788,15 +788,19 @@ Command audit_command(CLI::App& app) {
           }};
 }
 
-// "GOLD=45" -> (GOLD, "45"); the level name in any case.
-Status level_assignment(const std::string& text, std::string_view option, vipcore::Level* level, std::string* value) {
-  const std::size_t eq = text.find('=');
-  if (eq == std::string::npos)
-    return Status::invalid_argument(option, "expected LEVEL=VALUE, e.g. GOLD=45");
-  auto l = vipcore::parse_level(text.substr(0, eq), option);
-  if (!l.ok()) return l.status();
-  *level = *l;
-  *value = text.substr(eq + 1);
+// Applies each "KEY=VALUE" of `items` (--target-wait GOLD=45, --rule-bonus
+// PRIORITY_QUEUE=15): `parse_key` reads the key (a level or a handling rule,
+// in any case), `set` takes its index and the value's text.
+template <typename ParseKey, typename Set>
+Status assign_each(const std::vector<std::string>& items, std::string_view option, std::string_view expected,
+                   ParseKey&& parse_key, Set&& set) {
+  for (const std::string& item : items) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos) return Status::invalid_argument(option, fmt::format("expected {}", expected));
+    auto key = parse_key(item.substr(0, eq), option);
+    if (!key.ok()) return key.status();
+    if (Status st = set(static_cast<std::size_t>(*key), item.substr(eq + 1)); !st.is_ok()) return st;
+  }
   return Status::ok();
 }
 
@@ -808,8 +812,9 @@ Command settings_command(CLI::App& app) {
     std::vector<std::string> priorities;
     std::vector<std::string> escalation_rates;
     std::vector<std::string> rule_bonuses;
-    double rise_start = 0, exponent = 0, wait_factor = 0, failed_rate = 0, quality_drop = 0;
-    std::uint64_t min_identifications = 0, min_calls = 0;
+    // Set only when given.
+    std::optional<double> rise_start, exponent, wait_factor, failed_rate, quality_drop;
+    std::optional<std::uint64_t> min_identifications, min_calls;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -821,53 +826,42 @@ Command settings_command(CLI::App& app) {
   cmd->add_option("--priority", o->priorities, "LEVEL=N: the level's base routing priority");
   cmd->add_option("--alert-escalation-rate", o->escalation_rates, "LEVEL=RATE: alert above this rate, e.g. DIAMOND=0.05");
   cmd->add_option("--rule-bonus", o->rule_bonuses, "RULE=N: priority added by a handling rule, e.g. PRIORITY_QUEUE=15");
-  // Scalar settings: each changes only when given (count() > 0).
-  const std::vector<CLI::Option*> scalars{
-      cmd->add_option("--rise-start", o->rise_start,
-                      "dynamic priority: the fraction (0 to <1) of the target wait before it rises"),
-      cmd->add_option("--exponent", o->exponent, "dynamic priority: the curve's exponent, 0.25 to 4 (1: linear)"),
-      cmd->add_option("--alert-wait-factor", o->wait_factor, "alert when a level's average wait exceeds target x this"),
-      cmd->add_option("--alert-failed-identifications", o->failed_rate,
-                      "alert when this share (0-1) of identifications fails..."),
-      cmd->add_option("--alert-min-identifications", o->min_identifications, "...once this many were attempted")
-          ->check(CLI::NonNegativeNumber),
-      cmd->add_option("--alert-quality-drop", o->quality_drop,
-                      "alert when a level's quality falls by more than these points"),
-      cmd->add_option("--alert-min-calls", o->min_calls, "levels with fewer calls than this are not judged")
-          ->check(CLI::NonNegativeNumber)};
+  cmd->add_option("--rise-start", o->rise_start,
+                  "dynamic priority: the fraction (0 to <1) of the target wait before it rises");
+  cmd->add_option("--exponent", o->exponent, "dynamic priority: the curve's exponent, 0.25 to 4 (1: linear)");
+  cmd->add_option("--alert-wait-factor", o->wait_factor, "alert when a level's average wait exceeds target x this");
+  cmd->add_option("--alert-failed-identifications", o->failed_rate,
+                  "alert when this share (0-1) of identifications fails...");
+  cmd->add_option("--alert-min-identifications", o->min_identifications, "...once this many were attempted")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--alert-quality-drop", o->quality_drop, "alert when a level's quality falls by more than these points");
+  cmd->add_option("--alert-min-calls", o->min_calls, "levels with fewer calls than this are not judged")
+      ->check(CLI::NonNegativeNumber);
   add_json_flag(*cmd, o->json);
-  return {cmd, [o, scalars](const vipcore::Tenant& tenant) -> Status {
+  return {cmd, [o, cmd](const vipcore::Tenant& tenant) -> Status {
             auto settings = tenant.settings();
             if (!settings.ok()) return settings.status();
+            // No setting given (at most --json): show them.
+            const auto given = cmd->get_options(
+                [](const CLI::Option* opt) { return opt->count() > 0 && opt->get_name() != "--json"; });
+            if (given.empty()) return print_result(settings, style(o->json));
             vipcore::TenantSettings& s = *settings;
-            const auto given = [&scalars](std::size_t i) { return scalars[i]->count() > 0; };
-            bool change = !o->time_zone.empty() || !o->business_hours.empty() || !o->target_waits.empty() ||
-                          !o->priorities.empty() || !o->escalation_rates.empty() || !o->rule_bonuses.empty();
-            for (std::size_t i = 0; i < scalars.size(); ++i) change = change || given(i);
-            if (!change) return print_result(settings, style(o->json));
-            if (given(0)) s.dynamic_priority.rise_start = o->rise_start;
-            if (given(1)) s.dynamic_priority.exponent = o->exponent;
-            if (given(2)) s.alerts.wait_factor = o->wait_factor;
-            if (given(3)) s.alerts.max_failed_identification_rate = o->failed_rate;
-            if (given(4)) s.alerts.min_identifications = o->min_identifications;
-            if (given(5)) s.alerts.max_quality_drop = o->quality_drop;
-            if (given(6)) s.alerts.min_calls = o->min_calls;
+            const auto set_if_given = [](const auto& value, auto& setting) {
+              if (value) setting = *value;
+            };
+            set_if_given(o->rise_start, s.dynamic_priority.rise_start);
+            set_if_given(o->exponent, s.dynamic_priority.exponent);
+            set_if_given(o->wait_factor, s.alerts.wait_factor);
+            set_if_given(o->failed_rate, s.alerts.max_failed_identification_rate);
+            set_if_given(o->min_identifications, s.alerts.min_identifications);
+            set_if_given(o->quality_drop, s.alerts.max_quality_drop);
+            set_if_given(o->min_calls, s.alerts.min_calls);
             if (!o->time_zone.empty()) s.time_zone = o->time_zone;
             if (!o->business_hours.empty()) {
               auto hours = vipcore::parse_weekly_hours(o->business_hours, "business-hours");
               if (!hours.ok()) return hours.status();
               s.business_hours = *hours;
             }
-            // Each LEVEL=VALUE list sets one array of the settings, by level.
-            const auto assign = [](const std::vector<std::string>& items, std::string_view option, auto&& set) {
-              for (const std::string& item : items) {
-                vipcore::Level level = vipcore::Level::standard;
-                std::string value;
-                if (Status st = level_assignment(item, option, &level, &value); !st.is_ok()) return st;
-                if (Status st = set(static_cast<std::size_t>(level), value); !st.is_ok()) return st;
-              }
-              return Status::ok();
-            };
             const auto integer = [](std::string_view option, const std::string& v, int* out) {
               char* end = nullptr;
               const long n = std::strtol(v.c_str(), &end, 10);
@@ -876,32 +870,33 @@ Command settings_command(CLI::App& app) {
               *out = static_cast<int>(n);
               return Status::ok();
             };
-            Status st = assign(o->target_waits, "target-wait", [&](std::size_t l, const std::string& v) {
-              return integer("target-wait", v, &s.level_waits[l]);
-            });
+            constexpr std::string_view kLevelValue = "LEVEL=VALUE, e.g. GOLD=45";
+            const auto level = [](std::string_view text, std::string_view option) {
+              return vipcore::parse_level(text, option);
+            };
+            Status st = assign_each(o->target_waits, "target-wait", kLevelValue, level,
+                                    [&](std::size_t l, const std::string& v) {
+                                      return integer("target-wait", v, &s.level_waits[l]);
+                                    });
             if (st.is_ok())
-              st = assign(o->priorities, "priority", [&](std::size_t l, const std::string& v) {
+              st = assign_each(o->priorities, "priority", kLevelValue, level, [&](std::size_t l, const std::string& v) {
                 return integer("priority", v, &s.priority.level_base[l]);
               });
             if (st.is_ok())
-              st = assign(o->escalation_rates, "alert-escalation-rate", [&](std::size_t l, const std::string& v) {
-                char* end = nullptr;
-                s.alerts.max_escalation_rate[l] = std::strtod(v.c_str(), &end);
-                if (v.empty() || *end != '\0')
-                  return Status::invalid_argument("alert-escalation-rate", "expects a number after '=', e.g. 0.05");
-                return Status::ok();
-              });
-            for (std::size_t i = 0; st.is_ok() && i < o->rule_bonuses.size(); ++i) {
-              const std::string& item = o->rule_bonuses[i];
-              const std::size_t eq = item.find('=');
-              if (eq == std::string::npos) {
-                st = Status::invalid_argument("rule-bonus", "expected RULE=N, e.g. PRIORITY_QUEUE=15");
-                break;
-              }
-              auto rule = vipcore::parse_handling_rule(item.substr(0, eq), "rule-bonus");
-              if (!rule.ok()) st = rule.status();
-              else st = integer("rule-bonus", item.substr(eq + 1), &s.priority.rule_bonus[static_cast<std::size_t>(*rule)]);
-            }
+              st = assign_each(o->escalation_rates, "alert-escalation-rate", kLevelValue, level,
+                               [&](std::size_t l, const std::string& v) {
+                                 char* end = nullptr;
+                                 s.alerts.max_escalation_rate[l] = std::strtod(v.c_str(), &end);
+                                 if (v.empty() || *end != '\0')
+                                   return Status::invalid_argument("alert-escalation-rate",
+                                                                   "expects a number after '=', e.g. 0.05");
+                                 return Status::ok();
+                               });
+            if (st.is_ok())
+              st = assign_each(
+                  o->rule_bonuses, "rule-bonus", "RULE=N, e.g. PRIORITY_QUEUE=15",
+                  [](std::string_view text, std::string_view option) { return vipcore::parse_handling_rule(text, option); },
+                  [&](std::size_t r, const std::string& v) { return integer("rule-bonus", v, &s.priority.rule_bonus[r]); });
             if (st.is_ok()) st = tenant.update_settings(s);
             if (!st.is_ok()) return st;
             return print_result(vipcore::Result<vipcore::TenantSettings>(s), style(o->json));
