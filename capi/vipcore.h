@@ -497,13 +497,22 @@ VIPCORE_EXPORT int vipcore_caller_list_get(vipcore_caller_list **out, vipcore_te
 VIPCORE_EXPORT size_t vipcore_caller_list_count(const vipcore_caller_list *list);
 /** The i-th caller, owned by the list; NULL when i is out of range. */
 VIPCORE_EXPORT const vipcore_caller *vipcore_caller_list_at(const vipcore_caller_list *list, size_t i);
+/** Callers whose stored data failed authentication (a damaged or tampered
+ *  row) are left out of the list, which still succeeds: how many, and the
+ *  i-th one's id (owned by the list; NULL out of range), so that an
+ *  administrator can repair or remove them. vipcore_caller_get and
+ *  vipcore_identify of such a caller fail with VIPCORE_EINTEGRITY. */
+VIPCORE_EXPORT size_t vipcore_caller_list_damaged_count(const vipcore_caller_list *list);
+VIPCORE_EXPORT const char *vipcore_caller_list_damaged_id(const vipcore_caller_list *list, size_t i);
 VIPCORE_EXPORT void vipcore_caller_list_free(vipcore_caller_list *list);
 
 /** Called once per caller by vipcore_caller_foreach; `caller` is valid only
  *  during the call. Return 0 to go on, anything else to stop. */
 typedef int (*vipcore_caller_fn)(void *user_data, const vipcore_caller *caller);
 /** Every caller of the tenant in ascending order of id, as one consistent
- *  snapshot (for exports and backups). Stopping early is not an error. The
+ *  snapshot (for exports and backups). Stopping early is not an error. A
+ *  damaged caller stops the walk with VIPCORE_EINTEGRITY, the message naming
+ *  its id (vipcore_caller_list_get lists the others and names the damaged). The
  *  callback must not call vipcore on this database: the walk holds a
  *  SQLite read transaction, and with vipcore_open_memory the lock that
  *  every writer of the database (in any thread) waits for until it ends. */

@@ -82,6 +82,7 @@ struct vipcore_caller {
 };
 struct vipcore_caller_list {
   std::vector<vipcore_caller> items;
+  std::vector<std::string> damaged;  // ids of callers left out: their stored data fails authentication
 };
 struct vipcore_import_report {
   vipcore::ImportReport r;
@@ -930,9 +931,9 @@ int vipcore_caller_list_get(vipcore_caller_list** out, vipcore_tenant* tenant, c
       q.status = st;
     }
     q.search = text(query->search);
-    auto callers = tenant->tenant.list(q);
-    if (!callers.ok()) return fail(callers.status());
     auto list = std::make_unique<vipcore_caller_list>();
+    auto callers = tenant->tenant.list(q, &list->damaged);
+    if (!callers.ok()) return fail(callers.status());
     for (vipcore::VipCaller& c : *callers) list->items.push_back(vipcore_caller{std::move(c)});
     *out = list.release();
     return VIPCORE_OK;
@@ -942,6 +943,10 @@ int vipcore_caller_list_get(vipcore_caller_list** out, vipcore_tenant* tenant, c
 size_t vipcore_caller_list_count(const vipcore_caller_list* list) { return list ? list->items.size() : 0; }
 const vipcore_caller* vipcore_caller_list_at(const vipcore_caller_list* list, size_t i) {
   return list ? item(list->items, i) : nullptr;
+}
+size_t vipcore_caller_list_damaged_count(const vipcore_caller_list* list) { return list ? list->damaged.size() : 0; }
+const char* vipcore_caller_list_damaged_id(const vipcore_caller_list* list, size_t i) {
+  return list && i < list->damaged.size() ? list->damaged[i].c_str() : nullptr;
 }
 void vipcore_caller_list_free(vipcore_caller_list* list) { delete list; }
 

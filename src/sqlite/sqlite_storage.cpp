@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <cstdint>
@@ -590,8 +591,11 @@ class SqliteStorage final : public Storage {
       if (Status s = st.prepare(r.conn, fmt::format(kScanCallers, kCallerColumns)); !s.is_ok()) return s;
     ResetGuard reset(st);
     bind_filter(st, tenant_id, filter);
-    st.bind_int(4, filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit));
-    st.bind_int(5, static_cast<std::int64_t>(filter.offset));
+    // SQLite takes 64-bit signed counts: larger ones are clamped, never
+    // wrapped (an offset of 2^63 would otherwise read as negative, i.e. 0).
+    constexpr std::uint64_t kMaxCount = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    st.bind_int(4, filter.limit == 0 ? -1 : static_cast<std::int64_t>(std::min(filter.limit, kMaxCount)));
+    st.bind_int(5, static_cast<std::int64_t>(std::min(filter.offset, kMaxCount)));
     st.bind_text(6, filter.after_id);
     for (;;) {
       auto row = st.step("scanning callers");
