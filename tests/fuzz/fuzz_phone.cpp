@@ -1,6 +1,6 @@
 // Fuzz harness: phone-number normalization, as identify and every write run it.
 // Properties: never crashes; a normalized number normalizes to itself; errors
-// never repeat the input.
+// never repeat the number.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +8,21 @@
 #include <string_view>
 
 #include "vipcore/phone.hpp"
+
+namespace {
+
+// Errors name the field and what is wrong ("character 2 is not a digit"),
+// never the number: they hold no run of more than four digits.
+bool has_long_digit_run(std::string_view text) {
+  std::size_t run = 0;
+  for (char c : text) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run > 4) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const vipcore::PhoneNormalizer plain;
@@ -22,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     vipcore::PhoneNumber number;
     const vipcore::Status s = n->normalize(input, &number);
     if (!s.is_ok()) {
-      if (input.size() >= 6 && s.message().find(input) != std::string::npos) std::abort();
+      if (has_long_digit_run(s.message())) std::abort();  // it could be (part of) the number
       continue;
     }
     vipcore::PhoneNumber again;
