@@ -1,0 +1,116 @@
+// Limits an unlucky operator or a long-lived process reaches: hundreds of
+// key rotations, and a process that serves a great many tenants.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "support.hpp"
+
+namespace vipcore::test {
+namespace {
+
+long mapping_count() {
+  std::ifstream maps("/proc/self/maps");
+  long n = 0;
+  for (std::string line; std::getline(maps, line);) ++n;
+  return n;
+}
+
+long rss_kib() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+TEST_SUITE("limits") {
+  TEST_CASE("hundreds of key rotations: every rotation completes and both reads and writes go on working") {
+    const Actor admin{"alice", Role::admin};
+    auto opened = Database::open(new_memory_storage(), test_key("k0"), quiet_options());
+    REQUIRE(opened.ok());
+    Database db = std::move(*opened);
+    Tenant t = *db.tenant("acme", admin);
+    auto john = t.create(john_doe());
+    REQUIRE(john.ok());
+    EscalationRule r;
+    r.name = "Escalate";
+    r.max_wait_time = 30;
+    r.notify.emails = {"boss@acme.com"};
+    REQUIRE(t.create_rule(r).ok());
+
+    constexpr int kRotations = 260;
+    for (int i = 1; i <= kRotations; ++i) {
+      const MasterKey next = test_key("k" + std::to_string(i));
+      auto report = db.rotate_master_key(next, admin);
+      REQUIRE_MESSAGE(report.ok(), "rotation ", i, ": ", report.status().to_string());
+      CHECK(report->key_version == static_cast<std::uint32_t>(i + 1));
+      CHECK(report->callers_reencrypted == static_cast<std::uint64_t>(i));  // John and the i - 1 added since
+      // A write after every rotation, sealed under the new version, reads back.
+      NewCaller c = minimal(fmt_number(i), "Caller " + std::to_string(i));
+      auto created = t.create(c);
+      REQUIRE_MESSAGE(created.ok(), "rotation ", i, ": ", created.status().to_string());
+      auto back = t.get(created->id);
+      REQUIRE(back.ok());
+      CHECK(back->caller_name == "Caller " + std::to_string(i));
+    }
+    auto again = t.get(john->id);
+    REQUIRE(again.ok());
+    CHECK(again->caller_name == "John Doe");
+    auto rules = t.list_rules();
+    REQUIRE(rules.ok());
+    REQUIRE(rules->size() == 1);
+    CHECK(rules->front().notify.emails == std::vector<std::string>{"boss@acme.com"});
+
+    Identification who;
+    REQUIRE(t.identify("+1 (234) 567-8900", &who).is_ok());
+    CHECK(who.is_vip);
+    ListQuery q;
+    q.limit = ListQuery::kMaxLimit;
+    auto page = t.list(q);
+    REQUIRE(page.ok());
+    CHECK(page->size() == kRotations + 1);
+  }
+
+  TEST_CASE("a process serves 100,000 distinct tenants with flat memory and few mappings") {
+    auto opened = Database::open(new_memory_storage(), test_key(), quiet_options());
+    REQUIRE(opened.ok());
+    Database db = std::move(*opened);
+    // One tenant is served throughout and keeps its counters.
+    Tenant kept = *db.tenant("kept", {"pbx", Role::system});
+    Identification who;
+    CHECK(kept.identify("+1 555 200 0000", &who).is_ok());
+
+    constexpr int kTenants = 100000;
+    long maps_at_10k = 0, rss_at_10k = 0, maps_at_end = 0, rss_at_end = 0;
+    for (int i = 1; i <= kTenants; ++i) {
+      auto t = db.tenant("tenant-" + std::to_string(i), {"pbx", Role::system});
+      REQUIRE_MESSAGE(t.ok(), "tenant ", i, ": ", t.status().to_string());
+      if (i == 10000) {
+        maps_at_10k = mapping_count();
+        rss_at_10k = rss_kib();
+      }
+    }
+    maps_at_end = mapping_count();
+    rss_at_end = rss_kib();
+    MESSAGE("memory mappings at tenant 10,000: ", maps_at_10k, ", at tenant 100,000: ", maps_at_end);
+    MESSAGE("RSS at tenant 10,000: ", rss_at_10k, " KiB, at tenant 100,000: ", rss_at_end, " KiB");
+    CHECK(maps_at_end - maps_at_10k <= 16);
+    CHECK(rss_at_end - rss_at_10k <= 8 * 1024);
+
+    // The kept tenant still works, and its counters survived.
+    CHECK(kept.identify("+1 555 200 0001", &who).is_ok());
+    bool found = false;
+    for (const MetricsSnapshot& m : db.metrics())
+      if (m.tenant_id == "kept") {
+        found = true;
+        CHECK(m.identify_attempted == 2);
+      }
+    CHECK(found);
+  }
+}
+
+}  // namespace
+}  // namespace vipcore::test
