@@ -252,6 +252,7 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->normalizer = *normalizer;
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
+  state->read_only = options.sqlite.read_only;
   return Database(std::move(state));
 }
 

@@ -90,6 +90,8 @@ struct DatabaseState {
   PhoneNormalizer normalizer;
   std::shared_ptr<const Clock> clock;
   std::shared_ptr<Notifier> notifier;
+  // Opened read-only (Options::sqlite.read_only): access entries cannot be written.
+  bool read_only = false;
 
   // The key ring and the master key it is wrapped with; the ring changes on
   // key rotation, here or (discovered by refresh_keys) in another process.
