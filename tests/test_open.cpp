@@ -2,6 +2,7 @@
 // is refused and left alone, and reading a database that cannot be written.
 #include <doctest/doctest.h>
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +160,32 @@ TEST_SUITE("opening files") {
     // A missing file is not created by a read-only open.
     CHECK_FALSE(Database::open(dir.file("missing.db"), test_key(), o).ok());
     CHECK_FALSE(std::filesystem::exists(dir.file("missing.db")));
+  }
+
+  TEST_CASE("a full disk says no space left on device") {
+    TempDir dir;
+    const std::string mnt = dir.file("small");
+    std::filesystem::create_directory(mnt);
+    // A 512 KiB file system: only root may mount one (CI runs as root).
+    if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=512k") != 0) {
+      MESSAGE("cannot mount a small file system here (not root, or not allowed): skipped");
+      return;
+    }
+    Status failure;
+    {
+      auto db = Database::open(mnt + "/vip.db", test_key(), quiet_options());
+      REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+      Tenant admin = *db->tenant("acme", {"alice", Role::admin});
+      for (int i = 0; i < 20000 && failure.is_ok(); ++i) {
+        NewCaller c = minimal(fmt_number(i), std::string(200, 'n'));
+        c.notes = std::string(2000, 'x');
+        failure = admin.create(c).status();
+      }
+    }
+    ::umount2(mnt.c_str(), MNT_DETACH);
+    REQUIRE_FALSE(failure.is_ok());
+    CHECK(failure.code() == Code::storage);
+    CHECK_MESSAGE(failure.message().find("no space left on device") != std::string::npos, failure.to_string());
   }
 
   TEST_CASE("a directory the process may not write: read-only works, read-write says permission denied") {
