@@ -119,6 +119,7 @@ Result<MasterKey> MasterKey::for_testing(std::string_view seed) {
 }
 
 Status MasterKey::write_file(const std::string& path) const {
+  if (bytes_ == nullptr) return Status::key_error("master key: the key was moved from");
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
@@ -147,6 +148,7 @@ Status MasterKey::write_file(const std::string& path) const {
 }
 
 std::string MasterKey::fingerprint() const {
+  if (bytes_ == nullptr) return std::string();
   static constexpr char kLabel[] = "vipcore/fingerprint/1";
   unsigned char h[8];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(kLabel), sizeof kLabel, bytes_, kSize);

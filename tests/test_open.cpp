@@ -131,7 +131,8 @@ TEST_SUITE("opening files") {
     const std::string before = bytes_of(path);
 
     auto rw = Database::open(path, test_key(), quiet_options());
-    CHECK_FALSE(rw.ok());
+    REQUIRE_FALSE(rw.ok());
+    CHECK_MESSAGE(rw.status().message().find("-wal and -shm") != std::string::npos, rw.status().to_string());
 
     Options o = quiet_options();
     o.sqlite.read_only = true;

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace vipcore::sqlite {
 
@@ -24,6 +25,9 @@ std::string describe(int rc, int sys_errno, std::string_view path) {
   if (sys_errno == EACCES || sys_errno == EPERM || primary == SQLITE_READONLY || primary == SQLITE_PERM)
     return fmt::format("permission denied on {} or {} (open it read-only to identify from it)", path,
                        directory_of(path));
+  if (primary == SQLITE_CANTOPEN && sys_errno != 0 && sys_errno != ENOENT)
+    return fmt::format("cannot open {} or its -wal and -shm files: {} (a read-only open may still identify from it)",
+                       path, std::strerror(sys_errno));
   if (primary == SQLITE_NOTADB)
     return fmt::format("{} is not a vipcore database (not a SQLite file, or a damaged one)", path);
   return {};
