@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "support.hpp"
@@ -109,6 +112,36 @@ TEST_SUITE("limits") {
         CHECK(m.identify_attempted == 2);
       }
     CHECK(found);
+  }
+
+  TEST_CASE("tenants come and go from many threads while the keys rotate") {
+    auto opened = Database::open(new_memory_storage(), test_key("t0"), quiet_options());
+    REQUIRE(opened.ok());
+    Database db = std::move(*opened);
+    const Actor admin{"alice", Role::admin};
+    Tenant kept = *db.tenant("kept", admin);
+    auto john = kept.create(john_doe());
+    REQUIRE(john.ok());
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 4; ++w)
+      threads.emplace_back([&, w] {
+        Identification who;
+        for (int i = 0; i < 1500; ++i) {
+          auto t = db.tenant("t" + std::to_string(w) + "-" + std::to_string(i), {"pbx", Role::system});
+          if (!t.ok() || !t->identify("+1 555 200 0000", &who).is_ok()) ++failures;
+          if (!kept.identify("+1 234 567 8900", &who).is_ok() || !who.is_vip) ++failures;
+        }
+      });
+    threads.emplace_back([&] {
+      for (int i = 1; i <= 3; ++i)
+        if (!db.rotate_master_key(test_key("t" + std::to_string(i)), admin).ok()) ++failures;
+    });
+    for (auto& th : threads) th.join();
+    CHECK(failures.load() == 0);
+    auto back = kept.get(john->id);
+    REQUIRE(back.ok());
+    CHECK(back->caller_name == "John Doe");
   }
 }
 
