@@ -975,8 +975,8 @@ int wal_hook(void* busy_timeout_ms, sqlite3* db, const char* name, int frames) {
   return SQLITE_OK;
 }
 
-std::string errno_text(int e) {
-  std::string plain = sqlite::describe(0, e, "");
+std::string errno_text(int e, const std::string& path) {
+  std::string plain = sqlite::describe(0, e, path);
   return plain.empty() ? std::strerror(e) : plain;
 }
 
@@ -1007,7 +1007,7 @@ Status SqliteStorage::create_file() {
   std::string tmp = path_ + ".new-XXXXXX";
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0)
-    return Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno)));
+    return Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_)));
   const bool moded = ::fchmod(fd, static_cast<mode_t>(options_.file_mode & 07777)) == 0;
   const int mode_errno = errno;
   ::close(fd);
@@ -1027,10 +1027,10 @@ Status SqliteStorage::create_file() {
   if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) return Status::ok();
   if (errno == EEXIST) return fail(Status::ok());  // another process made it first: use theirs
   if (errno != EINVAL && errno != ENOSYS)
-    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno))));
+    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_))));
   // A file system without renameat2: a hard link is just as exclusive.
   if (::link(tmp.c_str(), path_.c_str()) != 0 && errno != EEXIST)
-    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno))));
+    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_))));
   return fail(Status::ok());
 }
 
