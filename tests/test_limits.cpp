@@ -101,7 +101,12 @@ TEST_SUITE("limits") {
     MESSAGE("memory mappings at tenant 10,000: ", maps_at_10k, ", at tenant 100,000: ", maps_at_end);
     MESSAGE("RSS at tenant 10,000: ", rss_at_10k, " KiB, at tenant 100,000: ", rss_at_end, " KiB");
     CHECK(maps_at_end - maps_at_10k <= 16);
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer keeps freed memory in quarantine (256 MB): RSS says nothing here.
+    MESSAGE("RSS not checked under AddressSanitizer");
+#else
     CHECK(rss_at_end - rss_at_10k <= 8 * 1024);
+#endif
 
     // The kept tenant still works, and its counters survived.
     CHECK(kept.identify("+1 555 200 0001", &who).is_ok());
