@@ -221,12 +221,23 @@ typedef struct vipcore_open_options {
    *  reaches it, like every field added after the first version. */
   vipcore_now_fn clock;
   void *clock_user_data;
+  /** Nonzero: open the file read-only (identify from a database on a full
+   *  disk or in a directory this process may not write); every write fails
+   *  with VIPCORE_ESTORAGE saying so, and nothing is created. */
+  int read_only;
+  /** Permission bits of a new database file and its -wal and -shm files
+   *  (default 0600: owner only). */
+  unsigned file_mode;
 } vipcore_open_options;
 
 /** Sets every option to its default. */
 VIPCORE_EXPORT void vipcore_open_options_init(vipcore_open_options *options);
 
-/** Opens or creates the SQLite database at `path`.
+/** Opens or creates the SQLite database at `path`. Only a missing file is
+ *  created (and only with create_if_missing): an existing file that is not a
+ *  vipcore database (an empty file, a SQLite file without vipcore's schema)
+ *  is refused with VIPCORE_EVERSION, "not a vipcore database", and left as
+ *  it is (a file that is not SQLite at all: VIPCORE_ESTORAGE).
  *  @param out      receives the handle; NULL on failure
  *  @param path     the database file
  *  @param options  required (a key is required)

@@ -553,6 +553,7 @@ void vipcore_open_options_init(vipcore_open_options* options) {
   options->default_country_code = 1;
   options->busy_timeout_ms = vipcore::SqliteOptions().busy_timeout_ms;
   options->create_if_missing = 1;
+  options->file_mode = vipcore::SqliteOptions().file_mode;
 }
 
 namespace {
@@ -580,6 +581,8 @@ int open_with(vipcore_db** out, const vipcore_open_options* options, vipcore::Op
     o->notifier = std::make_shared<CNotifier>(options->notifier, options->notifier_user_data);
   if (fits(options, &options->clock_user_data) && options->clock != nullptr)
     o->clock = std::make_shared<CClock>(options->clock, options->clock_user_data);
+  if (fits(options, &options->read_only)) o->sqlite.read_only = options->read_only != 0;
+  if (fits(options, &options->file_mode)) o->sqlite.file_mode = options->file_mode;
   return VIPCORE_OK;
 }
 

@@ -77,6 +77,9 @@ Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry) {
 Status log_access(const TenantState& t, std::string_view action, std::string_view entity_id,
                   std::vector<std::string> fields, std::string outcome) {
   if (t.actor.role == Role::system) return Status::ok();
+  // A database opened read-only cannot take the entry; the read goes on
+  // (see SqliteOptions::read_only).
+  if (t.db->read_only) return Status::ok();
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
   return commit_with_audit(**txn, audit_entry(t, t.db->now(), action, "vip_caller", entity_id, std::move(fields),

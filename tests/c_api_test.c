@@ -354,6 +354,8 @@ static void test_open_options(void) {
   CHECK_INT(o.create_if_missing, 1);
   CHECK(o.notifier == NULL && o.notifier_user_data == NULL);
   CHECK(o.clock == NULL && o.clock_user_data == NULL);
+  CHECK_INT(o.read_only, 0);
+  CHECK_INT(o.file_mode, 0600);
   vipcore_open_options_init(NULL); /* a no-op */
 }
 
@@ -462,7 +464,68 @@ static void test_open_errors(void) {
   CHECK(vipcore_open(&db, missing, &o) < 0);
   CHECK(db == NULL);
   CHECK(access(missing, F_OK) != 0);
+  /* Nor read-only. */
+  o.create_if_missing = 1;
+  o.read_only = 1;
+  CHECK(vipcore_open(&db, missing, &o) < 0);
+  CHECK(access(missing, F_OK) != 0);
+  /* An empty file (a failed copy) is not a vipcore database, and stays empty. */
+  {
+    char empty[160];
+    struct stat st;
+    FILE *f;
+    path_in_dir(empty, sizeof empty, "empty.db");
+    f = fopen(empty, "w");
+    CHECK(f != NULL);
+    if (f != NULL) fclose(f);
+    o.read_only = 0;
+    CHECK_FAILS(vipcore_open(&db, empty, &o), VIPCORE_EVERSION, NULL);
+    CHECK(contains(vipcore_last_error(), "not a vipcore database"));
+    CHECK(stat(empty, &st) == 0 && st.st_size == 0);
+  }
   vipcore_close(NULL); /* a no-op */
+}
+
+/* A database opened read-only identifies; writes say it is read-only. New files are owner-only. */
+static void test_open_read_only(void) {
+  vipcore_db *db = NULL;
+  vipcore_tenant *t = NULL;
+  vipcore_open_options o;
+  vipcore_caller_input in = minimal_caller("+1 (456) 789-0123", "Michael Chen", VIPCORE_LEVEL_DIAMOND);
+  vipcore_caller *c = NULL;
+  vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
+  char path[160], wal[170];
+  struct stat st;
+  path_in_dir(path, sizeof path, "readonly.db");
+  vipcore_open_options_init(&o);
+  o.key = kKey;
+  o.key_len = 32;
+  CHECK_OK(vipcore_open(&db, path, &o));
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_OK(vipcore_caller_create(&c, t, &in));
+  vipcore_caller_free(c);
+  vipcore_tenant_close(t);
+  vipcore_close(db);
+  db = NULL;
+  /* The -wal name is taken: the directory cannot take SQLite's files. */
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  CHECK(mkdir(wal, 0700) == 0);
+  snprintf(wal, sizeof wal, "%s-shm", path);
+  CHECK(mkdir(wal, 0700) == 0);
+  o.read_only = 1;
+  CHECK_OK(vipcore_open(&db, path, &o));
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "pbx-1", VIPCORE_ROLE_SYSTEM));
+  CHECK_OK(vipcore_identify(t, "+1 456 789 0123", &who));
+  CHECK(who.is_vip);
+  in = minimal_caller("+1 (345) 678-9012", "Sarah Johnson", VIPCORE_LEVEL_PLATINUM);
+  CHECK_FAILS(vipcore_caller_create(&c, t, &in), VIPCORE_EPERM, NULL); /* SYSTEM may not create... */
+  vipcore_tenant_close(t);
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_FAILS(vipcore_caller_create(&c, t, &in), VIPCORE_ESTORAGE, NULL); /* ...and ADMIN cannot here */
+  CHECK(contains(vipcore_last_error(), "read-only"));
+  vipcore_tenant_close(t);
+  vipcore_close(db);
 }
 
 /* Key files: 64 hex characters, mode 0600; anything readable by others is refused. */
@@ -2741,6 +2804,7 @@ int main(void) {
   test_open_options();
   test_open_memory();
   test_open_errors();
+  test_open_read_only();
   test_key_files();
   test_phone_options();
 

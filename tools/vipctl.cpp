@@ -57,6 +57,7 @@ struct GlobalOptions {
   std::string actor_id;
   std::string role = "ADMIN";
   int busy_timeout_ms = 5000;
+  bool read_only = false;
 };
 
 // A command: its CLI11 subcommand, and what it does once parsed. Most
@@ -97,6 +98,7 @@ vipcore::Result<vipcore::Actor> actor(const GlobalOptions& g) {
 vipcore::Options database_options(const GlobalOptions& g) {
   vipcore::Options options;
   options.sqlite.busy_timeout_ms = g.busy_timeout_ms;
+  options.sqlite.read_only = g.read_only;
   return options;
 }
 
@@ -1036,6 +1038,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
                  "milliseconds to wait for a lock another process (the PBX) holds before giving up (exit 6)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--read-only", g.read_only,
+               "open the database read-only (a full disk, a directory vipctl may not write): read commands work, "
+               "changes fail (exit 6)");
 }
 
 int run(int argc, char** argv) {

@@ -313,6 +313,21 @@ TEST_SUITE("vipctl") {
     CHECK(contains(bad.err, "phone_number"));
   }
 
+  TEST_CASE("--read-only reads a database that cannot be written and changes fail with exit 6") {
+    Admin admin;
+    admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD"});
+    // The directory cannot take SQLite's -wal and -shm files (as if full or
+    // not writable; directories of those names stop root too).
+    fs::create_directory(admin.db_file().string() + "-wal");
+    fs::create_directory(admin.db_file().string() + "-shm");
+    admin.fails({"identify", "+1 234 567 8900"}, 6);
+    const json who = admin.ok_json({"--read-only", "identify", "+1 234 567 8900"});
+    CHECK(who["is_vip"] == true);
+    CHECK(admin.ok_json({"--read-only", "list"}).size() == 1);
+    const Run add = admin.fails({"--read-only", "add", "--name", "Jane", "--phone", "+1 345 678 9012"}, 6);
+    CHECK(contains(add.err, "read-only"));
+  }
+
   TEST_CASE("a 100000-row CSV imports with few progress lines and a summary") {
     Admin admin;
     constexpr int kRows = 100000;
