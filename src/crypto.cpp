@@ -254,7 +254,7 @@ Status TenantKeys::publish(const std::vector<std::uint32_t>& versions, std::uint
     const Snapshot* old = snapshot_.load(std::memory_order_acquire);
     auto next = std::make_unique<Snapshot>();
     next->current = current;
-    next->entries.reserve(versions.size());
+    next->entries.reserve(versions.size() + old->entries.size());
     std::vector<std::pair<std::uint32_t, SecretKey>> derived;
     for (std::uint32_t v : versions) {
       auto owned = std::find_if(owned_.begin(), owned_.end(), [v](const auto& o) { return o.first == v; });
@@ -267,6 +267,10 @@ Status TenantKeys::publish(const std::vector<std::uint32_t>& versions, std::uint
       next->entries.push_back(Entry{v, key->data()});
       derived.emplace_back(v, std::move(*key));
     }
+    // Versions the ring no longer lists stay readable: a reader may hold a
+    // row it read before a rotation re-encrypted it and retired its version.
+    for (const Entry& e : old->entries)
+      if (std::find(versions.begin(), versions.end(), e.version) == versions.end()) next->entries.push_back(e);
     if (old->current == next->current && old->entries.size() == next->entries.size() &&
         std::equal(old->entries.begin(), old->entries.end(), next->entries.begin(),
                    [](const Entry& a, const Entry& b) { return a.version == b.version && a.key == b.key; }))

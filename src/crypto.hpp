@@ -112,8 +112,9 @@ class TenantKeys {
   const std::uint8_t* data_key(std::uint32_t version) const noexcept;
   /// Publishes the data keys of `versions` (deriving those not loaded yet
   /// with `derive`) with `current` as the version new fields are sealed
-  /// with. Versions not listed stay readable through keys already handed
-  /// out but are no longer offered. Nothing changes when it fails.
+  /// with. Versions loaded before and not listed now (retired by a
+  /// rotation) stay readable: a reader may hold a row it read before the
+  /// rotation re-encrypted it. Nothing changes when it fails.
   /// REQUIRES: `current` is among `versions`.
   Status publish(const std::vector<std::uint32_t>& versions, std::uint32_t current,
                  const std::function<Result<SecretKey>(std::uint32_t)>& derive);

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 #include <string>
@@ -28,6 +30,63 @@ long rss_kib() {
   statm >> size >> resident;
   return resident * (::sysconf(_SC_PAGESIZE) / 1024);
 }
+
+
+// A storage that runs `after_find` once, after a phone lookup has read its
+// row and before identify opens it: the row it returns is then older than
+// the database, as when a rotation completes in another thread while a
+// reader holds a row.
+class LateReadStorage final : public Storage {
+ public:
+  explicit LateReadStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
+  std::function<void()> after_find;
+
+  std::string_view name() const noexcept override { return inner_->name(); }
+  Status find_by_phone(std::string_view tenant_id, const PhoneHash& hash, IdentifyRecord* out, bool* found) override {
+    Status s = inner_->find_by_phone(tenant_id, hash, out, found);
+    if (auto hook = std::move(after_find)) {
+      after_find = nullptr;
+      hook();
+    }
+    return s;
+  }
+  Result<std::optional<CallerRecord>> get_caller(std::string_view t, std::string_view id) override {
+    return inner_->get_caller(t, id);
+  }
+  Status scan_callers(std::string_view t, const CallerFilter& f,
+                      const std::function<bool(CallerRecord&&)>& visit) override {
+    return inner_->scan_callers(t, f, visit);
+  }
+  Result<std::uint64_t> count_callers(std::string_view t, const CallerFilter& f) override {
+    return inner_->count_callers(t, f);
+  }
+  Result<std::vector<std::string>> list_tenants() override { return inner_->list_tenants(); }
+  Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override {
+    return inner_->get_meta(scope, key);
+  }
+  Result<std::vector<RuleRecord>> list_rules(std::string_view t) override { return inner_->list_rules(t); }
+  Result<std::vector<TriggerRecord>> get_triggers(std::string_view t, std::string_view call) override {
+    return inner_->get_triggers(t, call);
+  }
+  Result<LevelAggregates> aggregate_calls(std::string_view t, Timestamp from, Timestamp until,
+                                          std::string_view caller) override {
+    return inner_->aggregate_calls(t, from, until, caller);
+  }
+  Result<std::vector<CallRow>> list_calls(std::string_view t, std::string_view caller, Timestamp from,
+                                          Timestamp until, std::uint64_t limit) override {
+    return inner_->list_calls(t, caller, from, until, limit);
+  }
+  Result<CallerCounts> count_callers_by_level_status(std::string_view t) override {
+    return inner_->count_callers_by_level_status(t);
+  }
+  Result<std::vector<AuditEntry>> query_audit(std::string_view t, const AuditQuery& q) override {
+    return inner_->query_audit(t, q);
+  }
+  Result<std::unique_ptr<WriteTransaction>> begin_write() override { return inner_->begin_write(); }
+
+ private:
+  std::unique_ptr<Storage> inner_;
+};
 
 TEST_SUITE("limits") {
   TEST_CASE("hundreds of key rotations: every rotation completes and both reads and writes go on working") {
@@ -117,6 +176,32 @@ TEST_SUITE("limits") {
         CHECK(m.identify_attempted == 2);
       }
     CHECK(found);
+  }
+
+
+  TEST_CASE("a row read before two rotations complete still opens: retired keys stay readable in memory") {
+    auto late = std::make_unique<LateReadStorage>(new_memory_storage());
+    LateReadStorage* storage = late.get();
+    auto opened = Database::open(std::move(late), test_key("r0"), quiet_options());
+    REQUIRE(opened.ok());
+    Database db = std::move(*opened);
+    const Actor admin{"alice", Role::admin};
+    Tenant t = *db.tenant("acme", admin);
+    REQUIRE(t.create(john_doe()).ok());
+    // The lookup reads John's row sealed under key version 1; then two
+    // rotations complete and version 1 leaves the key ring.
+    storage->after_find = [&] {
+      for (int i = 1; i <= 2; ++i) {
+        auto report = db.rotate_master_key(test_key("r" + std::to_string(i)), admin);
+        REQUIRE_MESSAGE(report.ok(), report.status().to_string());
+      }
+    };
+    Identification who;
+    Status s = t.identify("+1 234 567 8900", &who);
+    CHECK_MESSAGE(s.is_ok(), s.to_string());
+    CHECK(who.is_vip);
+    CHECK(who.caller.caller_name == "John Doe");
+    CHECK(storage->after_find == nullptr);
   }
 
   TEST_CASE("tenants come and go from many threads while the keys rotate") {
