@@ -256,10 +256,12 @@ TEST_SUITE("sqlite") {
       REQUIRE(db.ok());
       REQUIRE(db->tenant("acme", {"admin", Role::admin})->create(john_doe()).ok());
     }
-    // Turn the file back into a version 1 database: no escalation tables.
+    // Turn the file back into a version 1 database: no escalation tables, no
+    // integrity tags, no activity file.
     raw_exec(path,
-             "DROP TABLE vip_rule; DROP TABLE vip_trigger; DROP TABLE vip_call; "
-             "ALTER TABLE vip_caller DROP COLUMN rated_calls; PRAGMA user_version = 1");
+             "DROP TABLE vip_rule; ALTER TABLE vip_caller DROP COLUMN rated_calls; "
+             "ALTER TABLE vip_caller DROP COLUMN integrity; PRAGMA user_version = 1");
+    for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) std::remove((path + suffix).c_str());
     auto db = Database::open(path, test_key(), quiet_options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     Tenant admin = *db->tenant("acme", {"admin", Role::admin});

@@ -48,6 +48,16 @@ struct PhoneHashHasher {
   }
 };
 
+/// A keyed MAC (format in src/crypto.hpp) over a caller's id and the clear
+/// fields that identify and routing trust: level, status, handling rules,
+/// preferred agent and department, max wait time, callback priority and the
+/// validity window. vipcore computes it before a write and checks it on every
+/// read, so a row edited outside vipcore reads as Code::integrity. A backend
+/// stores it with the caller and hands it back unchanged (in IdentifyRecord
+/// too). All zero: not computed (a database from before schema version 4
+/// until vipcore has tagged its callers at open).
+using IntegrityTag = std::array<std::uint8_t, 16>;
+
 /// An encrypted and authenticated field (format in src/crypto.hpp), as bytes.
 /// Empty means the field is not set.
 using Sealed = std::string;
@@ -83,6 +93,7 @@ struct CallerRecord {
   Sealed notes;
   Sealed custom_greeting;
   std::vector<StoredPhone> phones;  ///< phones[0] is the primary number; never empty
+  IntegrityTag integrity{};         ///< over the clear fields above (see IntegrityTag)
 };
 
 /// What identify needs about the owner of one number: one point lookup.
@@ -101,6 +112,7 @@ struct IdentifyRecord {
   std::string preferred_department_id;
   Sealed caller_name;
   Sealed custom_greeting;
+  IntegrityTag integrity{};
 };
 
 /// Which callers a scan visits. Unset filters match everything.
@@ -222,10 +234,13 @@ class VIPCORE_EXPORT WriteTransaction {
   virtual Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
   /// Records a call; Code::already_exists when the tenant has one with this call id.
   virtual Status insert_call(std::string_view tenant_id, const CallRow& call) = 0;
-  /// Sets a caller's call counters; Code::not_found when there is no such caller.
-  virtual Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id,
-                                        std::int64_t total_calls, std::int64_t rated_calls,
-                                        std::optional<double> satisfaction_score) = 0;
+  /// Adds one call to a caller's counters: total_calls + 1 and, with a
+  /// rating, the rating into satisfaction_score (the average over
+  /// rated_calls, which grows by one). The backend does the arithmetic, so
+  /// that an activity transaction need not read the caller in the same
+  /// transaction. Counters of a caller that is gone are not an error.
+  virtual Status count_call(std::string_view tenant_id, std::string_view caller_id,
+                            std::optional<int> satisfaction_rating) = 0;
   /// Deletes up to `limit` calls older than `before` (oldest first); returns how many went.
   virtual Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
   /// Appends an entry to the audit trail; its sequence is assigned here.
@@ -284,6 +299,14 @@ class VIPCORE_EXPORT Storage {
   /// Starts a write transaction, waiting for other writers (in this process
   /// and, for SQLite, in others up to the busy timeout; then Code::busy).
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
+
+  /// Starts a write transaction for what the PBX writes while calls go on:
+  /// insert_call, count_call, insert_trigger and mark_notified, and nothing
+  /// else (the SQLite backend refuses other writes in it). A backend may
+  /// keep these apart from the caller list so that they never wait for an
+  /// administrator's long write (an import); this one, by default, is an
+  /// ordinary write transaction.
+  virtual Result<std::unique_ptr<WriteTransaction>> begin_activity_write() { return begin_write(); }
 };
 
 /// Options of the SQLite backend.
@@ -303,7 +326,7 @@ struct SqliteOptions {
 
 /// The schema version this build writes and reads. A file with a newer
 /// version is refused with Code::version; an older one is migrated.
-inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kSqliteSchemaVersion = 4;
 
 /// Opens (or creates) a vipcore SQLite database file.
 VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path,
