@@ -354,3 +354,24 @@ TEST_SUITE("sqlite") {
     CHECK((*txn)->put_meta("", "k", "v").code() == Code::internal);
   }
 }
+
+TEST_SUITE("sqlite") {
+  TEST_CASE("a new database refuses an activity file left by another database") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+      CallRecord call;
+      call.call_id = "old-call";
+      call.caller_id = admin.create(john_doe())->id;
+      REQUIRE(db->tenant("acme", {"pbx", Role::system})->record_call(call).ok());
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().is_version_error());
+    CHECK(db.status().message().find("belongs to another database") != std::string::npos);
+  }
+}

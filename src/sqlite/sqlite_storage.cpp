@@ -1193,8 +1193,23 @@ Status SqliteStorage::migrate_activity() {
 // the main file's write lock held, before the migration that drops them
 // there commits. Run again after a crash in between, it copies again.
 Status SqliteStorage::adopt_activity(std::int64_t main_version) {
-  if (main_version < 1) return Status::ok();  // a new database: nothing to copy
   Connection& conn = activity_writer_;
+  if (main_version < 1) {
+    // A new database: its activity file must be new too, not one left by an
+    // earlier database of the same name (its calls would become ours).
+    Statement st;
+    if (Status s = st.prepare(conn, "SELECT EXISTS (SELECT 1 FROM vip_call) OR EXISTS (SELECT 1 FROM vip_trigger) "
+                                    "OR EXISTS (SELECT 1 FROM vip_caller_stats)");
+        !s.is_ok())
+      return s;
+    auto row = st.step("reading the activity file");
+    if (!row.ok()) return row.status();
+    if (*row && st.column_int(0) != 0)
+      return Status::version_error(fmt::format(
+          "{} holds call history but {} is a new database: it belongs to another database; move it away",
+          activity_path_, path_));
+    return Status::ok();
+  }
   const std::string attach = fmt::format("ATTACH DATABASE '{}' AS src", sql_quoted(path_));
   if (Status s = conn.exec(attach.c_str()); !s.is_ok()) return s.with_context("attaching the database to migrate it");
   // BEGIN, not IMMEDIATE: IMMEDIATE would also ask for src's write lock,
