@@ -9,9 +9,36 @@
 // at commit(), or none does.
 //
 // Two implementations ship with vipcore:
-//   - open_sqlite_storage(): one SQLite file in WAL mode, shared safely by
+//   - open_sqlite_storage(): a SQLite database in WAL mode, shared safely by
 //     several processes (a PBX and vipctl);
 //   - new_memory_storage(): everything in memory, for integrators' tests.
+//
+// The PBX's writes and an administrator's long writes. An all-or-nothing
+// import of a million VIPs is one write transaction that lasts seconds, and
+// SQLite has one write lock per file: a PBX recording a call behind it would
+// wait that long (and fail with Code::busy past the busy timeout). So the
+// SQLite backend keeps what the PBX writes while calls go on — call history,
+// escalation triggers and each caller's call counters — in a second file
+// beside the database, its activity file ("<path>-calls", with its own WAL),
+// written by its own connection under its own lock. begin_activity_write()
+// starts a transaction that takes only that file's lock; record_call and
+// escalation checks use it and read the caller list through the readers
+// (WAL: never blocked). An import therefore never delays them, and it stays
+// one transaction on the caller list: as fast as before, and a crash or kill
+// leaves nothing of it.
+//   Rejected: importing in short transactions into a staging table and then
+// switching over. The switch-over (moving a million rows and their index
+// entries into place) is itself a long write on the same lock, or needs
+// readers to skip staged rows on identify's hot path; it also doubles the
+// rows written.
+//   Consequences: the two files commit separately, so a transaction that
+// writes both (a purge: calls in one, its audit entry in the other) commits
+// the main file first, and a crash in between can leave an audit entry for
+// a purge batch that did not happen, never a purge without one. Counters are
+// no longer part of the caller's row: replace_caller leaves them alone, and
+// count_call() adds a call to them in the activity file. Schema version 4
+// moves an existing database's call history, triggers and counters there.
+// Copy, back up or delete the two files (and their -wal files) together.
 #ifndef VIPCORE_STORAGE_HPP
 #define VIPCORE_STORAGE_HPP
 
@@ -328,7 +355,9 @@ struct SqliteOptions {
 /// version is refused with Code::version; an older one is migrated.
 inline constexpr int kSqliteSchemaVersion = 4;
 
-/// Opens (or creates) a vipcore SQLite database file.
+/// Opens (or creates) a vipcore SQLite database file, and its activity file
+/// `path + "-calls"` beside it (created when missing, whatever
+/// create_if_missing says, for a database from before schema version 4).
 VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path,
                                                                     const SqliteOptions& options = {});
 
