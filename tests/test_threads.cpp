@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "support.hpp"
@@ -186,5 +188,81 @@ TEST_SUITE("threads") {
     MESSAGE("import of " << kRows << " rows (all-or-nothing): " << import_seconds << " s; PBX writes during it: "
                          << write_ms.size() << " (" << during_import << " calls while importing), latency p50 "
                          << at(0.5) << " ms, p99 " << at(0.99) << " ms, max " << write_ms.back() << " ms");
+  }
+}
+
+TEST_SUITE("threads") {
+  // The import holds its transaction open (its progress callback waits)
+  // until the PBX, on its own handle as another process would, has recorded
+  // calls and escalations; the PBX's handle waits at most 1 s for a lock.
+  TEST_CASE("the PBX's writes go through while an import's write transaction is open") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    auto admin_db = Database::open(path, test_key(), quiet_options());
+    REQUIRE(admin_db.ok());
+    Options pbx_options = quiet_options();
+    pbx_options.sqlite.busy_timeout_ms = 1000;
+    auto pbx_db = Database::open(path, test_key(), pbx_options);
+    REQUIRE(pbx_db.ok());
+    Tenant admin = *admin_db->tenant("acme", {"admin", Role::admin});
+    Tenant pbx = *pbx_db->tenant("acme", {"pbx-node-1", Role::system});
+    REQUIRE(admin.create(john_doe()).ok());
+    EscalationRule rule;
+    rule.name = "Long wait";
+    rule.max_wait_time = 10;
+    REQUIRE(admin.create_rule(rule).ok());
+    const Identification who = *pbx.identify("+1 234 567 8900");
+    REQUIRE(who.is_vip);
+
+    std::vector<NewCaller> rows;
+    for (int i = 0; i < 5000; ++i) rows.push_back(minimal(fmt_number(i)));
+    std::mutex mu;
+    std::condition_variable cv;
+    bool in_transaction = false, pbx_done = false;
+    Status import_status;
+    ImportReport report;
+    std::thread importer([&]() {
+      ImportOptions io;
+      io.mode = ImportMode::all_or_nothing;
+      io.progress_every = 1000;
+      io.progress = [&](std::size_t done, std::size_t total) {
+        if (done == total) return true;
+        std::unique_lock<std::mutex> lock(mu);
+        in_transaction = true;
+        cv.notify_all();
+        cv.wait_for(lock, std::chrono::seconds(30), [&] { return pbx_done; });
+        return true;
+      };
+      import_status = admin.import_callers(rows, io, &report);
+    });
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return in_transaction; });
+    }
+    std::vector<std::string> failures;
+    for (int i = 0; i < 10; ++i) {
+      const std::string call_id = "call-" + std::to_string(i);
+      auto check = pbx.check_escalation(who.caller, 60, 3, call_id);
+      if (!check.ok()) failures.push_back("check_escalation: " + check.status().to_string());
+      else if (check->triggered_rules.empty() || check->triggered_rules[0].already_triggered)
+        failures.push_back("check_escalation did not record a new trigger");
+      CallRecord call;
+      call.call_id = call_id;
+      call.caller_id = who.caller.id;
+      call.wait_seconds = 60;
+      auto recorded = pbx.record_call(call);
+      if (!recorded.ok()) failures.push_back("record_call: " + recorded.status().to_string());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      pbx_done = true;
+    }
+    cv.notify_all();
+    importer.join();
+    CHECK(failures.empty());
+    for (std::size_t i = 0; i < failures.size() && i < 3; ++i) MESSAGE(failures[i]);
+    REQUIRE_MESSAGE(import_status.is_ok(), import_status.to_string());
+    CHECK(report.created == rows.size());
+    CHECK(admin.get(who.caller.id)->total_calls == 10);
   }
 }
