@@ -2,7 +2,7 @@
 // work costs without vipcore, measured in one run on one machine so that the
 // ratios are meaningful.
 //
-//     vipcore_bench [--callers N] [--lookups M] [--rounds R]
+//     vipcore_bench [--callers N] [--lookups M] [--rounds R] [--only pbx-during-import]
 //
 //   import    Tenant::import_callers of N generated VIPs into a fresh vipcore
 //             database, against one prepared INSERT per row into a raw,
@@ -12,6 +12,12 @@
 //             normalize + keyed hash + a point lookup, either a prepared
 //             SELECT on vipcore's own file or a find in a std::unordered_map.
 //
+//   pbx during import
+//             the PBX's writes (record_call and check_escalation with a call
+//             id, in a loop) while another thread imports N VIPs all-or-nothing
+//             into the same database: their latency p50/p99/max. With
+//             --only pbx-during-import, the only measurement run.
+//
 // Results go to stdout: a table of ns/op, then "ratio <name> <value>" lines
 // (vipcore / baseline for times). Progress goes to stderr.
 #include <sodium.h>
@@ -19,6 +25,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -33,6 +40,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -529,6 +537,7 @@ double best_of(std::size_t rounds, F&& f) {
 // ---------------------------------------------------------------- report
 
 struct Config {
+  std::string only;  ///< "" or "pbx-during-import"
   std::size_t callers = 1'000'000;
   std::size_t lookups = 200'000;
   std::size_t rounds = 3;
@@ -606,10 +615,96 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   std::printf("# total wall time: %.1f s\n", seconds_since(g_start));
 }
 
+// ------------------------------------------------------- pbx during import
+
+/// Imports `n` VIPs all-or-nothing into a fresh database while the PBX
+/// records calls and checks escalations (with call ids) on the same one;
+/// prints the PBX write latencies and the import time.
+void measure_pbx_during_import(const TempDir& dir, std::size_t n) {
+  const auto key = vipcore::MasterKey::for_testing("bench");
+  check_ok(key.status(), "MasterKey::for_testing");
+  vipcore::Options options;
+  options.sqlite.durable_commits = false;
+  auto db = vipcore::Database::open(dir.file("pbx-during-import.db"), *key, options);
+  check_ok(db.status(), "Database::open");
+  auto admin = db->tenant(kTenant, {"bench", vipcore::Role::admin});
+  check_ok(admin.status(), "Database::tenant (admin)");
+  auto pbx = db->tenant(kTenant, {"pbx", vipcore::Role::system});
+  check_ok(pbx.status(), "Database::tenant (system)");
+  vipcore::NewCaller vip;
+  vip.phone_number = unknown_number(0);  // not among the imported numbers
+  vip.caller_name = "Waiting Caller";
+  vip.vip_level = vipcore::Level::gold;
+  check_ok(admin->create(vip).status(), "create");
+  vipcore::EscalationRule rule;
+  rule.name = "Long wait";
+  rule.max_wait_time = 10;
+  check_ok(admin->create_rule(rule).status(), "create_rule");
+  auto who = pbx->identify(unknown_number(0));
+  check(who.ok() && who->is_vip, "identify of the waiting caller");
+
+  progress("generating ", n, " import rows");
+  std::vector<vipcore::NewCaller> rows(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    rows[i].phone_number = vip_number(i);
+    rows[i].caller_name = caller_name(i);
+    rows[i].vip_level = level_of(i);
+    rows[i].handling_rules = {vipcore::HandlingRule::priority_queue};
+  }
+  std::atomic<bool> importing{true};
+  vipcore::Status import_status;
+  vipcore::ImportReport report;
+  double import_s = 0;
+  progress("importing ", n, " callers while the PBX writes");
+  std::thread importer([&] {
+    vipcore::ImportOptions io;
+    io.mode = vipcore::ImportMode::all_or_nothing;
+    const auto start = Clock::now();
+    import_status = admin->import_callers(rows, io, &report);
+    import_s = seconds_since(start);
+    importing = false;
+  });
+  std::vector<double> ms;
+  std::size_t failed = 0, calls = 0;
+  while (importing) {
+    const std::string call_id = "call-" + std::to_string(calls++);
+    auto start = Clock::now();
+    auto check_result = pbx->check_escalation(who->caller, 60, 3, call_id);
+    ms.push_back(seconds_since(start) * 1e3);
+    if (!check_result.ok()) ++failed;
+    vipcore::CallRecord call;
+    call.call_id = call_id;
+    call.caller_id = who->caller.id;
+    call.wait_seconds = 60;
+    start = Clock::now();
+    auto recorded = pbx->record_call(call);
+    ms.push_back(seconds_since(start) * 1e3);
+    if (!recorded.ok()) ++failed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // about a call every 5 ms
+  }
+  importer.join();
+  check_ok(import_status, "import_callers");
+  check(report.committed && report.created == n, "import_callers did not create every row");
+  check(!ms.empty(), "the PBX wrote nothing during the import");
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1))]; };
+  std::printf("# pbx during import: %zu-row all-or-nothing import took %.2f s; the PBX made %zu writes "
+              "(record_call and check_escalation with a call id), %zu failed\n",
+              n, import_s, ms.size(), failed);
+  std::printf("%-40s %12.3f ms\n", "pbx write p50 during import", at(0.5));
+  std::printf("pbx write p99 during %zu-row import %12.3f ms\n", n, at(0.99));
+  std::printf("%-40s %12.3f ms\n", "pbx write max during import", ms.back());
+  std::printf("%-40s %12.3f s\n", "import during pbx writes", import_s);
+}
+
 // ------------------------------------------------------------------ main
 
 void run(const Config& cfg) {
   const TempDir dir;  // declared first, so removed last
+  if (cfg.only == "pbx-during-import") {
+    measure_pbx_during_import(dir, cfg.callers);
+    return;
+  }
   const std::string db_path = dir.file(kVipcoreFile);
   progress("vipcore database in ", db_path);
   const auto key = vipcore::MasterKey::for_testing("bench");
@@ -687,6 +782,7 @@ void run(const Config& cfg) {
   progress("overview of ", cfg.calls, " calls: ", best_ns["overview"] / 1e6, " ms");
 
   report(cfg, dir, warmup, best_ns, import_times);
+  measure_pbx_during_import(dir, cfg.callers);
 }
 
 std::optional<Config> parse_args(int argc, char** argv) {
@@ -696,6 +792,7 @@ std::optional<Config> parse_args(int argc, char** argv) {
   app.add_option("--lookups", cfg.lookups, "timed lookups per measurement")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{1'000'000'000}));
   app.add_option("--rounds", cfg.rounds, "rounds; the best counts")->check(CLI::Range(1, 100));
+  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"pbx-during-import"}));
   app.add_option("--calls", cfg.calls, "recorded calls for the analytics measurements")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}));
   try {

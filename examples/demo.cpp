@@ -287,6 +287,7 @@ int run(const Settings& settings) {
   fs::remove(db_path);
   fs::remove(db_path + "-wal");
   fs::remove(db_path + "-shm");
+  for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) fs::remove(db_path + suffix);
   fs::remove(key_path);
 
   std::printf("vipcore %s demo: a PBX's morning on an embedded SQLite file\n", vipcore::version());

@@ -277,7 +277,8 @@ static int random_key(uint8_t key[32]) {
 }
 
 static void remove_database(const char *dir) {
-  static const char *const kFiles[] = {"vip.db", "vip.db-wal", "vip.db-shm"};
+  static const char *const kFiles[] = {"vip.db",       "vip.db-wal",       "vip.db-shm",
+                                       "vip.db-calls", "vip.db-calls-wal", "vip.db-calls-shm"};
   char path[256];
   size_t i;
   for (i = 0; i < sizeof kFiles / sizeof kFiles[0]; ++i) {

@@ -139,12 +139,13 @@ Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
   auto cid = detail::canonical_caller_id(call.caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
 
-  auto txn = t.storage().begin_write();
-  if (!txn.ok()) return txn.status();
-  auto caller = (*txn)->get_caller(t.tenant_id(), *cid);
+  // The caller is read outside the transaction, and the transaction is an
+  // activity one: it never waits for an administrator's long write (import).
+  auto caller = t.storage().get_caller(t.tenant_id(), *cid);
   if (!caller.ok()) return caller.status();
   if (!*caller) return Status::not_found(fmt::format("no VIP caller {} in tenant {}", *cid, t.tenant_id()));
   const CallerRecord& c = **caller;
+  if (!detail::integrity_ok(t.ctx->keys(), c)) return detail::tampered_caller(c.id);
   const TenantSettings& settings = t.ctx->settings();
 
   CallHistoryEntry entry;
@@ -158,21 +159,13 @@ Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
   entry.satisfaction_rating = call.satisfaction_rating;
   entry.service_quality_score = call.service_quality_score;
   entry.at = call.at.value_or(t.db->now());
+  auto txn = t.storage().begin_activity_write();
+  if (!txn.ok()) return txn.status();
   if (Status s = (*txn)->insert_call(t.tenant_id(), entry); !s.is_ok())
     return s.is_already_exists()
                ? Status::already_exists("call_id", fmt::format("call {} has already been recorded", call.call_id))
                : s;
-
-  // The running average of the ratings, weighted by how many there were.
-  std::int64_t rated = c.rated_calls;
-  std::optional<double> satisfaction = c.satisfaction_score;
-  if (call.satisfaction_rating) {
-    const double sum = satisfaction.value_or(0) * static_cast<double>(rated) + *call.satisfaction_rating;
-    ++rated;
-    satisfaction = sum / static_cast<double>(rated);
-  }
-  if (Status s = (*txn)->update_caller_counters(t.tenant_id(), *cid, c.total_calls + 1, rated, satisfaction); !s.is_ok())
-    return s;
+  if (Status s = (*txn)->count_call(t.tenant_id(), *cid, call.satisfaction_rating); !s.is_ok()) return s;
   if (Status s = (*txn)->commit(); !s.is_ok()) return s;
   t.ctx->counters().record_wait(entry.vip_level, entry.wait_seconds);
   return entry;

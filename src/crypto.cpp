@@ -427,6 +427,56 @@ void hash_phone(const TenantKeys& keys, std::string_view e164, PhoneHash* out) n
   crypto_generichash(out->data(), out->size(), bytes(e164), e164.size(), keys.hash_key(), kKeySize);
 }
 
+namespace {
+
+constexpr char kIntegrityLabel[] = "\0vipcore/integrity/1";  // sizeof includes the closing NUL
+
+template <typename Record>
+IntegrityTag compute_tag(const TenantKeys& keys, const Record& r, std::string_view id) noexcept {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, keys.hash_key(), kKeySize, std::tuple_size_v<IntegrityTag>);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kIntegrityLabel), sizeof kIntegrityLabel);
+  std::uint8_t fixed[4 + 4 + 4 + 8 + 8];
+  auto put = [](std::uint8_t* p, std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  auto text = [&](std::string_view s) {
+    std::uint8_t len[2];
+    put(len, s.size(), 2);
+    crypto_generichash_update(&st, len, sizeof len);
+    crypto_generichash_update(&st, bytes(s), s.size());
+  };
+  text(id);
+  put(fixed, static_cast<std::uint64_t>(r.vip_level), 1);
+  put(fixed + 1, static_cast<std::uint64_t>(r.status), 1);
+  put(fixed + 2, r.handling_rules.bits(), 1);
+  put(fixed + 3, (r.max_wait_time ? 1u : 0u) | (r.valid_from ? 2u : 0u) | (r.valid_until ? 4u : 0u), 1);
+  put(fixed + 4, static_cast<std::uint32_t>(r.max_wait_time.value_or(0)), 4);
+  put(fixed + 8, static_cast<std::uint32_t>(r.callback_priority), 4);
+  put(fixed + 12, static_cast<std::uint64_t>(r.valid_from ? to_unix_ms(*r.valid_from) : 0), 8);
+  put(fixed + 20, static_cast<std::uint64_t>(r.valid_until ? to_unix_ms(*r.valid_until) : 0), 8);
+  crypto_generichash_update(&st, fixed, sizeof fixed);
+  text(r.preferred_agent_id);
+  text(r.preferred_department_id);
+  IntegrityTag tag;
+  crypto_generichash_final(&st, tag.data(), tag.size());
+  return tag;
+}
+
+template <typename Record>
+bool tag_matches(const TenantKeys& keys, const Record& r, std::string_view id) noexcept {
+  const IntegrityTag want = compute_tag(keys, r, id);
+  return sodium_memcmp(want.data(), r.integrity.data(), want.size()) == 0;
+}
+
+}  // namespace
+
+IntegrityTag integrity_tag(const TenantKeys& keys, const CallerRecord& r) noexcept { return compute_tag(keys, r, r.id); }
+bool integrity_ok(const TenantKeys& keys, const CallerRecord& r) noexcept { return tag_matches(keys, r, r.id); }
+bool integrity_ok(const TenantKeys& keys, const IdentifyRecord& r) noexcept {
+  return tag_matches(keys, r, r.caller_id);
+}
+
 Sealed seal(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,
             std::string_view plaintext) {
   const std::uint32_t version = keys.current_version();

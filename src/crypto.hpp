@@ -21,6 +21,18 @@
 // with associated data
 //   "vipcore/field/1\0" tenant "\0" record id "\0" field name "\0" key version (u32 LE)
 // so a ciphertext only opens for the tenant, record and field it was made for.
+//
+// A caller's integrity tag (IntegrityTag, 16 bytes) is
+//   BLAKE2b-128(key = the tenant's phone-hash key,
+//               "\0vipcore/integrity/1\0" | u16 len, caller id | u8 level | u8 status | u8 rules
+//               | u8 flags (1 max wait, 2 valid_from, 4 valid_until) | i32 max wait | i32 callback priority
+//               | i64 valid_from ms | i64 valid_until ms | u16 len, agent id | u16 len, department id)
+// (integers little-endian). It shares the phone-hash key with phone hashes
+// under a separate input domain: a hashed number is E.164 text, which never
+// starts with a NUL byte. The phone-hash key is not rotated, so neither are
+// the tags: a key rotation leaves them valid and need not touch them. Tags
+// bind the values to the caller id and (through the key) to the tenant, so a
+// row's clear fields copied to another row fail too.
 #ifndef VIPCORE_SRC_CRYPTO_HPP
 #define VIPCORE_SRC_CRYPTO_HPP
 
@@ -188,6 +200,12 @@ bool same_hash(const PhoneHash& a, const PhoneHash& b) noexcept;
 
 /// Keyed hash of a number in E.164 form.
 void hash_phone(const TenantKeys& keys, std::string_view e164, PhoneHash* out) noexcept;
+
+/// The integrity tag of a caller's clear fields (see the top of this file).
+IntegrityTag integrity_tag(const TenantKeys& keys, const CallerRecord& r) noexcept;
+/// Whether a record's tag matches its fields, in constant time. Allocation-free.
+bool integrity_ok(const TenantKeys& keys, const CallerRecord& r) noexcept;
+bool integrity_ok(const TenantKeys& keys, const IdentifyRecord& r) noexcept;
 
 /// Seals `plaintext` for (tenant, record id, field) under the tenant's current data key.
 Sealed seal(const TenantKeys& keys, std::string_view tenant_id, std::string_view record_id, std::string_view field,

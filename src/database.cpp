@@ -253,6 +253,7 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
   state->read_only = options.sqlite.read_only;
+  if (Status s = detail::tag_untagged_callers(*state); !s.is_ok()) return s.with_context("tagging callers");
   return Database(std::move(state));
 }
 

@@ -469,7 +469,7 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
     if (!tr.notified) to_notify.push_back(&tr);  // an earlier notification failed: retry
   }
   if (!fresh.empty()) {
-    auto txn = t.storage().begin_write();
+    auto txn = t.storage().begin_activity_write();
     if (!txn.ok()) return txn.status();
     std::vector<TriggeredRule*> inserted_now;
     for (TriggeredRule* tr : fresh) {
@@ -495,7 +495,7 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
   }
   detail::TenantCounters::add(counters.notification_failures, result.notification_failures.size());
   if (!delivered.empty()) {
-    auto txn = t.storage().begin_write();
+    auto txn = t.storage().begin_activity_write();
     if (!txn.ok()) return txn.status();
     for (TriggeredRule* tr : delivered)
       if (Status s = (*txn)->mark_notified(t.tenant_id(), call_id, tr->rule_id, now); !s.is_ok()) return s;

@@ -56,6 +56,7 @@ void fill_identify(const CallerRecord& c, IdentifyRecord* out) {
   out->preferred_department_id.assign(c.preferred_department_id);
   out->caller_name.assign(c.caller_name);
   out->custom_greeting.assign(c.custom_greeting);
+  out->integrity = c.integrity;
 }
 
 class MemoryStorage;
@@ -179,15 +180,19 @@ class MemoryTransaction final : public WriteTransaction {
     return Status::ok();
   }
 
-  Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id, std::int64_t total_calls,
-                                std::int64_t rated_calls, std::optional<double> satisfaction_score) override {
+  Status count_call(std::string_view tenant_id, std::string_view caller_id,
+                    std::optional<int> satisfaction_rating) override {
     if (Status s = usable(); !s.is_ok()) return s;
     const CallerRecord* c = find_caller(tenant_id, caller_id);
-    if (c == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
+    if (c == nullptr) return Status::ok();  // deleted since: its calls stay, counters go with it
     CallerRecord updated = *c;
-    updated.total_calls = total_calls;
-    updated.rated_calls = rated_calls;
-    updated.satisfaction_score = satisfaction_score;
+    ++updated.total_calls;
+    if (satisfaction_rating) {
+      const double sum =
+          updated.satisfaction_score.value_or(0) * static_cast<double>(updated.rated_calls) + *satisfaction_rating;
+      ++updated.rated_calls;
+      updated.satisfaction_score = sum / static_cast<double>(updated.rated_calls);
+    }
     overlay_[std::string(tenant_id)].callers[updated.id] = std::move(updated);
     return Status::ok();
   }

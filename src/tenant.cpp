@@ -422,6 +422,8 @@ Status identify_number(const TenantState& t, std::string_view number, Identifica
   bool found = false;
   if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, &rec, &found); !s.is_ok()) return s;
   if (!found) return Status::ok();
+  // Level, status, rules, window...: the clear fields must be the ones vipcore wrote.
+  if (!detail::integrity_ok(keys, rec)) return detail::tampered_caller(rec.caller_id);
 
   out->caller.id.assign(rec.caller_id);
   out->match = evaluate(rec, *t.db->clock);

@@ -262,12 +262,15 @@ CallerRecord seal_new_caller(const ValidCaller& v, const TenantKeys& keys, std::
   r.custom_greeting = seal_optional(keys, tenant_id, r.id, kGreeting, in.custom_greeting);
   r.phones.reserve(v.phones.size());
   for (const PhoneNumber& n : v.phones) r.phones.push_back(store_phone(keys, n));
+  r.integrity = integrity_tag(keys, r);
   return r;
 }
 
 Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, const TenantKeys& keys,
                     std::string_view tenant_id, Timestamp now, CallerRecord* r) {
   const std::string& id = r->id;
+  // Never re-tag fields someone changed outside vipcore.
+  if (!integrity_ok(keys, *r)) return tampered_caller(id);
   if (u.phone_number || u.alternative_phone_numbers) {
     std::vector<StoredPhone> phones;
     std::vector<PhoneNumber> numbers;
@@ -359,6 +362,7 @@ Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, co
       !s.is_ok())
     return s;
   r->updated_at = now;
+  r->integrity = integrity_tag(keys, *r);
   return Status::ok();
 }
 
@@ -404,6 +408,13 @@ Result<bool> reseal_caller(CallerRecord& r, const TenantKeys& keys, std::string_
   return changed;
 }
 
+Status tampered_caller(std::string_view id) {
+  return Status::integrity_error(fmt::format(
+      "caller {}: its level, status, handling rules, preferred agent or department, max wait time, callback "
+      "priority or validity window do not match their integrity tag (changed outside vipcore)",
+      id));
+}
+
 Status open_caller(const CallerRecord& r, const TenantKeys& keys, std::string_view tenant_id,
                    const TenantSettings& settings, VipCaller* out) {
   auto open_optional = [&](std::string_view field, const Sealed& sealed, std::string* value) -> Status {
@@ -413,6 +424,7 @@ Status open_caller(const CallerRecord& r, const TenantKeys& keys, std::string_vi
     }
     return open(keys, tenant_id, r.id, field, sealed, value);
   };
+  if (!integrity_ok(keys, r)) return tampered_caller(r.id);
   out->id = r.id;
   out->tenant_id = std::string(tenant_id);
   if (Status s = open(keys, tenant_id, r.id, kName, r.caller_name, &out->caller_name); !s.is_ok()) return s;

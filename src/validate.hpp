@@ -54,7 +54,17 @@ Status apply_update(const CallerUpdate& update, const PhoneNormalizer& normalize
 /// caller its fields (used by imports that update duplicates).
 CallerUpdate update_from_new(const NewCaller& input);
 
-/// Opens a record into the API type.
+/// Tags the callers of a database migrated from before integrity tags (see
+/// src/integrity.cpp); does nothing unless kIntegrityPendingKey is set.
+struct DatabaseState;
+inline constexpr std::string_view kIntegrityPendingKey = "integrity.pending";
+Status tag_untagged_callers(DatabaseState& db);
+
+/// Code::integrity naming the caller: its clear fields do not match its tag.
+Status tampered_caller(std::string_view id);
+
+/// Opens a record into the API type; Code::integrity when a sealed field or
+/// the integrity tag of the clear fields does not match.
 Status open_caller(const CallerRecord& record, const TenantKeys& keys, std::string_view tenant_id,
                    const TenantSettings& settings, VipCaller* out);
 

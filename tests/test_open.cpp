@@ -82,7 +82,7 @@ TEST_SUITE("opening files") {
     // No temporary file is left beside it.
     int files = 0;
     for (const auto& e : std::filesystem::directory_iterator(dir.file(""))) files += e.path().filename().string().rfind("a.db", 0) == 0;
-    CHECK(files == 3);  // a.db, a.db-wal, a.db-shm
+    CHECK(files == 6);  // a.db and its activity file a.db-calls, each with its -wal and -shm
   }
 
   TEST_CASE("the database and its -wal and -shm files are created owner-only") {
@@ -96,6 +96,7 @@ TEST_SUITE("opening files") {
       CHECK(mode_of(path) == 0600);
       CHECK(mode_of(path + "-wal") == 0600);
       CHECK(mode_of(path + "-shm") == 0600);
+      for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) CHECK(mode_of(path + suffix) == 0600);
     }
     // Or as the options say.
     Options o = quiet_options();
@@ -108,6 +109,7 @@ TEST_SUITE("opening files") {
       CHECK(mode_of(shared) == 0640);
       CHECK(mode_of(shared + "-wal") == 0640);
       CHECK(mode_of(shared + "-shm") == 0640);
+      for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) CHECK(mode_of(shared + suffix) == 0640);
     }
     ::umask(old_umask);
     o.sqlite.file_mode = 0044;
@@ -161,6 +163,24 @@ TEST_SUITE("opening files") {
     // A missing file is not created by a read-only open.
     CHECK_FALSE(Database::open(dir.file("missing.db"), test_key(), o).ok());
     CHECK_FALSE(std::filesystem::exists(dir.file("missing.db")));
+  }
+
+  TEST_CASE("a read-only open of a database whose activity file is missing names that file and creates nothing") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      REQUIRE(db->tenant("acme", {"alice", Role::admin})->create(john_doe()).ok());
+    }
+    REQUIRE(std::filesystem::remove(path + "-calls"));
+    Options o = quiet_options();
+    o.sqlite.read_only = true;
+    auto db = Database::open(path, test_key(), o);
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().code() == Code::version);
+    CHECK_MESSAGE(db.status().message().find(path + "-calls is missing") != std::string::npos, db.status().to_string());
+    CHECK_FALSE(std::filesystem::exists(path + "-calls"));
   }
 
   TEST_CASE("a full disk says no space left on device") {

@@ -465,3 +465,115 @@ TEST_SUITE("security") {
     CHECK(who.status().message().find("reopen the database with the new key") != std::string::npos);
   }
 }
+
+TEST_SUITE("security") {
+  // The clear columns identify and routing trust, edited in the file the way
+  // someone with write access to it would: in vip_caller (what get and list
+  // read) and in the identify index's summary (what identify reads; byte
+  // offsets as in src/sqlite/sqlite_storage.cpp's encode_summary).
+  TEST_CASE("editing a clear column in the file makes identify, get and list fail with an integrity error") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE(db.ok());
+    Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+    Tenant pbx = *db->tenant("acme", {"pbx", Role::system});
+    NewCaller suspended = john_doe();
+    suspended.status = CallerStatus::suspended;
+    suspended.valid_until = *parse_timestamp("2020-01-01T00:00:00Z");  // expired, too
+    const VipCaller john = *admin.create(suspended);
+    const VipCaller sarah = *admin.create(sarah_johnson());
+    RawFile raw(path);
+    const std::string where = " WHERE id = '" + john.id + "'";
+    auto summary_byte = [&](int offset, const char* hex) {
+      raw.exec("UPDATE vip_phone SET summary = substr(summary, 1, " + std::to_string(offset) + ") || X'" + hex +
+               "' || substr(summary, " + std::to_string(offset + 2) + ") WHERE caller_id = '" + john.id + "'");
+    };
+    auto expect_tampered = [&]() {
+      auto who = pbx.identify("+1 234 567 8900");
+      REQUIRE_FALSE(who.ok());
+      CHECK(who.status().is_integrity_error());
+      CHECK(who.status().message().find(john.id) != std::string::npos);
+      auto got = admin.get(john.id);
+      REQUIRE_FALSE(got.ok());
+      CHECK(got.status().is_integrity_error());
+      ListQuery all;
+      CHECK(admin.list(all).status().is_integrity_error());
+      // Untampered rows still identify.
+      auto other = pbx.identify("+1 345 678 9012");
+      REQUIRE_MESSAGE(other.ok(), other.status().to_string());
+      CHECK(other->is_vip);
+      CHECK(other->caller.vip_level == Level::platinum);
+    };
+
+    SUBCASE("nothing edited: both read") {
+      REQUIRE(admin.get(john.id).ok());
+      CHECK(pbx.identify("+1 234 567 8900")->match == Match::suspended);
+      CHECK(pbx.identify("+1 345 678 9012")->is_vip);
+    }
+    SUBCASE("the level") {
+      raw.exec("UPDATE vip_caller SET vip_level = 4" + where);  // GOLD -> DIAMOND
+      summary_byte(1, "04");
+      expect_tampered();
+    }
+    SUBCASE("the level in vip_caller only: get fails, identify is not fooled") {
+      raw.exec("UPDATE vip_caller SET vip_level = 4" + where);
+      CHECK(admin.get(john.id).status().is_integrity_error());
+      CHECK(pbx.identify("+1 234 567 8900")->match == Match::suspended);  // from the tagged summary
+    }
+    SUBCASE("the status") {
+      raw.exec("UPDATE vip_caller SET status = 0" + where);  // SUSPENDED -> ACTIVE
+      summary_byte(2, "00");
+      expect_tampered();
+    }
+    SUBCASE("the handling rules") {
+      raw.exec("UPDATE vip_caller SET handling_rules = 1" + where);
+      summary_byte(3, "01");
+      expect_tampered();
+    }
+    SUBCASE("the validity window") {
+      raw.exec("UPDATE vip_caller SET valid_until = NULL" + where);
+      summary_byte(4, "01");  // flags: max wait only, no valid_until
+      expect_tampered();
+    }
+    SUBCASE("the max wait time") {
+      raw.exec("UPDATE vip_caller SET max_wait_time = 1" + where);
+      summary_byte(5, "01");
+      expect_tampered();
+    }
+    SUBCASE("the preferred agent") {
+      raw.exec("UPDATE vip_caller SET preferred_agent_id = 'agent-666'" + where);
+      CHECK(admin.get(john.id).status().is_integrity_error());
+    }
+    SUBCASE("a whole row's clear fields copied from another caller") {
+      raw.exec("UPDATE vip_caller SET (vip_level, status, handling_rules, max_wait_time, valid_until, integrity) = "
+               "(SELECT vip_level, status, handling_rules, max_wait_time, valid_until, integrity FROM vip_caller "
+               "WHERE id = '" + sarah.id + "')" + where);
+      CHECK(admin.get(john.id).status().is_integrity_error());
+    }
+    SUBCASE("an update through vipcore does not launder a tampered row") {
+      raw.exec("UPDATE vip_caller SET vip_level = 4" + where);
+      CallerUpdate u;
+      u.notes = std::string("note");
+      CHECK(admin.update(john.id, u).status().is_integrity_error());
+      CHECK(admin.get(john.id).status().is_integrity_error());
+    }
+  }
+
+  TEST_CASE("integrity tags survive a key rotation") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE(db.ok());
+    Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+    const VipCaller john = *admin.create(john_doe());
+    REQUIRE(db->rotate_master_key(test_key("next"), {"admin", Role::admin}).ok());
+    auto reopened = Database::open(path, test_key("next"), quiet_options());
+    REQUIRE_MESSAGE(reopened.ok(), reopened.status().to_string());
+    Tenant again = *reopened->tenant("acme", {"admin", Role::admin});
+    REQUIRE(again.get(john.id).ok());
+    CHECK(again.identify("+1 234 567 8900")->caller.vip_level == Level::gold);
+    RawFile(path).exec("UPDATE vip_caller SET vip_level = 4 WHERE id = '" + john.id + "'");
+    CHECK(again.get(john.id).status().is_integrity_error());
+  }
+}

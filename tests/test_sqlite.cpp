@@ -256,10 +256,12 @@ TEST_SUITE("sqlite") {
       REQUIRE(db.ok());
       REQUIRE(db->tenant("acme", {"admin", Role::admin})->create(john_doe()).ok());
     }
-    // Turn the file back into a version 1 database: no escalation tables.
+    // Turn the file back into a version 1 database: no escalation tables, no
+    // integrity tags, no activity file.
     raw_exec(path,
-             "DROP TABLE vip_rule; DROP TABLE vip_trigger; DROP TABLE vip_call; "
-             "ALTER TABLE vip_caller DROP COLUMN rated_calls; PRAGMA user_version = 1");
+             "DROP TABLE vip_rule; ALTER TABLE vip_caller DROP COLUMN rated_calls; "
+             "ALTER TABLE vip_caller DROP COLUMN integrity; PRAGMA user_version = 1");
+    for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) std::remove((path + suffix).c_str());
     auto db = Database::open(path, test_key(), quiet_options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     Tenant admin = *db->tenant("acme", {"admin", Role::admin});
@@ -268,5 +270,108 @@ TEST_SUITE("sqlite") {
     r.name = "After migration";
     r.max_queue_position = 3;
     CHECK(admin.create_rule(r).ok());  // new tables present
+  }
+}
+
+TEST_SUITE("sqlite") {
+  // A version 3 database held call history, triggers and counters in the
+  // main file and had no integrity tags: opening it moves the first to the
+  // activity file and tags every caller, losing nothing.
+  TEST_CASE("a version 3 database keeps its calls, triggers and counters and gets integrity tags") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    std::string id;
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+      Tenant pbx = *db->tenant("acme", {"pbx", Role::system});
+      id = admin.create(john_doe())->id;
+      EscalationRule rule;
+      rule.name = "Long wait";
+      rule.max_wait_time = 10;
+      REQUIRE(admin.create_rule(rule).ok());
+      REQUIRE(pbx.check_escalation(id, 60, 1, "call-1")->should_escalate);
+      for (int i : {1, 2}) {
+        CallRecord call;
+        call.call_id = "call-" + std::to_string(i);
+        call.caller_id = id;
+        call.wait_seconds = 20 * i;
+        call.satisfaction_rating = 2 + i;  // 3 and 4
+        call.at = t0();
+        REQUIRE(pbx.record_call(call).ok());
+      }
+    }
+    // Back to version 3: the activity tables in the main file, counters in
+    // vip_caller, identify summaries of format 1, no tags, no activity file.
+    raw_exec(path, ("ATTACH DATABASE '" + path + "-calls' AS c; "
+                    "CREATE TABLE vip_call AS SELECT * FROM c.vip_call; "
+                    "CREATE TABLE vip_trigger AS SELECT * FROM c.vip_trigger; "
+                    "UPDATE vip_caller SET (total_calls, rated_calls, satisfaction_score) = (SELECT total_calls, "
+                    "rated_calls, satisfaction_score FROM c.vip_caller_stats AS s WHERE s.caller_id = vip_caller.id); "
+                    "DETACH DATABASE c; "
+                    "UPDATE vip_phone SET summary = X'01' || substr(summary, 2, 28) || substr(summary, 46); "
+                    "ALTER TABLE vip_caller DROP COLUMN integrity; PRAGMA user_version = 3")
+                       .c_str());
+    for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) std::remove((path + suffix).c_str());
+
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+    Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+    Tenant pbx = *db->tenant("acme", {"pbx", Role::system});
+    auto who = pbx.identify("+1 234 567 8900");
+    REQUIRE_MESSAGE(who.ok(), who.status().to_string());
+    CHECK(who->is_vip);
+    auto john = admin.get(id);
+    REQUIRE_MESSAGE(john.ok(), john.status().to_string());
+    CHECK(john->total_calls == 2);
+    REQUIRE(john->satisfaction_score.has_value());
+    CHECK(*john->satisfaction_score == doctest::Approx(3.5));
+    const DateRange day{t0() - std::chrono::hours(1), t0() + std::chrono::hours(1)};
+    CHECK(admin.call_history(id, day, 0)->size() == 2);
+    auto again = pbx.check_escalation(id, 60, 1, "call-1");
+    REQUIRE(again.ok());
+    CHECK(again->triggered_rules.at(0).already_triggered);  // the trigger moved too
+    CallRecord third;
+    third.call_id = "call-3";
+    third.caller_id = id;
+    third.satisfaction_rating = 5;
+    REQUIRE(pbx.record_call(third).ok());
+    CHECK(admin.get(id)->total_calls == 3);
+    CHECK(*admin.get(id)->satisfaction_score == doctest::Approx(4.0));
+    CHECK(RawFile(path).column("SELECT name FROM sqlite_master WHERE name IN ('vip_call', 'vip_trigger')").empty());
+    // Tagged now: an edit is caught.
+    raw_exec(path, ("UPDATE vip_caller SET vip_level = 4 WHERE id = '" + id + "'").c_str());
+    CHECK(admin.get(id).status().is_integrity_error());
+  }
+
+  TEST_CASE("an activity transaction refuses to write the caller list") {
+    TempDir dir;
+    auto storage = open_sqlite_storage(dir.file("vip.db"));
+    REQUIRE(storage.ok());
+    auto txn = (*storage)->begin_activity_write();
+    REQUIRE(txn.ok());
+    CHECK((*txn)->put_meta("", "k", "v").code() == Code::internal);
+  }
+}
+
+TEST_SUITE("sqlite") {
+  TEST_CASE("a new database refuses an activity file left by another database") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    {
+      auto db = Database::open(path, test_key(), quiet_options());
+      REQUIRE(db.ok());
+      Tenant admin = *db->tenant("acme", {"admin", Role::admin});
+      CallRecord call;
+      call.call_id = "old-call";
+      call.caller_id = admin.create(john_doe())->id;
+      REQUIRE(db->tenant("acme", {"pbx", Role::system})->record_call(call).ok());
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    auto db = Database::open(path, test_key(), quiet_options());
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.status().is_version_error());
+    CHECK(db.status().message().find("belongs to another database") != std::string::npos);
   }
 }

@@ -9,9 +9,36 @@
 // at commit(), or none does.
 //
 // Two implementations ship with vipcore:
-//   - open_sqlite_storage(): one SQLite file in WAL mode, shared safely by
+//   - open_sqlite_storage(): a SQLite database in WAL mode, shared safely by
 //     several processes (a PBX and vipctl);
 //   - new_memory_storage(): everything in memory, for integrators' tests.
+//
+// The PBX's writes and an administrator's long writes. An all-or-nothing
+// import of a million VIPs is one write transaction that lasts seconds, and
+// SQLite has one write lock per file: a PBX recording a call behind it would
+// wait that long (and fail with Code::busy past the busy timeout). So the
+// SQLite backend keeps what the PBX writes while calls go on — call history,
+// escalation triggers and each caller's call counters — in a second file
+// beside the database, its activity file ("<path>-calls", with its own WAL),
+// written by its own connection under its own lock. begin_activity_write()
+// starts a transaction that takes only that file's lock; record_call and
+// escalation checks use it and read the caller list through the readers
+// (WAL: never blocked). An import therefore never delays them, and it stays
+// one transaction on the caller list: as fast as before, and a crash or kill
+// leaves nothing of it.
+//   Rejected: importing in short transactions into a staging table and then
+// switching over. The switch-over (moving a million rows and their index
+// entries into place) is itself a long write on the same lock, or needs
+// readers to skip staged rows on identify's hot path; it also doubles the
+// rows written.
+//   Consequences: the two files commit separately, so a transaction that
+// writes both (a purge: calls in one, its audit entry in the other) commits
+// the main file first, and a crash in between can leave an audit entry for
+// a purge batch that did not happen, never a purge without one. Counters are
+// no longer part of the caller's row: replace_caller leaves them alone, and
+// count_call() adds a call to them in the activity file. Schema version 4
+// moves an existing database's call history, triggers and counters there.
+// Copy, back up or delete the two files (and their -wal files) together.
 #ifndef VIPCORE_STORAGE_HPP
 #define VIPCORE_STORAGE_HPP
 
@@ -48,6 +75,16 @@ struct PhoneHashHasher {
   }
 };
 
+/// A keyed MAC (format in src/crypto.hpp) over a caller's id and the clear
+/// fields that identify and routing trust: level, status, handling rules,
+/// preferred agent and department, max wait time, callback priority and the
+/// validity window. vipcore computes it before a write and checks it on every
+/// read, so a row edited outside vipcore reads as Code::integrity. A backend
+/// stores it with the caller and hands it back unchanged (in IdentifyRecord
+/// too). All zero: not computed (a database from before schema version 4
+/// until vipcore has tagged its callers at open).
+using IntegrityTag = std::array<std::uint8_t, 16>;
+
 /// An encrypted and authenticated field (format in src/crypto.hpp), as bytes.
 /// Empty means the field is not set.
 using Sealed = std::string;
@@ -83,6 +120,7 @@ struct CallerRecord {
   Sealed notes;
   Sealed custom_greeting;
   std::vector<StoredPhone> phones;  ///< phones[0] is the primary number; never empty
+  IntegrityTag integrity{};         ///< over the clear fields above (see IntegrityTag)
 };
 
 /// What identify needs about the owner of one number: one point lookup.
@@ -101,6 +139,7 @@ struct IdentifyRecord {
   std::string preferred_department_id;
   Sealed caller_name;
   Sealed custom_greeting;
+  IntegrityTag integrity{};
 };
 
 /// Which callers a scan visits. Unset filters match everything.
@@ -222,10 +261,13 @@ class VIPCORE_EXPORT WriteTransaction {
   virtual Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
   /// Records a call; Code::already_exists when the tenant has one with this call id.
   virtual Status insert_call(std::string_view tenant_id, const CallRow& call) = 0;
-  /// Sets a caller's call counters; Code::not_found when there is no such caller.
-  virtual Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id,
-                                        std::int64_t total_calls, std::int64_t rated_calls,
-                                        std::optional<double> satisfaction_score) = 0;
+  /// Adds one call to a caller's counters: total_calls + 1 and, with a
+  /// rating, the rating into satisfaction_score (the average over
+  /// rated_calls, which grows by one). The backend does the arithmetic, so
+  /// that an activity transaction need not read the caller in the same
+  /// transaction. Counters of a caller that is gone are not an error.
+  virtual Status count_call(std::string_view tenant_id, std::string_view caller_id,
+                            std::optional<int> satisfaction_rating) = 0;
   /// Deletes up to `limit` calls older than `before` (oldest first); returns how many went.
   virtual Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) = 0;
   /// Appends an entry to the audit trail; its sequence is assigned here.
@@ -284,6 +326,14 @@ class VIPCORE_EXPORT Storage {
   /// Starts a write transaction, waiting for other writers (in this process
   /// and, for SQLite, in others up to the busy timeout; then Code::busy).
   virtual Result<std::unique_ptr<WriteTransaction>> begin_write() = 0;
+
+  /// Starts a write transaction for what the PBX writes while calls go on:
+  /// insert_call, count_call, insert_trigger and mark_notified, and nothing
+  /// else (the SQLite backend refuses other writes in it). A backend may
+  /// keep these apart from the caller list so that they never wait for an
+  /// administrator's long write (an import); this one, by default, is an
+  /// ordinary write transaction.
+  virtual Result<std::unique_ptr<WriteTransaction>> begin_activity_write() { return begin_write(); }
 };
 
 /// Options of the SQLite backend.
@@ -324,9 +374,11 @@ struct SqliteOptions {
 
 /// The schema version this build writes and reads. A file with a newer
 /// version is refused with Code::version; an older one is migrated.
-inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kSqliteSchemaVersion = 4;
 
-/// Opens (or creates) a vipcore SQLite database file.
+/// Opens (or creates) a vipcore SQLite database file, and its activity file
+/// `path + "-calls"` beside it (created when missing, whatever
+/// create_if_missing says, for a database from before schema version 4).
 VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path,
                                                                     const SqliteOptions& options = {});
 

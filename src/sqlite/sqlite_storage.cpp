@@ -158,19 +158,93 @@ CREATE TABLE vip_call (
 CREATE UNIQUE INDEX vip_call_tenant_call ON vip_call (tenant_id, call_id);
 CREATE INDEX vip_call_tenant_caller_at ON vip_call (tenant_id, caller_id, at);
 )sql",
+    // 3 -> 4: callers carry an integrity tag (tagged at the next Database::open when there are callers);
+    // call history, triggers and call counters move to the activity file (copied there by
+    // adopt_activity() before this runs). vip_caller's total_calls, satisfaction_score and
+    // rated_calls are still written but no longer read.
+    R"sql(
+ALTER TABLE vip_caller ADD COLUMN integrity BLOB;  -- IntegrityTag; NULL until tagged
+INSERT INTO vip_meta (scope, key, value) SELECT '', 'integrity.pending', '1' WHERE EXISTS (SELECT 1 FROM vip_caller);
+DROP TABLE IF EXISTS vip_call;
+DROP TABLE IF EXISTS vip_trigger;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+// The activity file, "<database>-calls": what the PBX writes while calls go
+// on, apart from the caller list so that its writes never wait for an
+// administrator's long write transaction (see storage.hpp). Its own schema
+// versions, migrated like kMigrations.
+constexpr std::int64_t kActivityApplicationId = 0x56495041;  // "VIPA"
+constexpr const char* kActivityMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE vip_call (
+  tenant_id             TEXT    NOT NULL,
+  at                    INTEGER NOT NULL,
+  call_id               TEXT    NOT NULL,
+  caller_id             TEXT    NOT NULL,
+  vip_level             INTEGER NOT NULL,  -- the level at the call
+  handling_rules        INTEGER NOT NULL,  -- the rules applied
+  wait_seconds          INTEGER NOT NULL,
+  max_wait_time         INTEGER NOT NULL,  -- the caller's target at the call: the SLA
+  escalation_triggered  INTEGER NOT NULL,
+  satisfaction_rating   INTEGER,
+  service_quality_score REAL,
+  PRIMARY KEY (tenant_id, at, call_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX vip_call_tenant_call ON vip_call (tenant_id, call_id);
+CREATE INDEX vip_call_tenant_caller_at ON vip_call (tenant_id, caller_id, at);
+
+CREATE TABLE vip_trigger (
+  tenant_id    TEXT    NOT NULL,
+  call_id      TEXT    NOT NULL,
+  rule_id      TEXT    NOT NULL,
+  caller_id    TEXT    NOT NULL,
+  triggered_at INTEGER NOT NULL,
+  notified_at  INTEGER,
+  PRIMARY KEY (tenant_id, call_id, rule_id)
+) WITHOUT ROWID;
+CREATE INDEX vip_trigger_tenant_time ON vip_trigger (tenant_id, triggered_at);
+
+-- A caller's call counters (CallerRecord::total_calls, rated_calls, satisfaction_score).
+CREATE TABLE vip_caller_stats (
+  tenant_id          TEXT    NOT NULL,
+  caller_id          TEXT    NOT NULL,
+  total_calls        INTEGER NOT NULL,
+  rated_calls        INTEGER NOT NULL,
+  satisfaction_score REAL,
+  PRIMARY KEY (tenant_id, caller_id)
+) WITHOUT ROWID;
+)sql",
+};
+constexpr std::int64_t kActivitySchemaVersion = std::size(kActivityMigrations);
+
+// Readers see the activity file attached under this name.
+constexpr const char* kActivitySchema = "calls";
 
 constexpr const char* kCallerColumns =
     "id, vip_level, status, handling_rules, preferred_agent_id, preferred_department_id, max_wait_time, "
     "callback_priority, tags, total_calls, satisfaction_score, valid_from, valid_until, created_at, updated_at, "
     "caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, phone_masks, "
-    "rated_calls";
+    "rated_calls, integrity";
+// The same columns for readers, with the counters from the activity file.
+constexpr const char* kCallerReadColumns =
+    "c.id, c.vip_level, c.status, c.handling_rules, c.preferred_agent_id, c.preferred_department_id, "
+    "c.max_wait_time, c.callback_priority, c.tags, coalesce(s.total_calls, 0), s.satisfaction_score, c.valid_from, "
+    "c.valid_until, c.created_at, c.updated_at, c.caller_name, c.company_name, c.email, c.account_number, "
+    "c.account_value, c.notes, c.custom_greeting, c.phones, c.phone_masks, coalesce(s.rated_calls, 0), c.integrity";
+constexpr const char* kSelectCallerRead =
+    "SELECT {} FROM vip_caller AS c LEFT JOIN vip_caller_stats AS s ON s.tenant_id = c.tenant_id "
+    "AND s.caller_id = c.id WHERE c.tenant_id = ?1 AND c.id = ?2";
+constexpr const char* kSelectCounters =
+    "SELECT total_calls, rated_calls, satisfaction_score FROM vip_caller_stats WHERE tenant_id = ?1 AND caller_id = ?2";
 
 constexpr const char* kSelectCaller = "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kScanCallers =
-    "SELECT {} FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
-    "AND (?3 IS NULL OR status = ?3) AND id > ?6 ORDER BY id LIMIT ?4 OFFSET ?5";
+    "SELECT {} FROM vip_caller AS c LEFT JOIN vip_caller_stats AS s ON s.tenant_id = c.tenant_id "
+    "AND s.caller_id = c.id WHERE c.tenant_id = ?1 AND (?2 IS NULL OR c.vip_level = ?2) "
+    "AND (?3 IS NULL OR c.status = ?3) AND c.id > ?6 ORDER BY c.id LIMIT ?4 OFFSET ?5";
 constexpr const char* kCountCallers =
     "SELECT count(*) FROM vip_caller WHERE tenant_id = ?1 AND (?2 IS NULL OR vip_level = ?2) "
     "AND (?3 IS NULL OR status = ?3)";
@@ -179,13 +253,14 @@ constexpr const char* kFindPhone =
 constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = ?1 AND phone_hash = ?2";
 constexpr const char* kInsertCaller =
     "INSERT INTO vip_caller (tenant_id, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)";
 constexpr const char* kUpdateCaller =
     "UPDATE vip_caller SET vip_level = ?3, status = ?4, handling_rules = ?5, preferred_agent_id = ?6, "
     "preferred_department_id = ?7, max_wait_time = ?8, callback_priority = ?9, tags = ?10, total_calls = ?11, "
     "satisfaction_score = ?12, valid_from = ?13, valid_until = ?14, created_at = ?15, updated_at = ?16, "
     "caller_name = ?17, company_name = ?18, email = ?19, account_number = ?20, account_value = ?21, notes = ?22, "
-    "custom_greeting = ?23, phones = ?24, phone_masks = ?25, rated_calls = ?26 WHERE tenant_id = ?1 AND id = ?2";
+    "custom_greeting = ?23, phones = ?24, phone_masks = ?25, rated_calls = ?26, integrity = ?27 "
+    "WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kDeleteCaller = "DELETE FROM vip_caller WHERE tenant_id = ?1 AND id = ?2";
 constexpr const char* kInsertPhone =
     "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, summary) VALUES (?1, ?2, ?3, ?4)";
@@ -237,14 +312,22 @@ constexpr const char* kAggregateCalls =
 constexpr std::int64_t kMaxStoredCallWait = 86400;
 // Streamed and counted in C++, like kAggregateCalls: no GROUP BY sort.
 constexpr const char* kCountByLevelStatus = "SELECT vip_level, status FROM vip_caller WHERE tenant_id = ?1";
-constexpr const char* kUpdateCounters =
-    "UPDATE vip_caller SET total_calls = ?3, rated_calls = ?4, satisfaction_score = ?5 WHERE tenant_id = ?1 AND id = ?2";
+// One more call in a caller's counters; ?3 is the rating or NULL.
+constexpr const char* kCountCall =
+    "INSERT INTO vip_caller_stats (tenant_id, caller_id, total_calls, rated_calls, satisfaction_score) "
+    "VALUES (?1, ?2, 1, ?3 IS NOT NULL, ?3) ON CONFLICT (tenant_id, caller_id) DO UPDATE SET "
+    "total_calls = total_calls + 1, "
+    "satisfaction_score = CASE WHEN ?3 IS NULL THEN satisfaction_score "
+    "ELSE (coalesce(satisfaction_score, 0.0) * rated_calls + ?3) / (rated_calls + 1) END, "
+    "rated_calls = rated_calls + (?3 IS NOT NULL)";
 constexpr const char* kPurgeCalls =
     "DELETE FROM vip_call WHERE tenant_id = ?1 AND (at, call_id) IN (SELECT at, call_id FROM vip_call "
     "WHERE tenant_id = ?1 AND at < ?2 ORDER BY at LIMIT ?3)";
 constexpr const char* kInsertAudit =
     "INSERT INTO vip_audit (tenant_id, at, actor_id, role, action, entity_type, entity_id, fields, outcome) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+std::string activity_file_path(const std::string& path) { return path + "-calls"; }
 
 std::optional<std::int64_t> opt_ms(const std::optional<Timestamp>& t) {
   if (!t) return std::nullopt;
@@ -307,18 +390,21 @@ void bind_caller(Statement& st, std::string_view tenant_id, const CallerRecord& 
   st.bind_blob(24, scratch[1].data(), scratch[1].size());
   st.bind_text(25, scratch[2]);
   st.bind_int(26, c.rated_calls);
+  st.bind_blob(27, c.integrity.data(), c.integrity.size());
 }
 
 // The summary column of vip_phone: what identify needs about a number's
 // owner, packed into one blob so that the identify lookup reads one column
 // instead of twelve (each column read costs about as much as a hash probe).
 // Layout, little-endian:
-//   u8 format (1) | u8 level | u8 status | u8 rules | u8 flags (1: max wait, 2: valid_from, 4: valid_until)
+//   u8 format (2) | u8 level | u8 status | u8 rules | u8 flags (1: max wait, 2: valid_from, 4: valid_until)
 //   i32 max_wait_time | i32 callback_priority | i64 valid_from ms | i64 valid_until ms
+//   | 16-byte integrity tag (format 2 only; format 1, before schema version 4, has none)
 //   then four length-prefixed (u16) strings: preferred agent, preferred department,
 //   sealed caller_name, sealed custom_greeting.
-constexpr std::uint8_t kSummaryFormat = 1;
-constexpr std::size_t kSummaryFixed = 5 + 4 + 4 + 8 + 8;
+constexpr std::uint8_t kSummaryFormat = 2;
+constexpr std::size_t kSummaryFixed1 = 5 + 4 + 4 + 8 + 8;
+constexpr std::size_t kSummaryFixed = kSummaryFixed1 + std::tuple_size_v<IntegrityTag>;
 
 void put_le(std::string& out, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -344,6 +430,7 @@ void encode_summary(const CallerRecord& c, std::string& out) {
   put_le(out, static_cast<std::uint32_t>(c.callback_priority), 4);
   put_le(out, static_cast<std::uint64_t>(c.valid_from ? to_unix_ms(*c.valid_from) : 0), 8);
   put_le(out, static_cast<std::uint64_t>(c.valid_until ? to_unix_ms(*c.valid_until) : 0), 8);
+  out.append(reinterpret_cast<const char*>(c.integrity.data()), c.integrity.size());
   for (const std::string* s : {&c.preferred_agent_id, &c.preferred_department_id, &c.caller_name, &c.custom_greeting}) {
     put_le(out, s->size(), 2);
     out.append(*s);
@@ -351,7 +438,9 @@ void encode_summary(const CallerRecord& c, std::string& out) {
 }
 
 bool decode_summary(std::string_view blob, IdentifyRecord* out) {
-  if (blob.size() < kSummaryFixed || static_cast<std::uint8_t>(blob[0]) != kSummaryFormat) return false;
+  const auto format = blob.empty() ? 0 : static_cast<std::uint8_t>(blob[0]);
+  if ((format != 1 && format != kSummaryFormat) || blob.size() < (format == 1 ? kSummaryFixed1 : kSummaryFixed))
+    return false;
   const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
   if (p[1] >= kLevelCount || p[2] > 2) return false;
   out->vip_level = static_cast<Level>(p[1]);
@@ -365,7 +454,12 @@ bool decode_summary(std::string_view blob, IdentifyRecord* out) {
   const auto until = static_cast<std::int64_t>(get_le(p + 21, 8));
   out->valid_from = (flags & 2) ? std::optional<Timestamp>(from_unix_ms(from)) : std::nullopt;
   out->valid_until = (flags & 4) ? std::optional<Timestamp>(from_unix_ms(until)) : std::nullopt;
-  std::size_t off = kSummaryFixed;
+  out->integrity = IntegrityTag{};
+  std::size_t off = kSummaryFixed1;
+  if (format == kSummaryFormat) {
+    std::copy_n(p + off, out->integrity.size(), out->integrity.begin());
+    off = kSummaryFixed;
+  }
   for (std::string* s : {&out->preferred_agent_id, &out->preferred_department_id, &out->caller_name,
                          &out->custom_greeting}) {
     if (off + 2 > blob.size()) return false;
@@ -473,6 +567,8 @@ Result<CallerRecord> read_caller(const Statement& st) {
     c.phones.push_back(std::move(p));
   }
   c.rated_calls = st.column_int(24);
+  if (const std::string_view tag = st.column_view(25); tag.size() == c.integrity.size())
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size(), c.integrity.begin());
   return c;
 }
 
@@ -495,14 +591,17 @@ CallRow read_call(const Statement& st) {
 struct Reader {
   Connection conn;
   Statement find_phone, get_caller, scan, count, get_meta, list_rules, get_triggers, list_calls, aggregate,
-      aggregate_caller, count_by_level_status;
+      aggregate_caller, count_by_level_status, counters;
 };
 
 class SqliteStorage;
 
 class SqliteTransaction final : public WriteTransaction {
  public:
-  SqliteTransaction(SqliteStorage& storage, std::unique_lock<std::mutex> lock) : s_(storage), lock_(std::move(lock)) {}
+  // `lock` held: a transaction on the main file (begun), which may also
+  // write the activity file. Not held: an activity-only transaction.
+  SqliteTransaction(SqliteStorage& storage, std::unique_lock<std::mutex> lock)
+      : s_(storage), lock_(std::move(lock)), main_open_(lock_.owns_lock()) {}
   ~SqliteTransaction() override;
 
   Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override;
@@ -520,8 +619,8 @@ class SqliteTransaction final : public WriteTransaction {
                        Timestamp at) override;
   Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
   Status insert_call(std::string_view tenant_id, const CallRow& call) override;
-  Status update_caller_counters(std::string_view tenant_id, std::string_view caller_id, std::int64_t total_calls,
-                                std::int64_t rated_calls, std::optional<double> satisfaction_score) override;
+  Status count_call(std::string_view tenant_id, std::string_view caller_id,
+                    std::optional<int> satisfaction_rating) override;
   Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override;
@@ -530,10 +629,18 @@ class SqliteTransaction final : public WriteTransaction {
   Status commit() override;
 
  private:
-  // Runs `body` inside a savepoint: on failure everything it did is undone
-  // and the transaction goes on.
+  // Runs `body` inside a savepoint of the main file: on failure everything
+  // it did is undone and the transaction goes on.
   template <typename F>
   Status atomically(F&& body);
+  // The same in the activity file, whose write transaction starts here the
+  // first time (the main file's, if any, is already held: lock order main,
+  // then activity).
+  template <typename F>
+  Status activity_atomically(F&& body);
+  template <typename F>
+  Status in_savepoint(sqlite3* db, F&& body);
+  Status begin_activity();
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
   // Runs a purge statement (?1 tenant, ?2 before, ?3 limit); the rows deleted.
   Result<std::uint64_t> purge_older(Statement& st, std::string_view tenant_id, Timestamp before, std::uint64_t limit,
@@ -542,16 +649,27 @@ class SqliteTransaction final : public WriteTransaction {
     if (state_ != State::open) return Status::internal_error("the write transaction is no longer open");
     return Status::ok();
   }
+  // A main-file operation: refused in an activity-only transaction.
+  Status usable_main() const {
+    if (Status s = usable(); !s.is_ok()) return s;
+    if (!main_open_)
+      return Status::internal_error("an activity write transaction may only record calls and escalation triggers");
+    return Status::ok();
+  }
 
   enum class State { open, committed, failed };
   SqliteStorage& s_;
-  std::unique_lock<std::mutex> lock_;
+  std::unique_lock<std::mutex> lock_;           // the main file's writer (write_mu_)
+  std::unique_lock<std::mutex> activity_lock_;  // the activity file's writer (activity_mu_)
+  bool main_open_;                              // a main-file transaction is open
+  bool activity_open_ = false;                  // an activity-file transaction is open
   State state_ = State::open;
 };
 
 class SqliteStorage final : public Storage {
  public:
-  SqliteStorage(std::string path, const SqliteOptions& options) : path_(std::move(path)), options_(options) {}
+  SqliteStorage(std::string path, const SqliteOptions& options)
+      : path_(std::move(path)), activity_path_(activity_file_path(path_)), options_(options) {}
 
   Status open();
 
@@ -584,7 +702,8 @@ class SqliteStorage final : public Storage {
     if (!lease.ok()) return lease.status();
     Reader& r = *lease->get();
     if (!r.get_caller.prepared())
-      if (Status s = r.get_caller.prepare(r.conn, fmt::format(kSelectCaller, kCallerColumns)); !s.is_ok()) return s;
+      if (Status s = r.get_caller.prepare(r.conn, fmt::format(kSelectCallerRead, kCallerReadColumns)); !s.is_ok())
+        return s;
     return select_caller(r.get_caller, tenant_id, id);
   }
 
@@ -595,7 +714,7 @@ class SqliteStorage final : public Storage {
     Reader& r = *lease->get();
     Statement& st = r.scan;
     if (!st.prepared())
-      if (Status s = st.prepare(r.conn, fmt::format(kScanCallers, kCallerColumns)); !s.is_ok()) return s;
+      if (Status s = st.prepare(r.conn, fmt::format(kScanCallers, kCallerReadColumns)); !s.is_ok()) return s;
     ResetGuard reset(st);
     bind_filter(st, tenant_id, filter);
     // SQLite takes 64-bit signed counts: larger ones are clamped, never
@@ -852,6 +971,34 @@ class SqliteStorage final : public Storage {
     return std::unique_ptr<WriteTransaction>(std::make_unique<SqliteTransaction>(*this, std::move(lock)));
   }
 
+  // Takes nothing yet: the activity file's write lock is taken by the first write.
+  Result<std::unique_ptr<WriteTransaction>> begin_activity_write() override {
+    if (options_.read_only)
+      return Status::storage_error(fmt::format("{} was opened read-only: nothing can be written", path_));
+    return std::unique_ptr<WriteTransaction>(
+        std::make_unique<SqliteTransaction>(*this, std::unique_lock<std::mutex>()));
+  }
+
+  /// Fills a record's call counters from the activity file (the writer
+  /// connection does not attach it: see open()).
+  Status read_counters(std::string_view tenant_id, CallerRecord* c) {
+    auto lease = acquire();
+    if (!lease.ok()) return lease.status();
+    Reader& r = *lease->get();
+    Statement& st = r.counters;
+    if (!st.prepared())
+      if (Status s = st.prepare(r.conn, kSelectCounters); !s.is_ok()) return s;
+    ResetGuard reset(st);
+    st.bind_text(1, tenant_id);
+    st.bind_text(2, c->id);
+    auto row = st.step("reading a caller's call counters");
+    if (!row.ok()) return row.status();
+    c->total_calls = *row ? st.column_int(0) : 0;
+    c->rated_calls = *row ? st.column_int(1) : 0;
+    c->satisfaction_score = *row ? st.column_optional_double(2) : std::nullopt;
+    return Status::ok();
+  }
+
  private:
   friend class SqliteTransaction;
 
@@ -894,9 +1041,25 @@ class SqliteStorage final : public Storage {
     }
   }
 
-  Status configure(Connection& conn, bool writer) {
-    if (Status s = conn.open(path_, mode_); !s.is_ok()) return s;
+  // Opens and sets up a connection: a reader, the main file's writer, or
+  // (`activity`) the activity file's writer. Readers attach the activity
+  // file; writers do not, because BEGIN IMMEDIATE would lock every attached
+  // file and the two files' writers must never wait for each other. A
+  // read-only storage's one connection (writer_, opened with writer=false)
+  // attaches it the way it opens the main file.
+  Status configure(Connection& conn, bool writer, bool activity = false) {
+    const auto mode = activity ? sqlite::Connection::Mode::read_write : mode_;
+    if (Status s = conn.open(activity ? activity_path_ : path_, mode); !s.is_ok()) return s;
     sqlite3_busy_timeout(conn.get(), options_.busy_timeout_ms);
+    // A missing activity file is not created by attaching it: only a
+    // read-only open meets one, and refuses it once it has read the main file.
+    if (!writer && ::access(activity_path_.c_str(), F_OK) == 0) {
+      const std::string file = mode_ == sqlite::Connection::Mode::immutable
+                                   ? sqlite::immutable_uri(activity_path_)
+                                   : activity_path_;
+      const std::string attach = fmt::format("ATTACH DATABASE '{}' AS {}", sql_quoted(file), kActivitySchema);
+      if (Status s = conn.exec(attach.c_str()); !s.is_ok()) return s.with_context("attaching the activity file");
+    }
     // journal_size_limit: after a big import the WAL file would otherwise
     // keep its peak size (as big as the data written) for as long as the
     // database is open; truncate it to 64 MiB once checkpointed.
@@ -938,11 +1101,25 @@ class SqliteStorage final : public Storage {
   }
 
   Status migrate();
+  Status migrate_activity();
+  Status adopt_activity(std::int64_t main_version);
   Status prepare_writer();
   Status create_file();
   Status open_read_only();
+  Status check_activity_is_new();
+  Status create_activity_file();
+
+  static std::string sql_quoted(std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+      out.push_back(ch);
+      if (ch == '\'') out.push_back('\'');
+    }
+    return out;
+  }
 
   std::string path_;
+  std::string activity_path_;
   SqliteOptions options_;
   sqlite::Connection::Mode mode_ = sqlite::Connection::Mode::read_write;
   bool creating_ = false;  // building a new database (in a temporary file)
@@ -950,9 +1127,11 @@ class SqliteStorage final : public Storage {
   std::vector<std::unique_ptr<Reader>> idle_;
   std::mutex write_mu_;  // one write transaction at a time in this process
   Connection writer_;
-  Statement w_insert_call_, w_update_counters_, w_purge_calls_;
-  Statement w_get_rule_, w_insert_rule_, w_update_rule_, w_delete_rule_, w_insert_trigger_, w_mark_notified_,
-      w_purge_triggers_;
+  // The activity file's writer: calls, triggers and counters.
+  std::mutex activity_mu_;  // one activity transaction at a time in this process; after write_mu_
+  Connection activity_writer_;
+  Statement w_insert_call_, w_count_call_, w_purge_calls_, w_insert_trigger_, w_mark_notified_, w_purge_triggers_;
+  Statement w_get_rule_, w_insert_rule_, w_update_rule_, w_delete_rule_;
   Statement w_delete_meta_;
   Statement w_get_caller_, w_get_meta_, w_phone_owner_, w_insert_caller_, w_update_caller_, w_delete_caller_, w_insert_phone_,
       w_delete_phone_, w_put_meta_, w_insert_audit_;
@@ -991,6 +1170,7 @@ Status SqliteStorage::open() {
     if (errno != ENOENT)
       return Status::storage_error(fmt::format("cannot open database {}: {}", path_, std::strerror(errno)));
     if (options_.create_if_missing) {
+      if (Status s = check_activity_is_new(); !s.is_ok()) return s;
       if (Status s = create_file(); !s.is_ok()) return s;
     }  // else opening it fails below, naming the file
   } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
@@ -1000,6 +1180,13 @@ Status SqliteStorage::open() {
   mode_ = sqlite::Connection::Mode::read_write;
   if (Status s = configure(writer_, /*writer=*/true); !s.is_ok()) return s;
   sqlite3_wal_hook(writer_.get(), &wal_hook, &options_.busy_timeout_ms);
+  // The activity file is part of the database: created beside an existing
+  // main file whatever create_if_missing says (a database from before it).
+  if (Status s = create_activity_file(); !s.is_ok()) return s;
+  if (Status s = configure(activity_writer_, /*writer=*/true, /*activity=*/true); !s.is_ok())
+    return s.with_context(fmt::format("opening {}", activity_path_));
+  sqlite3_wal_hook(activity_writer_.get(), &wal_hook, &options_.busy_timeout_ms);
+  if (Status s = migrate_activity(); !s.is_ok()) return s;
   if (Status s = migrate(); !s.is_ok()) return s;
   return prepare_writer();
 }
@@ -1044,26 +1231,166 @@ Status SqliteStorage::open_read_only() {
     return Status::storage_error(fmt::format("cannot open database {} read-only: {}", path_, std::strerror(errno)));
   if (S_ISREG(st.st_mode) && st.st_size == 0)
     return Status::version_error(fmt::format("{} is not a vipcore database: it is an empty file", path_));
+  // Reads both files' headers: the activity file is attached lazily.
+  auto read_headers = [this] {
+    Status s = configure(writer_, /*writer=*/false);
+    if (s.is_ok()) s = migrate();
+    if (s.is_ok() && ::access(activity_path_.c_str(), F_OK) != 0)
+      return Status::version_error(
+          fmt::format("cannot open database {} read-only: its activity file {} is missing; open it once read-write "
+                      "to create it",
+                      path_, activity_path_));
+    if (s.is_ok())
+      s = writer_.exec(fmt::format("SELECT count(*) FROM {}.sqlite_master", kActivitySchema).c_str());
+    return s;
+  };
   mode_ = sqlite::Connection::Mode::read_only;
-  Status s = configure(writer_, /*writer=*/false);
-  if (s.is_ok()) s = migrate();
+  Status s = read_headers();
   if (!s.is_ok() && !s.is_version_error()) {
     // SQLite reads a WAL database through its -shm file, which it could not
     // open or create (a directory nobody may write, a full disk). Without a
-    // WAL file there is nothing the -shm file would add: read the file as
+    // WAL file there is nothing the -shm file would add: read the files as
     // immutable. With one, its commits would be missed: refuse.
-    struct stat wal {};
-    const std::string wal_path = path_ + "-wal";
-    if (::stat(wal_path.c_str(), &wal) == 0 && S_ISREG(wal.st_mode) && wal.st_size > 0)
-      return s.with_context(fmt::format("{} has a write-ahead log that cannot be read without writing {}-shm", path_,
-                                        path_));
+    for (const std::string& file : {path_, activity_path_}) {
+      struct stat wal {};
+      const std::string wal_path = file + "-wal";
+      if (::stat(wal_path.c_str(), &wal) == 0 && S_ISREG(wal.st_mode) && wal.st_size > 0)
+        return s.with_context(
+            fmt::format("{} has a write-ahead log that cannot be read without writing {}-shm", file, file));
+    }
     writer_ = sqlite::Connection();
     mode_ = sqlite::Connection::Mode::immutable;
-    s = configure(writer_, /*writer=*/false);
-    if (s.is_ok()) s = migrate();
+    s = read_headers();
   }
   if (!s.is_ok()) return s;
   return prepare_writer();
+}
+
+// A new database must not adopt an activity file left by an earlier
+// database of the same name: its calls would become ours.
+Status SqliteStorage::check_activity_is_new() {
+  struct stat st {};
+  if (::stat(activity_path_.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0)) return Status::ok();
+  Connection conn;
+  if (Status s = conn.open(activity_path_, sqlite::Connection::Mode::read_only); !s.is_ok()) return s;
+  Statement tables;
+  if (Status s = tables.prepare(conn, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                      "('vip_call', 'vip_trigger', 'vip_caller_stats')");
+      !s.is_ok())
+    return s.with_context(fmt::format("reading {}", activity_path_));
+  auto counted = tables.step("reading the activity file");
+  if (!counted.ok()) return counted.status();
+  if (!*counted || tables.column_int(0) == 0) return Status::ok();
+  Statement st_rows;
+  if (Status s = st_rows.prepare(conn, "SELECT EXISTS (SELECT 1 FROM vip_call) OR EXISTS (SELECT 1 FROM vip_trigger) "
+                                       "OR EXISTS (SELECT 1 FROM vip_caller_stats)");
+      !s.is_ok())
+    return s.with_context(fmt::format("reading {}", activity_path_));
+  auto row = st_rows.step("reading the activity file");
+  if (!row.ok()) return row.status();
+  if (*row && st_rows.column_int(0) != 0)
+    return Status::version_error(
+        fmt::format("{} holds call history but {} is a new database: it belongs to another database; move it away",
+                    activity_path_, path_));
+  return Status::ok();
+}
+
+// Creates a missing activity file with the database's permission bits (its
+// -wal and -shm files get the same); the schema is made by migrate_activity.
+Status SqliteStorage::create_activity_file() {
+  const int fd = ::open(activity_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                        static_cast<mode_t>(options_.file_mode & 07777));
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::ok();
+    return Status::storage_error(
+        fmt::format("cannot create {}: {}", activity_path_, errno_text(errno, activity_path_)));
+  }
+  const bool moded = ::fchmod(fd, static_cast<mode_t>(options_.file_mode & 07777)) == 0;
+  const int mode_errno = errno;
+  ::close(fd);
+  if (!moded) {
+    ::unlink(activity_path_.c_str());
+    return Status::storage_error(fmt::format("cannot create {}: {}", activity_path_, std::strerror(mode_errno)));
+  }
+  return Status::ok();
+}
+
+Status SqliteStorage::migrate_activity() {
+  Connection& conn = activity_writer_;
+  auto pragma_int = [&conn](const char* sql) -> Result<std::int64_t> {
+    Statement st;
+    if (Status s = st.prepare(conn, sql); !s.is_ok()) return s;
+    auto row = st.step("reading the activity file's header");
+    if (!row.ok()) return row.status();
+    return *row ? st.column_int(0) : 0;
+  };
+  auto check_header = [&]() -> Result<std::int64_t> {
+    auto app = pragma_int("PRAGMA application_id");
+    if (!app.ok()) return app.status();
+    auto version = pragma_int("PRAGMA user_version");
+    if (!version.ok()) return version.status();
+    auto tables = pragma_int("SELECT count(*) FROM sqlite_master");
+    if (!tables.ok()) return tables.status();
+    if (*app != kActivityApplicationId && (*app != 0 || *tables != 0))
+      return Status::version_error(fmt::format("{} is not a vipcore activity file", activity_path_));
+    if (*version > kActivitySchemaVersion)
+      return Status::version_error(fmt::format(
+          "{} has schema version {}, newer than this vipcore ({}) knows; upgrade vipcore to open it", activity_path_,
+          *version, kActivitySchemaVersion));
+    return *version;
+  };
+  auto version = check_header();
+  if (!version.ok()) return version.status();
+  if (Status s = conn.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
+  if (*version == kActivitySchemaVersion) return Status::ok();
+  if (Status s = conn.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+  version = check_header();
+  Status s = version.ok() ? Status::ok() : version.status();
+  for (std::int64_t v = version.ok() ? *version : kActivitySchemaVersion; s.is_ok() && v < kActivitySchemaVersion;
+       ++v) {
+    s = conn.exec(kActivityMigrations[v]);
+    if (!s.is_ok()) s = s.with_context(fmt::format("migrating the activity file to version {}", v + 1));
+  }
+  if (s.is_ok()) {
+    const std::string stamp = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}; COMMIT",
+                                          kActivityApplicationId, kActivitySchemaVersion);
+    s = conn.exec(stamp.c_str());
+  }
+  if (!s.is_ok()) sqlite3_exec(conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return s;
+}
+
+// Copies what a main file of schema version `main_version` (1 to 3) holds of
+// the activity file's tables into it, replacing what is there: called with
+// the main file's write lock held, before the migration that drops them
+// there commits. Run again after a crash in between, it copies again.
+Status SqliteStorage::adopt_activity(std::int64_t main_version) {
+  Connection& conn = activity_writer_;
+  const std::string attach = fmt::format("ATTACH DATABASE '{}' AS src", sql_quoted(path_));
+  if (Status s = conn.exec(attach.c_str()); !s.is_ok()) return s.with_context("attaching the database to migrate it");
+  // BEGIN, not IMMEDIATE: IMMEDIATE would also ask for src's write lock,
+  // which our own main connection holds. The first DELETE takes this file's.
+  std::string sql = "BEGIN; DELETE FROM main.vip_call; DELETE FROM main.vip_trigger; DELETE FROM main.vip_caller_stats; ";
+  sql += fmt::format(
+      "INSERT INTO main.vip_caller_stats (tenant_id, caller_id, total_calls, rated_calls, satisfaction_score) "
+      "SELECT tenant_id, id, total_calls, {}, satisfaction_score FROM src.vip_caller "
+      "WHERE total_calls != 0 OR satisfaction_score IS NOT NULL; ",
+      main_version >= 3 ? "rated_calls" : "0");
+  if (main_version >= 2)
+    sql += "INSERT INTO main.vip_trigger SELECT tenant_id, call_id, rule_id, caller_id, triggered_at, notified_at "
+           "FROM src.vip_trigger; ";
+  if (main_version >= 3)
+    sql += "INSERT INTO main.vip_call SELECT tenant_id, at, call_id, caller_id, vip_level, handling_rules, "
+           "wait_seconds, max_wait_time, escalation_triggered, satisfaction_rating, service_quality_score "
+           "FROM src.vip_call; ";
+  sql += "COMMIT";
+  Status s = conn.exec(sql.c_str());
+  if (!s.is_ok()) {
+    sqlite3_exec(conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    s = s.with_context("copying call history and escalation triggers to the activity file");
+  }
+  sqlite3_exec(conn.get(), "DETACH DATABASE src", nullptr, nullptr, nullptr);
+  return s;
 }
 
 Status SqliteStorage::migrate() {
@@ -1106,6 +1433,9 @@ Status SqliteStorage::migrate() {
   if (Status s = writer_.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
   version = check_header();
   Status s = version.ok() ? Status::ok() : version.status();
+  // A database being built has no activity to adopt (open() checked that
+  // no earlier database's activity file is in the way).
+  if (s.is_ok() && !creating_ && *version >= 1 && *version < kSqliteSchemaVersion) s = adopt_activity(*version);
   for (std::int64_t v = version.ok() ? *version : kSqliteSchemaVersion; s.is_ok() && v < kSqliteSchemaVersion; ++v) {
     s = writer_.exec(kMigrations[v]);
     if (!s.is_ok()) s = s.with_context(fmt::format("migrating the schema to version {}", v + 1));
@@ -1128,12 +1458,6 @@ Status SqliteStorage::prepare_writer() {
       {&w_insert_rule_, fmt::format(kInsertRule, kRuleColumns)},
       {&w_update_rule_, kUpdateRule},
       {&w_delete_rule_, kDeleteRule},
-      {&w_insert_trigger_, kInsertTrigger},
-      {&w_mark_notified_, kMarkNotified},
-      {&w_purge_triggers_, kPurgeTriggers},
-      {&w_insert_call_, fmt::format(kInsertCall, kCallColumns)},
-      {&w_update_counters_, kUpdateCounters},
-      {&w_purge_calls_, kPurgeCalls},
       {&w_phone_owner_, kPhoneOwner},
       {&w_insert_caller_, fmt::format(kInsertCaller, kCallerColumns)},
       {&w_update_caller_, kUpdateCaller},
@@ -1145,17 +1469,53 @@ Status SqliteStorage::prepare_writer() {
   };
   for (const auto& [st, sql] : stmts)
     if (Status s = st->prepare(writer_, sql); !s.is_ok()) return s;
+  const std::pair<Statement*, std::string> activity[] = {
+      {&w_insert_trigger_, kInsertTrigger},
+      {&w_mark_notified_, kMarkNotified},
+      {&w_purge_triggers_, kPurgeTriggers},
+      {&w_insert_call_, fmt::format(kInsertCall, kCallColumns)},
+      {&w_count_call_, kCountCall},
+      {&w_purge_calls_, kPurgeCalls},
+  };
+  if (options_.read_only) return Status::ok();  // there is no activity writer
+  for (const auto& [st, sql] : activity)
+    if (Status s = st->prepare(activity_writer_, sql); !s.is_ok()) return s;
   return Status::ok();
 }
 
 SqliteTransaction::~SqliteTransaction() {
-  if (state_ != State::committed) sqlite3_exec(s_.writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (activity_open_) sqlite3_exec(s_.activity_writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (main_open_) sqlite3_exec(s_.writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 template <typename F>
 Status SqliteTransaction::atomically(F&& body) {
+  if (Status s = usable_main(); !s.is_ok()) return s;
+  return in_savepoint(s_.writer_.get(), std::forward<F>(body));
+}
+
+Status SqliteTransaction::begin_activity() {
+  if (activity_open_) return Status::ok();
+  activity_lock_ = std::unique_lock<std::mutex>(s_.activity_mu_);
+  sqlite3* db = s_.activity_writer_.get();
+  if (int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
+    activity_lock_.unlock();
+    state_ = State::failed;
+    return sqlite::error(rc, db, "starting a write transaction on the activity file");
+  }
+  activity_open_ = true;
+  return Status::ok();
+}
+
+template <typename F>
+Status SqliteTransaction::activity_atomically(F&& body) {
   if (Status s = usable(); !s.is_ok()) return s;
-  sqlite3* db = s_.writer_.get();
+  if (Status s = begin_activity(); !s.is_ok()) return s;
+  return in_savepoint(s_.activity_writer_.get(), std::forward<F>(body));
+}
+
+template <typename F>
+Status SqliteTransaction::in_savepoint(sqlite3* db, F&& body) {
   if (int rc = sqlite3_exec(db, "SAVEPOINT op", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
     state_ = State::failed;
     return sqlite::error(rc, db, "starting a savepoint");
@@ -1174,13 +1534,16 @@ Status SqliteTransaction::atomically(F&& body) {
 }
 
 Result<std::optional<CallerRecord>> SqliteTransaction::get_caller(std::string_view tenant_id, std::string_view id) {
-  if (Status s = usable(); !s.is_ok()) return s;
-  return SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
+  if (Status s = usable_main(); !s.is_ok()) return s;
+  auto c = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
+  if (!c.ok() || !*c) return c;
+  if (Status s = s_.read_counters(tenant_id, &**c); !s.is_ok()) return s;
+  return c;
 }
 
 Result<std::optional<std::string>> SqliteTransaction::find_phone_owner(std::string_view tenant_id,
                                                                        const PhoneHash& hash) {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.is_ok()) return s;
   Statement& st = s_.w_phone_owner_;
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
@@ -1281,7 +1644,7 @@ Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_
 }
 
 Result<std::optional<RuleRecord>> SqliteTransaction::get_rule(std::string_view tenant_id, std::string_view id) {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.is_ok()) return s;
   Statement& st = s_.w_get_rule_;
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
@@ -1321,7 +1684,7 @@ Status SqliteTransaction::delete_rule(std::string_view tenant_id, std::string_vi
 }
 
 Status SqliteTransaction::insert_trigger(std::string_view tenant_id, const TriggerRecord& t, bool* inserted) {
-  return atomically([&]() -> Status {
+  return activity_atomically([&]() -> Status {
     Statement& st = s_.w_insert_trigger_;
     st.bind_text(1, tenant_id);
     st.bind_text(2, t.call_id);
@@ -1330,21 +1693,21 @@ Status SqliteTransaction::insert_trigger(std::string_view tenant_id, const Trigg
     st.bind_int(5, to_unix_ms(t.triggered_at));
     st.bind_optional_int(6, opt_ms(t.notified_at));
     if (Status s = st.run("storing an escalation trigger"); !s.is_ok()) return s;
-    *inserted = sqlite3_changes(s_.writer_.get()) > 0;
+    *inserted = sqlite3_changes(s_.activity_writer_.get()) > 0;
     return Status::ok();
   });
 }
 
 Status SqliteTransaction::mark_notified(std::string_view tenant_id, std::string_view call_id,
                                         std::string_view rule_id, Timestamp at) {
-  return atomically([&]() -> Status {
+  return activity_atomically([&]() -> Status {
     Statement& st = s_.w_mark_notified_;
     st.bind_text(1, tenant_id);
     st.bind_text(2, call_id);
     st.bind_text(3, rule_id);
     st.bind_int(4, to_unix_ms(at));
     if (Status s = st.run("recording a notification"); !s.is_ok()) return s;
-    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no such escalation trigger");
+    if (sqlite3_changes(s_.activity_writer_.get()) == 0) return Status::not_found("no such escalation trigger");
     return Status::ok();
   });
 }
@@ -1355,7 +1718,7 @@ Result<std::uint64_t> SqliteTransaction::purge_triggers(std::string_view tenant_
 }
 
 Status SqliteTransaction::insert_call(std::string_view tenant_id, const CallRow& c) {
-  return atomically([&]() -> Status {
+  return activity_atomically([&]() -> Status {
     Statement& st = s_.w_insert_call_;
     st.bind_text(1, tenant_id);
     st.bind_text(2, c.call_id);
@@ -1374,19 +1737,14 @@ Status SqliteTransaction::insert_call(std::string_view tenant_id, const CallRow&
   });
 }
 
-Status SqliteTransaction::update_caller_counters(std::string_view tenant_id, std::string_view caller_id,
-                                                 std::int64_t total_calls, std::int64_t rated_calls,
-                                                 std::optional<double> satisfaction_score) {
-  return atomically([&]() -> Status {
-    Statement& st = s_.w_update_counters_;
+Status SqliteTransaction::count_call(std::string_view tenant_id, std::string_view caller_id,
+                                     std::optional<int> satisfaction_rating) {
+  return activity_atomically([&]() -> Status {
+    Statement& st = s_.w_count_call_;
     st.bind_text(1, tenant_id);
     st.bind_text(2, caller_id);
-    st.bind_int(3, total_calls);
-    st.bind_int(4, rated_calls);
-    st.bind_optional_double(5, satisfaction_score);
-    if (Status s = st.run("updating a caller's counters"); !s.is_ok()) return s;
-    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no VIP caller with this id in the tenant");
-    return Status::ok();
+    st.bind_optional_double(3, satisfaction_rating ? std::optional<double>(*satisfaction_rating) : std::nullopt);
+    return st.run("counting a caller's call");
   });
 }
 
@@ -1398,12 +1756,12 @@ Result<std::uint64_t> SqliteTransaction::purge_calls(std::string_view tenant_id,
 Result<std::uint64_t> SqliteTransaction::purge_older(Statement& st, std::string_view tenant_id, Timestamp before,
                                                      std::uint64_t limit, std::string_view context) {
   std::uint64_t purged = 0;
-  Status s = atomically([&]() -> Status {
+  Status s = activity_atomically([&]() -> Status {
     st.bind_text(1, tenant_id);
     st.bind_int(2, to_unix_ms(before));
     st.bind_int(3, static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX)));
     if (Status r = st.run(context); !r.is_ok()) return r;
-    purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.writer_.get()));
+    purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.activity_writer_.get()));
     return Status::ok();
   });
   if (!s.is_ok()) return s;
@@ -1411,7 +1769,7 @@ Result<std::uint64_t> SqliteTransaction::purge_older(Statement& st, std::string_
 }
 
 Result<std::optional<std::string>> SqliteTransaction::get_meta(std::string_view scope, std::string_view key) {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.is_ok()) return s;
   return SqliteStorage::select_meta(s_.w_get_meta_, scope, key);
 }
 
@@ -1451,14 +1809,25 @@ Status SqliteTransaction::append_audit(const AuditEntry& e) {
   });
 }
 
+// The main file first, then the activity file. A transaction that wrote
+// both (a purge: calls in one, its audit entry in the other) is atomic in
+// each file but not across them: a crash between the two commits can leave
+// an audit entry for a purge batch that did not happen, never a purge
+// without its entry.
 Status SqliteTransaction::commit() {
   if (Status s = usable(); !s.is_ok()) return s;
-  sqlite3* db = s_.writer_.get();
-  const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    state_ = State::failed;  // the destructor rolls back
-    return sqlite::error(rc, db, "committing");
-  }
+  const auto finish = [this](bool* open, sqlite3* db) -> Status {
+    if (!*open) return Status::ok();
+    const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      state_ = State::failed;  // the destructor rolls back what is still open
+      return sqlite::error(rc, db, "committing");
+    }
+    *open = false;
+    return Status::ok();
+  };
+  if (Status s = finish(&main_open_, s_.writer_.get()); !s.is_ok()) return s;
+  if (Status s = finish(&activity_open_, s_.activity_writer_.get()); !s.is_ok()) return s;
   state_ = State::committed;
   return Status::ok();
 }

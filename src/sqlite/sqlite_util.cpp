@@ -62,6 +62,15 @@ Connection& Connection::operator=(Connection&& o) noexcept {
 
 Connection::~Connection() { sqlite3_close_v2(db_); }
 
+std::string immutable_uri(const std::string& path) {
+  std::string name = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') name += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else name += c;
+  }
+  return name + "?immutable=1";
+}
+
 Status Connection::open(const std::string& path, Mode mode) {
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   std::string name = path;
@@ -69,16 +78,10 @@ Status Connection::open(const std::string& path, Mode mode) {
     case Mode::read_write: flags |= SQLITE_OPEN_READWRITE; break;
     case Mode::read_write_create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
     case Mode::read_only: flags |= SQLITE_OPEN_READONLY; break;
-    case Mode::immutable: {
+    case Mode::immutable:
       flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
-      name = "file:";
-      for (const char c : path) {
-        if (c == '%' || c == '?' || c == '#') name += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-        else name += c;
-      }
-      name += "?immutable=1";
+      name = immutable_uri(path);
       break;
-    }
   }
   const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -31,6 +31,9 @@ Status error(int rc, sqlite3* db, std::string_view context);
 /// says it well enough.
 std::string describe(int rc, int sys_errno, std::string_view path);
 
+/// The URI that opens `path` in SQLite's immutable mode (needs SQLITE_OPEN_URI).
+std::string immutable_uri(const std::string& path);
+
 class Connection {
  public:
   Connection() = default;
