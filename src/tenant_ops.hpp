@@ -40,6 +40,10 @@ Status log_access(const TenantState& t, std::string_view action, std::string_vie
 Result<bool> reseal_caller(CallerRecord& record, const TenantKeys& keys, std::string_view tenant_id);
 Result<bool> reseal_rule(RuleRecord& rule, const TenantKeys& keys, std::string_view tenant_id);
 
+/// The tenant's escalation rules in evaluation order, from the tenant's
+/// cache while the stored rules version is unchanged (src/rules.cpp).
+Result<std::shared_ptr<const RuleSet>> current_rules(const TenantState& t);
+
 }  // namespace vipcore::detail
 
 #endif

@@ -369,3 +369,88 @@ TEST_SUITE("escalation") {
     CHECK(trail->front().action == "create_rule");
   }
 }
+
+TEST_SUITE("escalation evaluation, without storage") {
+  // evaluate_escalation is what check_escalation decides, as a pure
+  // function: an integrator can test a rule set with no database at all.
+  TEST_CASE("levels, thresholds, schedules and the highest tier, from the rules alone") {
+    EscalationRule gold_wait = wait_rule(60);
+    gold_wait.id = "r1";
+    gold_wait.tier = 3;
+    gold_wait.vip_levels = {Level::gold, Level::platinum};
+    EscalationRule position = position_rule(2);
+    position.id = "r2";
+    position.tier = 2;
+    EscalationRule silver_only = wait_rule(10);
+    silver_only.id = "r3";
+    silver_only.name = "Silver only";
+    silver_only.tier = 1;
+    silver_only.vip_levels = {Level::silver};
+    EscalationRule off = wait_rule(1);
+    off.id = "r4";
+    off.name = "Inactive";
+    off.is_active = false;
+    EscalationRule office = wait_rule(5);
+    office.id = "r5";
+    office.name = "Office hours rule";
+    office.tier = 1;
+    office.schedule = RuleSchedule::inside_business_hours;
+    const std::vector<EscalationRule> rules{gold_wait, position, silver_only, off, office};
+
+    CallerSummary gold;
+    gold.id = "c1";
+    gold.vip_level = Level::gold;
+    gold.max_wait_time = 30;
+    const WeeklyHours hours = *parse_weekly_hours("mon-fri 09:00-17:00");
+    const Timestamp monday_10am = *parse_timestamp("2024-01-15T15:00:00Z");  // in New York
+    const Timestamp monday_6pm = *parse_timestamp("2024-01-15T23:00:00Z");
+
+    auto r = evaluate_escalation(rules, gold, 120, 3, monday_10am, hours, "America/New_York");
+    REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+    CHECK(r->should_escalate);
+    CHECK(triggered_names(*r) == std::vector<std::string>{"VIP Wait Time Rule", "Queue Position Rule",
+                                                          "Office hours rule"});
+    CHECK(r->highest_tier == 3);
+    CHECK(r->highest_escalation_type == "manager");
+    CHECK(r->sla_breached);
+    CHECK(r->max_wait_time == 30);
+    CHECK(r->triggered_rules[0].wait_exceeded);
+    CHECK_FALSE(r->triggered_rules[1].wait_exceeded);
+    CHECK(r->triggered_rules[1].position_exceeded);
+    CHECK_FALSE(r->triggered_rules[0].already_triggered);
+    CHECK_FALSE(r->triggered_rules[0].notified);
+
+    // After hours the office rule is quiet; at the maximum nothing is exceeded.
+    r = evaluate_escalation(rules, gold, 120, 3, monday_6pm, hours, "America/New_York");
+    REQUIRE(r.ok());
+    CHECK(triggered_names(*r) == std::vector<std::string>{"VIP Wait Time Rule", "Queue Position Rule"});
+    r = evaluate_escalation(rules, gold, 5, 2, monday_10am, hours, "America/New_York");
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->should_escalate);
+    CHECK(r->highest_tier == 0);
+    CHECK_FALSE(r->sla_breached);
+
+    // A SILVER caller meets only the rules for every level and for silver.
+    CallerSummary silver = gold;
+    silver.vip_level = Level::silver;
+    r = evaluate_escalation(rules, silver, 20, 1, monday_6pm, hours, "America/New_York");
+    REQUIRE(r.ok());
+    CHECK(triggered_names(*r) == std::vector<std::string>{"Silver only"});
+  }
+
+  TEST_CASE("bad evaluations name what is wrong") {
+    const std::vector<EscalationRule> rules{wait_rule(60)};
+    CallerSummary c;
+    c.vip_level = Level::gold;
+    const Timestamp now = *parse_timestamp("2024-01-15T15:00:00Z");
+    const WeeklyHours hours = WeeklyHours::office_hours();
+    CHECK(evaluate_escalation(rules, c, -1, 0, now, hours, "UTC").status().field() == "wait_seconds");
+    CHECK(evaluate_escalation(rules, c, 0, -1, now, hours, "UTC").status().field() == "queue_position");
+    c.vip_level = static_cast<Level>(kLevelCount);
+    CHECK(evaluate_escalation(rules, c, 0, 0, now, hours, "UTC").status().field() == "vip_level");
+    c.vip_level = Level::gold;
+    EscalationRule scheduled = wait_rule(1);
+    scheduled.schedule = RuleSchedule::inside_business_hours;
+    CHECK_FALSE(evaluate_escalation({scheduled}, c, 10, 0, now, hours, "Not/AZone").ok());
+  }
+}

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vipcore/caller.hpp"
@@ -126,6 +127,19 @@ struct EscalationResult {
   int max_wait_time = 0;  ///< the caller's target, seconds
   std::vector<NotificationFailure> notification_failures;
 };
+
+/// The rules that trigger for `caller`, waiting `wait_seconds` at
+/// `queue_position`, at `now`: the evaluation Tenant::check_escalation makes,
+/// as a pure function — no storage, no stored triggers, no notifier (so
+/// already_triggered and notified stay false). `rules` are evaluated in the
+/// order given (Tenant::list_rules returns them in evaluation order); rules
+/// with a schedule but no hours of their own use `business_hours` in
+/// `time_zone` (an IANA name). Useful to test a rule set without a database.
+VIPCORE_EXPORT Result<EscalationResult> evaluate_escalation(const std::vector<EscalationRule>& rules,
+                                                            const CallerSummary& caller, int wait_seconds,
+                                                            int queue_position, Timestamp now,
+                                                            const WeeklyHours& business_hours,
+                                                            std::string_view time_zone);
 
 /// What a Notifier receives. It carries no phone number.
 struct EscalationNotice {
