@@ -61,6 +61,215 @@ std::string phone_field(std::size_t i) {
   return i == 0 ? std::string("phone_number") : fmt::format("alternative_phone_numbers[{}]", i - 1);
 }
 
+using OwnerMap = std::unordered_map<PhoneHash, std::string, PhoneHashHasher>;     // number -> existing VIP
+using ClaimMap = std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher>;     // number -> first row with it
+
+// What to do with one valid row.
+struct Decision {
+  enum Kind { create, update, skip, fail } kind = create;
+  const std::string* owner = nullptr;  // update: the existing VIP the row's numbers belong to
+  Status error;                        // fail
+};
+
+// Decides a valid row from its number hashes alone: a pure function of the
+// numbers earlier rows claimed, the numbers existing VIPs own, and the
+// duplicate policy.
+Decision decide(const PhoneHash* hs, std::size_t count, const ClaimMap& claimed, const OwnerMap& existing,
+                DuplicatePolicy policy) {
+  Status conflict;
+  const std::string* owner = nullptr;  // the existing VIP all duplicate numbers belong to
+  for (std::size_t p = 0; p < count && conflict.is_ok(); ++p) {
+    if (const auto c = claimed.find(hs[p]); c != claimed.end()) {
+      conflict = Status::already_exists(phone_field(p), fmt::format("repeats a number of row {}", c->second));
+    } else if (const auto e = existing.find(hs[p]); e != existing.end()) {
+      if (owner != nullptr && *owner != e->second)
+        conflict = Status::already_exists(phone_field(p), "the row's numbers belong to different existing VIPs");
+      owner = &e->second;
+    }
+  }
+  if (!conflict.is_ok())
+    return policy == DuplicatePolicy::skip ? Decision{Decision::skip, nullptr, {}}
+                                           : Decision{Decision::fail, nullptr, std::move(conflict)};
+  if (owner == nullptr) return Decision{Decision::create, nullptr, {}};
+  switch (policy) {
+    case DuplicatePolicy::fail:
+      return Decision{Decision::fail, nullptr,
+                      Status::already_exists("phone_number",
+                                             fmt::format("the number already belongs to VIP {}", *owner))};
+    case DuplicatePolicy::skip: return Decision{Decision::skip, nullptr, {}};
+    case DuplicatePolicy::update: break;
+  }
+  return Decision{Decision::update, owner, {}};
+}
+
+// One import, phase by phase (see the top of this file).
+class Importer {
+ public:
+  Importer(const detail::TenantState& t, const std::vector<NewCaller>& rows, const ImportOptions& options,
+           ImportReport* report)
+      : t_(t), rows_(rows), options_(options), report_(report), keys_(t.ctx->keys()), tenant_id_(t.tenant_id()),
+        now_(t.db->now()), progress_(options, rows.size()) {}
+
+  Status run() {
+    validate_and_hash();
+    auto txn = t_.storage().begin_write();
+    if (!txn.ok()) return txn.status();
+    if (Status s = find_owners(**txn); !s.is_ok()) return s;
+    if (Status s = write_rows(**txn); !s.is_ok()) return s;
+    return commit(**txn);
+  }
+
+ private:
+  // 1. Validate and hash.
+  void validate_and_hash() {
+    const std::size_t n = rows_.size();
+    valid_.resize(n);
+    first_hash_.assign(n + 1, 0);
+    row_errors_.resize(n);
+    hashes_.reserve(n);
+    lookups_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      first_hash_[i] = hashes_.size();
+      auto v = detail::validate_new_caller(rows_[i], t_.db->normalizer);
+      if (!v.ok()) {
+        row_errors_[i] = v.status();
+        continue;
+      }
+      for (const PhoneNumber& num : v->phones) {
+        PhoneHash& h = hashes_.emplace_back();
+        detail::hash_phone(keys_, num.e164(), &h);
+        lookups_.emplace_back(h, i);
+      }
+      valid_[i] = std::move(*v);
+    }
+    first_hash_[n] = hashes_.size();
+  }
+
+  // 2. Which numbers are taken already? Looked up in sorted order (B-tree friendly).
+  Status find_owners(WriteTransaction& txn) {
+    std::sort(lookups_.begin(), lookups_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    claimed_.reserve(lookups_.size());
+    for (std::size_t i = 0; i < lookups_.size(); ++i) {
+      if (i > 0 && lookups_[i].first == lookups_[i - 1].first) continue;
+      auto owner = txn.find_phone_owner(tenant_id_, lookups_[i].first);
+      if (!owner.ok()) return owner.status();
+      if (*owner) existing_.emplace(lookups_[i].first, std::move(**owner));
+    }
+    lookups_.clear();
+    lookups_.shrink_to_fit();
+    return Status::ok();
+  }
+
+  // 3. In row order: decide, then create (sealed, written in chunks), update, skip or fail.
+  Status write_rows(WriteTransaction& txn) {
+    chunk_.reserve(std::min(rows_.size(), kChunk));
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      planned_ = i + 1;
+      if (Status s = write_row(txn, i); !s.is_ok()) return s;
+      valid_[i].reset();
+      if (!progress_.at(planned_, static_cast<double>(written_))) return cancelled();
+    }
+    return flush(txn);
+  }
+
+  Status write_row(WriteTransaction& txn, std::size_t i) {
+    if (!row_errors_[i].is_ok()) {
+      fail_row(i, std::move(row_errors_[i]));
+      return Status::ok();
+    }
+    const PhoneHash* const hs = hashes_.data() + first_hash_[i];
+    const std::size_t count = first_hash_[i + 1] - first_hash_[i];
+    Decision d = decide(hs, count, claimed_, existing_, options_.on_duplicate);
+    switch (d.kind) {
+      case Decision::fail: fail_row(i, std::move(d.error)); return Status::ok();
+      case Decision::skip: ++report_->skipped; return Status::ok();
+      case Decision::update: return update_row(txn, i, *d.owner);
+      case Decision::create: break;
+    }
+    claim(hs, count, i);
+    chunk_.push_back(detail::seal_new_caller(*valid_[i], keys_, tenant_id_, detail::new_uuid(), now_));
+    ++report_->created;
+    return chunk_.size() == kChunk ? flush(txn) : Status::ok();
+  }
+
+  Status update_row(WriteTransaction& txn, std::size_t i, const std::string& owner) {
+    auto record = txn.get_caller(tenant_id_, owner);
+    if (!record.ok()) return record.status();
+    if (!*record) return Status::internal_error("a phone number points to a missing caller");
+    CallerRecord r = std::move(**record);
+    Status s = detail::apply_update(detail::update_from_new(rows_[i]), t_.db->normalizer, keys_, tenant_id_, now_, &r);
+    if (s.is_ok()) s = detail::check_phones_free(txn, tenant_id_, r, &r.id);
+    if (s.is_ok()) s = txn.replace_caller(tenant_id_, r);
+    if (s.is_ok()) {
+      ++report_->updated;
+      claim(hashes_.data() + first_hash_[i], first_hash_[i + 1] - first_hash_[i], i);
+      return Status::ok();
+    }
+    if (!s.is_invalid_argument() && !s.is_already_exists()) return s;
+    fail_row(i, std::move(s));
+    return Status::ok();
+  }
+
+  Status flush(WriteTransaction& txn) {
+    if (chunk_.empty()) return Status::ok();
+    Status s = txn.insert_callers(tenant_id_, chunk_, [&](std::size_t done, std::size_t total) {
+      const double in_chunk = static_cast<double>(chunk_.size()) * static_cast<double>(done) / static_cast<double>(total);
+      return progress_.at(planned_, static_cast<double>(written_) + in_chunk);
+    });
+    written_ += chunk_.size();
+    chunk_.clear();
+    return s;
+  }
+
+  // 4. Commit, unless all_or_nothing found a bad row.
+  Status commit(WriteTransaction& txn) {
+    if (report_->failed > 0 && options_.mode == ImportMode::all_or_nothing) {
+      const ImportRowError& first = report_->errors.front();
+      report_->created = report_->updated = report_->skipped = 0;
+      return Status::invalid_argument(
+          "import", fmt::format("{} of {} rows failed (first: row {}: {}); nothing was written", report_->failed,
+                                rows_.size(), first.index, first.error.message()));
+    }
+    const std::string outcome = fmt::format("created {}, updated {}, skipped {}, failed {}", report_->created,
+                                            report_->updated, report_->skipped, report_->failed);
+    const auto entry = detail::audit_entry(t_, now_, "import", "vip_caller", "", {}, outcome);
+    if (Status s = detail::commit_with_audit(txn, entry); !s.is_ok()) return s;
+    report_->committed = true;
+    progress_.finish();
+    return Status::ok();
+  }
+
+  void claim(const PhoneHash* hs, std::size_t count, std::size_t row) {
+    for (std::size_t p = 0; p < count; ++p) claimed_.emplace(hs[p], row);
+  }
+  void fail_row(std::size_t index, Status error) {
+    report_->errors.push_back(ImportRowError{index, std::move(error)});
+    ++report_->failed;
+  }
+  static Status cancelled() {
+    return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+  }
+
+  const detail::TenantState& t_;
+  const std::vector<NewCaller>& rows_;
+  const ImportOptions& options_;
+  ImportReport* report_;
+  const detail::TenantKeys& keys_;
+  const std::string& tenant_id_;
+  const Timestamp now_;
+  Progress progress_;
+  std::vector<std::optional<detail::ValidCaller>> valid_;
+  std::vector<PhoneHash> hashes_;      // row i's are hashes_[first_hash_[i] .. first_hash_[i + 1])
+  std::vector<std::size_t> first_hash_;
+  std::vector<Status> row_errors_;
+  std::vector<std::pair<PhoneHash, std::size_t>> lookups_;
+  OwnerMap existing_;
+  ClaimMap claimed_;
+  std::vector<CallerRecord> chunk_;
+  std::size_t planned_ = 0;
+  std::size_t written_ = 0;
+};
+
 }  // namespace
 
 Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOptions& options,
@@ -71,144 +280,7 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   const detail::TenantState& t = *state_;
   if (Status s = t.authorize(Operation::import_callers); !s.is_ok()) return s;
   if (options.progress_every == 0) return Status::invalid_argument("progress_every", "must be at least 1");
-  const detail::TenantKeys& keys = t.ctx->keys();
-  const std::string& tenant_id = t.tenant_id();
-  const Timestamp now = t.db->now();
-
-  auto fail_row = [report](std::size_t index, Status error) {
-    report->errors.push_back(ImportRowError{index, std::move(error)});
-    ++report->failed;
-  };
-  Progress progress(options, rows.size());
-  const Status cancelled = Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
-
-  // 1. Validate and hash.
-  std::vector<std::optional<detail::ValidCaller>> valid(rows.size());
-  // Row i's number hashes are hashes[first_hash[i] .. first_hash[i + 1]).
-  std::vector<PhoneHash> hashes;
-  hashes.reserve(rows.size());
-  std::vector<std::size_t> first_hash(rows.size() + 1, 0);
-  std::vector<Status> row_errors(rows.size());
-  std::vector<std::pair<PhoneHash, std::size_t>> lookups;
-  lookups.reserve(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    first_hash[i] = hashes.size();
-    auto v = detail::validate_new_caller(rows[i], t.db->normalizer);
-    if (!v.ok()) {
-      row_errors[i] = v.status();
-      continue;
-    }
-    for (const PhoneNumber& n : v->phones) {
-      PhoneHash& h = hashes.emplace_back();
-      detail::hash_phone(keys, n.e164(), &h);
-      lookups.emplace_back(h, i);
-    }
-    valid[i] = std::move(*v);
-  }
-  first_hash[rows.size()] = hashes.size();
-
-  auto txn_result = t.storage().begin_write();
-  if (!txn_result.ok()) return txn_result.status();
-  WriteTransaction& txn = **txn_result;
-
-  // 2. Which numbers are taken already?
-  std::sort(lookups.begin(), lookups.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::unordered_map<PhoneHash, std::string, PhoneHashHasher> existing;
-  std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher> claimed;  // number -> first row that has it
-  claimed.reserve(lookups.size());
-  for (std::size_t i = 0; i < lookups.size(); ++i) {
-    if (i > 0 && lookups[i].first == lookups[i - 1].first) continue;
-    auto owner = txn.find_phone_owner(tenant_id, lookups[i].first);
-    if (!owner.ok()) return owner.status();
-    if (*owner) existing.emplace(lookups[i].first, std::move(**owner));
-  }
-  lookups.clear();
-  lookups.shrink_to_fit();
-
-  // 3. Decide, seal and write.
-  std::vector<CallerRecord> chunk;
-  chunk.reserve(std::min(rows.size(), kChunk));
-  std::size_t planned = 0, written = 0;
-  auto flush = [&]() -> Status {
-    if (chunk.empty()) return Status::ok();
-    Status s = txn.insert_callers(tenant_id, chunk, [&](std::size_t done, std::size_t total) {
-      const double in_chunk = static_cast<double>(chunk.size()) * static_cast<double>(done) / static_cast<double>(total);
-      return progress.at(planned, static_cast<double>(written) + in_chunk);
-    });
-    written += chunk.size();
-    chunk.clear();
-    return s;
-  };
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    planned = i + 1;
-    if (!row_errors[i].is_ok()) {
-      fail_row(i, std::move(row_errors[i]));
-      if (!progress.at(planned, static_cast<double>(written))) return cancelled;
-      continue;
-    }
-    const PhoneHash* const hs = hashes.data() + first_hash[i];
-    const std::size_t hs_count = first_hash[i + 1] - first_hash[i];
-    Status conflict;
-    const std::string* owner = nullptr;  // the existing VIP all duplicate numbers belong to
-    for (std::size_t p = 0; p < hs_count && conflict.is_ok(); ++p) {
-      if (const auto c = claimed.find(hs[p]); c != claimed.end()) {
-        conflict = Status::already_exists(phone_field(p), fmt::format("repeats a number of row {}", c->second));
-      } else if (const auto e = existing.find(hs[p]); e != existing.end()) {
-        if (owner != nullptr && *owner != e->second)
-          conflict = Status::already_exists(phone_field(p), "the row's numbers belong to different existing VIPs");
-        owner = &e->second;
-      }
-    }
-    if (!conflict.is_ok()) {
-      if (options.on_duplicate == DuplicatePolicy::skip) ++report->skipped;
-      else fail_row(i, std::move(conflict));
-    } else if (owner != nullptr && options.on_duplicate == DuplicatePolicy::fail) {
-      fail_row(i, Status::already_exists("phone_number", fmt::format("the number already belongs to VIP {}", *owner)));
-    } else if (owner != nullptr && options.on_duplicate == DuplicatePolicy::skip) {
-      ++report->skipped;
-    } else if (owner != nullptr) {  // DuplicatePolicy::update
-      auto record = txn.get_caller(tenant_id, *owner);
-      if (!record.ok()) return record.status();
-      if (!*record) return Status::internal_error("a phone number points to a missing caller");
-      CallerRecord r = std::move(**record);
-      Status s = detail::apply_update(detail::update_from_new(rows[i]), t.db->normalizer, keys, tenant_id, now, &r);
-      if (s.is_ok()) s = detail::check_phones_free(txn, tenant_id, r, &r.id);
-      if (s.is_ok()) s = txn.replace_caller(tenant_id, r);
-      if (s.is_ok()) {
-        ++report->updated;
-        for (std::size_t p = 0; p < hs_count; ++p) claimed.emplace(hs[p], i);
-      } else if (s.is_invalid_argument() || s.is_already_exists()) {
-        fail_row(i, std::move(s));
-      } else {
-        return s;
-      }
-    } else {
-      for (std::size_t p = 0; p < hs_count; ++p) claimed.emplace(hs[p], i);
-      chunk.push_back(detail::seal_new_caller(*valid[i], keys, tenant_id, detail::new_uuid(), now));
-      ++report->created;
-      if (chunk.size() == kChunk)
-        if (Status s = flush(); !s.is_ok()) return s;
-    }
-    valid[i].reset();
-    if (!progress.at(planned, static_cast<double>(written))) return cancelled;
-  }
-  if (Status s = flush(); !s.is_ok()) return s;
-
-  // 4. Commit, unless all_or_nothing found a bad row.
-  if (report->failed > 0 && options.mode == ImportMode::all_or_nothing) {
-    const Status first = report->errors.front().error;
-    report->created = report->updated = report->skipped = 0;
-    return Status::invalid_argument(
-        "import", fmt::format("{} of {} rows failed (first: row {}: {}); nothing was written", report->failed,
-                              rows.size(), report->errors.front().index, first.message()));
-  }
-  const std::string outcome = fmt::format("created {}, updated {}, skipped {}, failed {}", report->created,
-                                          report->updated, report->skipped, report->failed);
-  const auto entry = detail::audit_entry(t, now, "import", "vip_caller", "", {}, outcome);
-  if (Status s = detail::commit_with_audit(txn, entry); !s.is_ok()) return s;
-  report->committed = true;
-  progress.finish();
-  return Status::ok();
+  return Importer(t, rows, options, report).run();
 }
 
 }  // namespace vipcore
