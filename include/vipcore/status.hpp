@@ -45,8 +45,19 @@ enum class Code : int {
 /// The name of a code, e.g. "invalid argument".
 VIPCORE_EXPORT std::string_view to_string(Code code) noexcept;
 
+// Status and Result are [[nodiscard]]: an error that is ignored does not
+// compile silently. (GCC does not accept [[nodiscard]] beside an
+// __attribute__ in a class head, so visibility is spelled as an attribute.)
+#if defined(_WIN32)
+#  define VIPCORE_RESULT_CLASS [[nodiscard]] VIPCORE_EXPORT
+#elif defined(__GNUC__) || defined(__clang__)
+#  define VIPCORE_RESULT_CLASS [[nodiscard, gnu::visibility("default")]]
+#else
+#  define VIPCORE_RESULT_CLASS [[nodiscard]]
+#endif
+
 /// The outcome of an operation: ok, or a code with a message.
-class VIPCORE_EXPORT Status {
+class VIPCORE_RESULT_CLASS Status {
  public:
   /// An ok status. Creating and copying an ok status does not allocate.
   Status() noexcept = default;
@@ -101,7 +112,7 @@ class VIPCORE_EXPORT Status {
 /// REQUIRES for value(), operator* and operator->: ok(). Calling them on an
 /// error is a programming error and aborts the process.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::decay_t<T>, Status>, "use Status directly");
 
  public:
