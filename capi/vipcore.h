@@ -206,10 +206,12 @@ typedef struct vipcore_open_options {
   /** ...or key_len (32) raw bytes. Exactly one of the two must be given. */
   const uint8_t *key;
   size_t key_len;
-  /** Numbers without an international prefix: country code (default 1)
-   *  and trunk prefix (default: "1" for country code 1, else "0"). */
-  int default_country_code;
-  const char *trunk_prefix;
+  /** The numbering region (ISO 3166-1 alpha-2: "US", "GB", "DE"...) of
+   *  tenants that set none in their settings (vipcore_settings.region). A
+   *  new database stores it (NULL: "US"); an existing one keeps its own, and
+   *  opening it with another is VIPCORE_EINVAL naming "default_region"
+   *  (NULL: the database's, whatever it is). */
+  const char *default_region;
   /** Milliseconds to wait for another process's write lock (default 5000). */
   int busy_timeout_ms;
   /** 0: do not create a missing database file (default 1: create). */
@@ -336,6 +338,11 @@ VIPCORE_EXPORT int vipcore_queue_priority(int *out, vipcore_tenant *tenant, cons
  *  them with vipcore_settings_get, change fields, write them back with
  *  vipcore_settings_set. Arrays are indexed by vipcore_level or
  *  vipcore_rule_bit. */
+/** Sizes of vipcore_settings.region, and number_validation's values. */
+#define VIPCORE_REGION_SIZE 8
+#define VIPCORE_NUMBER_VALIDATION_STRICT 0
+#define VIPCORE_NUMBER_VALIDATION_E164 1
+
 typedef struct vipcore_settings {
   uint32_t struct_size;
   /** max_wait_time of callers who have none, by level (seconds). */
@@ -362,6 +369,15 @@ typedef struct vipcore_settings {
   uint64_t alert_min_identifications;
   double alert_max_quality_drop;
   uint64_t alert_min_calls;
+  /** The numbering plan: the tenant's region, ISO 3166-1 alpha-2 ("US",
+   *  "GB"), from which country code, trunk and exit prefixes follow
+   *  (libphonenumber). "" in vipcore_settings_set keeps the region in force. */
+  char region[VIPCORE_REGION_SIZE];
+  /** What writes check of a number: VIPCORE_NUMBER_VALIDATION_STRICT
+   *  (libphonenumber's possible-number check; the default) or
+   *  VIPCORE_NUMBER_VALIDATION_E164 (any E.164-shaped number with a known
+   *  country code, as the seed's placeholder numbers need). */
+  int number_validation;
 } vipcore_settings;
 
 /** Sets every field to the defaults a tenant has before it saves any. */

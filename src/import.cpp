@@ -71,6 +71,7 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   const detail::TenantState& t = *state_;
   if (Status s = t.authorize(Operation::import_callers); !s.is_ok()) return s;
   if (options.progress_every == 0) return Status::invalid_argument("progress_every", "must be at least 1");
+  const detail::NumberRules numbers = detail::number_rules(t);
   const detail::TenantKeys& keys = t.ctx->keys();
   const std::string& tenant_id = t.tenant_id();
   const Timestamp now = t.db->now();
@@ -93,7 +94,7 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   lookups.reserve(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     first_hash[i] = hashes.size();
-    auto v = detail::validate_new_caller(rows[i], t.db->normalizer);
+    auto v = detail::validate_new_caller(rows[i], numbers);
     if (!v.ok()) {
       row_errors[i] = v.status();
       continue;
@@ -171,7 +172,7 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
       if (!record.ok()) return record.status();
       if (!*record) return Status::internal_error("a phone number points to a missing caller");
       CallerRecord r = std::move(**record);
-      Status s = detail::apply_update(detail::update_from_new(rows[i]), t.db->normalizer, keys, tenant_id, now, &r);
+      Status s = detail::apply_update(detail::update_from_new(rows[i]), numbers, keys, tenant_id, now, &r);
       if (s.is_ok()) s = detail::check_phones_free(txn, tenant_id, r, &r.id);
       if (s.is_ok()) s = txn.replace_caller(tenant_id, r);
       if (s.is_ok()) {

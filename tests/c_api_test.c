@@ -346,8 +346,7 @@ static void test_open_options(void) {
   memset(&o, 0xab, sizeof o);
   vipcore_open_options_init(&o);
   CHECK_INT(o.struct_size, sizeof o);
-  CHECK(o.key_file == NULL && o.key == NULL && o.key_len == 0 && o.trunk_prefix == NULL);
-  CHECK_INT(o.default_country_code, 1);
+  CHECK(o.key_file == NULL && o.key == NULL && o.key_len == 0 && o.default_region == NULL);
   CHECK_INT(o.busy_timeout_ms, 5000);
   CHECK_INT(o.create_if_missing, 1);
   CHECK(o.notifier == NULL && o.notifier_user_data == NULL);
@@ -383,13 +382,13 @@ static void test_open_memory(void) {
   CHECK_INT(vipcore_caller_created_at(c), now); /* the test's clock */
   copy_id(id, vipcore_caller_id(c));
   vipcore_caller_free(c);
-  who = identify(t, "001 234 567 8900");
+  who = identify(t, "011 1 234 567 8900");
   CHECK_INT(who.is_vip, 0);
   CHECK_INT(who.match, VIPCORE_MATCH_NOT_YET_VALID);
   CHECK_OK(vipcore_inside_business_hours(&open, t));
   CHECK_INT(open, 1); /* mon-fri 09:00-17:00 UTC */
   now = at("2024-01-16T20:00:00Z"); /* the next evening */
-  who = identify(t, "001 234 567 8900");
+  who = identify(t, "011 1 234 567 8900");
   CHECK_INT(who.is_vip, 1);
   CHECK_STR(who.caller_id, id);
   CHECK_OK(vipcore_inside_business_hours(&open, t));
@@ -399,7 +398,7 @@ static void test_open_memory(void) {
   /* Each in-memory database is its own. */
   CHECK_OK(vipcore_open_memory(&other, &o));
   CHECK_OK(vipcore_tenant_open(&t, other, "acme", "pbx", VIPCORE_ROLE_SYSTEM));
-  CHECK_INT(identify(t, "001 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
+  CHECK_INT(identify(t, "011 1 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
   vipcore_tenant_close(t);
   vipcore_close(other);
   vipcore_close(db);
@@ -503,38 +502,69 @@ static void test_key_files(void) {
   vipcore_tenant_close(t);
 }
 
-/* default_country_code and trunk_prefix decide how national numbers read
- * (the trunk prefix is "0" by default outside country code 1). */
+/* default_region, stored by a new database, decides how tenants without a
+ * region of their own read national numbers, in every process. */
 static void test_phone_options(void) {
   char path[160];
   vipcore_open_options o;
   vipcore_db *db = NULL;
   vipcore_tenant *t = NULL;
-  vipcore_caller_input in = minimal_caller("+44 20 7946 0000", "Jane Smith", VIPCORE_LEVEL_SILVER);
+  vipcore_caller_input in = minimal_caller("07400 123456", "Jane Smith", VIPCORE_LEVEL_SILVER);
   vipcore_identification who;
+  vipcore_settings settings;
   char id[VIPCORE_ID_SIZE];
 
   path_in_dir(path, sizeof path, "uk.db");
   vipcore_open_options_init(&o);
   o.key = kKey;
   o.key_len = sizeof kKey;
-  o.default_country_code = 44;
+  o.default_region = "GB";
   CHECK_OK(vipcore_open(&db, path, &o));
   CHECK_OK(vipcore_tenant_open(&t, db, "london", "alice", VIPCORE_ROLE_ADMIN));
   create(t, &in, id);
-  who = identify(t, "020 7946 0000");
+  who = identify(t, "+44 7400 123456");
   CHECK_INT(who.is_vip, 1);
   CHECK_STR(who.caller_id, id);
+  /* Leeds, dialled nationally in the UK: not the Spanish +34 960000. */
+  CHECK_INT(identify(t, "0113 496 0000").match, VIPCORE_MATCH_NOT_FOUND);
+  vipcore_settings_init(&settings);
+  CHECK_OK(vipcore_settings_get(&settings, t));
+  CHECK_STR(settings.region, "GB");
+  CHECK_INT(settings.number_validation, VIPCORE_NUMBER_VALIDATION_STRICT);
   vipcore_tenant_close(t);
   vipcore_close(db);
 
-  /* The same file read with another trunk prefix. */
-  o.trunk_prefix = "9";
+  /* Another process that names no region reads the tenant as GB; one that
+   * names another region is told the database's. */
+  o.default_region = "US";
+  CHECK_FAILS(vipcore_open(&db, path, &o), VIPCORE_EINVAL, "default_region");
+  o.default_region = NULL;
   CHECK_OK(vipcore_open(&db, path, &o));
   CHECK_OK(vipcore_tenant_open(&t, db, "london", "pbx-1", VIPCORE_ROLE_SYSTEM));
-  CHECK_STR(identify(t, "920 7946 0000").caller_id, id);
+  CHECK_STR(identify(t, "07400 123456").caller_id, id);
+  vipcore_tenant_close(t);
+  /* A new tenant there is a GB one too, until it sets its own region. */
+  CHECK_OK(vipcore_tenant_open(&t, db, "munich", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_OK(vipcore_settings_get(&settings, t));
+  CHECK_STR(settings.region, "GB");
+  /* The region is a setting: set it, and an unknown one is refused by name. */
+  strcpy(settings.region, "ZZ");
+  CHECK_FAILS(vipcore_settings_set(t, &settings), VIPCORE_EINVAL, "region");
+  strcpy(settings.region, "de");
+  settings.number_validation = VIPCORE_NUMBER_VALIDATION_E164;
+  CHECK_OK(vipcore_settings_set(t, &settings));
+  CHECK_OK(vipcore_settings_get(&settings, t));
+  CHECK_STR(settings.region, "DE");
+  CHECK_INT(settings.number_validation, VIPCORE_NUMBER_VALIDATION_E164);
+  settings.number_validation = 7;
+  CHECK_FAILS(vipcore_settings_set(t, &settings), VIPCORE_EINVAL, "number_validation");
   vipcore_tenant_close(t);
   vipcore_close(db);
+
+  /* An unknown default region is refused at open. */
+  o.default_region = "XX";
+  CHECK_FAILS(vipcore_open(&db, path, &o), VIPCORE_EINVAL, "default_region");
+  CHECK(db == NULL);
 }
 
 /* ---------------------------------------------------------------- tenants */
@@ -662,7 +692,6 @@ static void test_caller_create_errors(void) {
   EXPECT_BAD_FIELD(in.status = 3, VIPCORE_EINVAL, "status");
   EXPECT_BAD_FIELD(in.handling_rules = 1u << 6, VIPCORE_EINVAL, "handling_rules");
   EXPECT_BAD_FIELD(in.handling_rules = 1u << VIPCORE_RULE_CUSTOM_GREETING, VIPCORE_EINVAL, "custom_greeting");
-  EXPECT_BAD_FIELD(in.handling_rules = 1u << VIPCORE_RULE_DEDICATED_AGENT, VIPCORE_EINVAL, "preferred_agent_id");
   EXPECT_BAD_FIELD(in.max_wait_time = 3601, VIPCORE_EINVAL, "max_wait_time");
   EXPECT_BAD_FIELD(in.callback_priority = 101, VIPCORE_EINVAL, "callback_priority");
   EXPECT_BAD_FIELD(in.email = "john at acme", VIPCORE_EINVAL, "email");
@@ -677,7 +706,7 @@ static void test_caller_create_errors(void) {
   EXPECT_BAD_FIELD((in.valid_from_ms = 2000, in.valid_until_ms = 1000), VIPCORE_EINVAL, "valid_until");
   EXPECT_BAD_FIELD(in.struct_size = 8, VIPCORE_EINVAL, "input");
   /* John's number in another format, and his alternative as a primary. */
-  EXPECT_BAD_FIELD(in.phone_number = "001 234 567 8900", VIPCORE_EEXISTS, "phone_number");
+  EXPECT_BAD_FIELD(in.phone_number = "011 1 234 567 8900", VIPCORE_EEXISTS, "phone_number");
   EXPECT_BAD_FIELD(in.phone_number = "1-234-567-8901", VIPCORE_EEXISTS, "phone_number");
   CHECK(!contains(vipcore_last_error(), "8901")); /* never a number in a message */
   CHECK_INT(identify(fx.pbx, "+1 555 010 0002").match, VIPCORE_MATCH_NOT_FOUND);
@@ -870,7 +899,7 @@ static void test_list(void) {
   CHECK_STR(names, "John Doe");
   CHECK_INT(search("ACME", names, sizeof names), 1);
   CHECK_INT(search("john.doe@", names, sizeof names), 1);
-  CHECK_INT(search("001 234 567 8900", names, sizeof names), 1);
+  CHECK_INT(search("011 1 234 567 8900", names, sizeof names), 1);
   CHECK_STR(names, "John Doe");
   CHECK_INT(search("+1.234.567.8901", names, sizeof names), 1); /* his alternative */
   CHECK_INT(search("+1 456 789 0123", names, sizeof names), 1);
@@ -971,9 +1000,9 @@ static void check_not_vip_now(const vipcore_caller_input *in, int match) {
 }
 
 static void test_identify(void) {
-  static const char *const johns_numbers[] = {"+1 (234) 567-8900", "001 234 567 8900", "011 1 234 567 8900",
+  static const char *const johns_numbers[] = {"+1 (234) 567-8900", "011 1 234 567 8900", "011 1 234 567 8900",
                                               "1-234-567-8900",    "2345678900",       "+1.234.567.8901",
-                                              "+44 20 7946 0958",  "0044 20 7946 0958"};
+                                              "+44 20 7946 0958",  "011 44 20 7946 0958"};
   vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
   vipcore_caller_input in;
   size_t i;

@@ -28,6 +28,7 @@ std::uint64_t count_all(const Env& env) { return *env.db->storage().count_caller
 TEST_SUITE("import") {
   TEST_CASE_TEMPLATE("a clean import creates every row and one audit entry", B, VIPCORE_BACKENDS) {
     Env env = B::open();
+    env.accept_seed_numbers();
     Tenant t = env.tenant();
     std::vector<std::pair<std::size_t, std::size_t>> calls;
     ImportOptions o;
@@ -63,6 +64,7 @@ TEST_SUITE("import") {
 
   TEST_CASE_TEMPLATE("all or nothing: one bad row writes nothing and every bad row is reported", B, VIPCORE_BACKENDS) {
     Env env = B::open();
+    env.accept_seed_numbers();
     Tenant t = env.tenant();
     auto in = rows(10);
     in[3].caller_name = "";
@@ -90,6 +92,7 @@ TEST_SUITE("import") {
 
   TEST_CASE_TEMPLATE("best effort writes the good rows and reports the bad ones", B, VIPCORE_BACKENDS) {
     Env env = B::open();
+    env.accept_seed_numbers();
     Tenant t = env.tenant();
     auto in = rows(10);
     in[5].email = "nope";
@@ -109,6 +112,7 @@ TEST_SUITE("import") {
 
   TEST_CASE_TEMPLATE("duplicates: fail, skip or update", B, VIPCORE_BACKENDS) {
     Env env = B::open();
+    env.accept_seed_numbers();
     Tenant t = env.tenant();
     auto existing = t.create(john_doe());  // +1 234 567 8900
     REQUIRE(existing.ok());
@@ -162,6 +166,7 @@ TEST_SUITE("import") {
 
   TEST_CASE_TEMPLATE("a cancelled import writes nothing", B, VIPCORE_BACKENDS) {
     Env env = B::open();
+    env.accept_seed_numbers();
     Tenant t = env.tenant();
     ImportOptions o;
     o.progress_every = 10;

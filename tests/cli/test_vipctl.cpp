@@ -277,7 +277,7 @@ TEST_SUITE("vipctl") {
     REQUIRE(second.size() == 1);
     CHECK(second[0]["id"] == all[1]["id"]);
 
-    const json john = admin.ok_json({"identify", "001 234 567 890"});
+    const json john = admin.ok_json({"identify", "011 1 234 567 890"});
     CHECK(john["is_vip"] == true);
     CHECK(john["vip_caller"]["caller_name"] == "John Doe");
     CHECK(john["routing_priority"] == 70);
@@ -299,7 +299,7 @@ TEST_SUITE("vipctl") {
     Admin admin;
     const std::string id = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
     for (const std::string number :
-         {"+1 (234) 567-8900", "001 234 567 8900", "1-234-567-8900", "011 1 234 567 8900", "2345678900"}) {
+         {"+1 (234) 567-8900", "011 1 234 567 8900", "1-234-567-8900", "011 1 234 567 8900", "2345678900"}) {
       CAPTURE(number);
       const json who = admin.ok_json({"identify", number});
       CHECK(who["is_vip"] == true);
@@ -591,7 +591,7 @@ TEST_SUITE("vipctl") {
     }
     SUBCASE("a duplicate number or a bad value exits 5") {
       admin.add("John Doe", "+1 (234) 567-8900");
-      admin.fails({"add", "--name", "Other", "--phone", "001 234 567 8900"}, 5);
+      admin.fails({"add", "--name", "Other", "--phone", "011 1 234 567 8900"}, 5);
       admin.fails({"add", "--name", "Other", "--phone", "+1 345 678 9012", "--level", "EMERALD"}, 5);
       admin.fails({"analytics", "--from", "yesterday"}, 5);
     }
@@ -728,11 +728,11 @@ TEST_SUITE("vipctl") {
     auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
     REQUIRE(pbx.ok());
     vipcore::Identification who;
-    REQUIRE(pbx->identify("001 234 567 8900", &who).is_ok());
+    REQUIRE(pbx->identify("011 1 234 567 8900", &who).is_ok());
     CHECK_FALSE(who.is_vip);
 
     const std::string id = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
-    REQUIRE(pbx->identify("001 234 567 8900", &who).is_ok());
+    REQUIRE(pbx->identify("011 1 234 567 8900", &who).is_ok());
     CHECK(who.is_vip);
     CHECK(who.caller.id == id);
     CHECK(who.caller.caller_name == "John Doe");
