@@ -4,7 +4,8 @@
 #   ./dev.sh demo [demo options]   install what is missing, build, run the demo
 #   ./dev.sh test                  install what is missing, build, run every test
 #                                  (plain, then under AddressSanitizer+UBSan,
-#                                  then under ThreadSanitizer)
+#                                  then under ThreadSanitizer, then short
+#                                  fuzzing runs when clang is installed)
 #   ./dev.sh bench [options]       build optimized and run the benchmark
 #
 # Missing Debian packages are installed with apt-get (through sudo when not
@@ -56,6 +57,12 @@ case "$cmd" in
     build build-tsan -DCMAKE_BUILD_TYPE=Debug -DVIPCORE_SANITIZE=thread -DVIPCORE_BUILD_BENCH=OFF \
       -DVIPCORE_BUILD_EXAMPLES=OFF
     TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j"$JOBS"
+    if command -v clang++ >/dev/null 2>&1; then  # short libFuzzer runs of tests/fuzz (without clang: replayed above)
+      CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIPCORE_FUZZ=ON \
+        -DVIPCORE_SANITIZE=address,undefined -DVIPCORE_BUILD_TESTS=OFF -DVIPCORE_BUILD_TOOLS=OFF \
+        -DVIPCORE_BUILD_EXAMPLES=OFF -DVIPCORE_BUILD_BENCH=OFF
+      ctest --test-dir build-fuzz --output-on-failure -j"$JOBS"
+    fi
     echo "==> all tests passed"
     ;;
   bench)

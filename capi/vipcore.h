@@ -223,12 +223,23 @@ typedef struct vipcore_open_options {
    *  reaches it, like every field added after the first version. */
   vipcore_now_fn clock;
   void *clock_user_data;
+  /** Nonzero: open the file read-only (identify from a database on a full
+   *  disk or in a directory this process may not write); every write fails
+   *  with VIPCORE_ESTORAGE saying so, and nothing is created. */
+  int read_only;
+  /** Permission bits of a new database file and its -wal and -shm files
+   *  (default 0600: owner only). */
+  unsigned file_mode;
 } vipcore_open_options;
 
 /** Sets every option to its default. */
 VIPCORE_EXPORT void vipcore_open_options_init(vipcore_open_options *options);
 
-/** Opens or creates the SQLite database at `path`.
+/** Opens or creates the SQLite database at `path`. Only a missing file is
+ *  created (and only with create_if_missing): an existing file that is not a
+ *  vipcore database (an empty file, a SQLite file without vipcore's schema)
+ *  is refused with VIPCORE_EVERSION, "not a vipcore database", and left as
+ *  it is (a file that is not SQLite at all: VIPCORE_ESTORAGE).
  *  @param out      receives the handle; NULL on failure
  *  @param path     the database file
  *  @param options  required (a key is required)
@@ -513,13 +524,22 @@ VIPCORE_EXPORT int vipcore_caller_list_get(vipcore_caller_list **out, vipcore_te
 VIPCORE_EXPORT size_t vipcore_caller_list_count(const vipcore_caller_list *list);
 /** The i-th caller, owned by the list; NULL when i is out of range. */
 VIPCORE_EXPORT const vipcore_caller *vipcore_caller_list_at(const vipcore_caller_list *list, size_t i);
+/** Callers whose stored data failed authentication (a damaged or tampered
+ *  row) are left out of the list, which still succeeds: how many, and the
+ *  i-th one's id (owned by the list; NULL out of range), so that an
+ *  administrator can repair or remove them. vipcore_caller_get and
+ *  vipcore_identify of such a caller fail with VIPCORE_EINTEGRITY. */
+VIPCORE_EXPORT size_t vipcore_caller_list_damaged_count(const vipcore_caller_list *list);
+VIPCORE_EXPORT const char *vipcore_caller_list_damaged_id(const vipcore_caller_list *list, size_t i);
 VIPCORE_EXPORT void vipcore_caller_list_free(vipcore_caller_list *list);
 
 /** Called once per caller by vipcore_caller_foreach; `caller` is valid only
  *  during the call. Return 0 to go on, anything else to stop. */
 typedef int (*vipcore_caller_fn)(void *user_data, const vipcore_caller *caller);
 /** Every caller of the tenant in ascending order of id, as one consistent
- *  snapshot (for exports and backups). Stopping early is not an error. The
+ *  snapshot (for exports and backups). Stopping early is not an error. A
+ *  damaged caller stops the walk with VIPCORE_EINTEGRITY, the message naming
+ *  its id (vipcore_caller_list_get lists the others and names the damaged). The
  *  callback must not call vipcore on this database: the walk holds a
  *  SQLite read transaction, and with vipcore_open_memory the lock that
  *  every writer of the database (in any thread) waits for until it ends. */

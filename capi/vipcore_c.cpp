@@ -82,6 +82,7 @@ struct vipcore_caller {
 };
 struct vipcore_caller_list {
   std::vector<vipcore_caller> items;
+  std::vector<std::string> damaged;  // ids of callers left out: their stored data fails authentication
 };
 struct vipcore_import_report {
   vipcore::ImportReport r;
@@ -565,6 +566,7 @@ void vipcore_open_options_init(vipcore_open_options* options) {
   options->struct_size = sizeof(vipcore_open_options);
   options->busy_timeout_ms = vipcore::SqliteOptions().busy_timeout_ms;
   options->create_if_missing = 1;
+  options->file_mode = vipcore::SqliteOptions().file_mode;
 }
 
 namespace {
@@ -590,6 +592,8 @@ int open_with(vipcore_db** out, const vipcore_open_options* options, vipcore::Op
     o->notifier = std::make_shared<CNotifier>(options->notifier, options->notifier_user_data);
   if (fits(options, &options->clock_user_data) && options->clock != nullptr)
     o->clock = std::make_shared<CClock>(options->clock, options->clock_user_data);
+  if (fits(options, &options->read_only)) o->sqlite.read_only = options->read_only != 0;
+  if (fits(options, &options->file_mode)) o->sqlite.file_mode = options->file_mode;
   return VIPCORE_OK;
 }
 
@@ -941,9 +945,9 @@ int vipcore_caller_list_get(vipcore_caller_list** out, vipcore_tenant* tenant, c
       q.status = st;
     }
     q.search = text(query->search);
-    auto callers = tenant->tenant.list(q);
-    if (!callers.ok()) return fail(callers.status());
     auto list = std::make_unique<vipcore_caller_list>();
+    auto callers = tenant->tenant.list(q, &list->damaged);
+    if (!callers.ok()) return fail(callers.status());
     for (vipcore::VipCaller& c : *callers) list->items.push_back(vipcore_caller{std::move(c)});
     *out = list.release();
     return VIPCORE_OK;
@@ -953,6 +957,10 @@ int vipcore_caller_list_get(vipcore_caller_list** out, vipcore_tenant* tenant, c
 size_t vipcore_caller_list_count(const vipcore_caller_list* list) { return list ? list->items.size() : 0; }
 const vipcore_caller* vipcore_caller_list_at(const vipcore_caller_list* list, size_t i) {
   return list ? item(list->items, i) : nullptr;
+}
+size_t vipcore_caller_list_damaged_count(const vipcore_caller_list* list) { return list ? list->damaged.size() : 0; }
+const char* vipcore_caller_list_damaged_id(const vipcore_caller_list* list, size_t i) {
+  return list && i < list->damaged.size() ? list->damaged[i].c_str() : nullptr;
 }
 void vipcore_caller_list_free(vipcore_caller_list* list) { delete list; }
 

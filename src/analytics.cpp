@@ -48,6 +48,8 @@ using detail::TenantState;
 constexpr int kMaxCallWait = 86400;
 
 Status check_range(const DateRange& range) {
+  if (Status s = check_timestamp(range.start, "range.start"); !s.is_ok()) return s;
+  if (Status s = check_timestamp(range.end, "range.end"); !s.is_ok()) return s;
   if (!(range.start < range.end)) return Status::invalid_argument("range", "start must be before end");
   return Status::ok();
 }
@@ -120,6 +122,8 @@ Status check_call(const CallRecord& c) {
   if (c.service_quality_score &&
       !(std::isfinite(*c.service_quality_score) && *c.service_quality_score >= 0 && *c.service_quality_score <= 100))
     return Status::invalid_argument("service_quality_score", "must be a number from 0 to 100");
+  if (c.at)
+    if (Status s = check_timestamp(*c.at, "at"); !s.is_ok()) return s;
   return Status::ok();
 }
 
@@ -274,6 +278,7 @@ Result<PurgeReport> Tenant::purge(Timestamp before, std::uint64_t batch_size) co
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::purge); !s.is_ok()) return s;
   if (batch_size == 0) return Status::invalid_argument("batch_size", "must be at least 1");
+  if (Status s = check_timestamp(before, "before"); !s.is_ok()) return s;
   PurgeReport report;
   for (;;) {
     // One transaction per batch, so that the PBX's writes interleave.

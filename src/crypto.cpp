@@ -5,6 +5,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -117,69 +120,183 @@ Status sodium_ready() noexcept {
   return Status::ok();
 }
 
-SecretKey::SecretKey() {
-  if (!sodium_ready().is_ok()) throw std::bad_alloc();
-  p_ = static_cast<std::uint8_t*>(sodium_malloc(kKeySize));
-  if (p_ == nullptr) throw std::bad_alloc();
+namespace {
+
+// The process-wide arena behind SecretKey. Leaked on purpose: keys may be
+// freed by static destructors after main returns.
+class KeyArena {
+ public:
+  static KeyArena& instance() {
+    static KeyArena* arena = new KeyArena();
+    return *arena;
+  }
+
+  std::uint8_t* take() noexcept {
+    std::lock_guard<std::mutex> g(mu_);
+    if (free_.empty() && !grow()) return nullptr;
+    std::uint8_t* p = free_.back();
+    free_.pop_back();
+    ++in_use_;
+    return p;
+  }
+
+  void give(std::uint8_t* p) noexcept {
+    sodium_memzero(p, kKeySize);
+    std::lock_guard<std::mutex> g(mu_);
+    free_.push_back(p);  // never reallocates: capacity covers every slot
+    --in_use_;
+  }
+
+  KeyMemoryStats stats() noexcept {
+    std::lock_guard<std::mutex> g(mu_);
+    return KeyMemoryStats{in_use_, chunks_, unlocked_};
+  }
+
+ private:
+  // REQUIRES: mu_ held.
+  bool grow() noexcept {
+    constexpr std::size_t kBytes = kArenaChunkKeys * kKeySize;
+    try {
+      free_.reserve((chunks_ + 1) * kArenaChunkKeys);
+    } catch (...) {
+      return false;
+    }
+    auto* chunk = static_cast<std::uint8_t*>(sodium_malloc(kBytes));
+    if (chunk == nullptr) return false;
+    // sodium_malloc tries to lock the memory but does not say whether it
+    // could; ask again (mlock of locked pages is a no-op) to find out.
+    if (sodium_mlock(chunk, kBytes) != 0) {
+      ++unlocked_;
+      if (!warned_) {
+        warned_ = true;
+        std::fprintf(stderr,
+                     "vipcore: warning: key memory could not be locked in RAM (%s; RLIMIT_MEMLOCK too low?): keys "
+                     "may be written to swap\n",
+                     std::strerror(errno));
+      }
+    }
+    ++chunks_;
+    for (std::size_t i = kArenaChunkKeys; i-- > 0;) free_.push_back(chunk + i * kKeySize);
+    return true;
+  }
+
+  std::mutex mu_;
+  std::vector<std::uint8_t*> free_;
+  std::size_t in_use_ = 0;
+  std::size_t chunks_ = 0;
+  std::size_t unlocked_ = 0;
+  bool warned_ = false;
+};
+
+}  // namespace
+
+KeyMemoryStats key_memory_stats() noexcept { return KeyArena::instance().stats(); }
+
+Result<SecretKey> SecretKey::allocate() noexcept {
+  if (Status s = sodium_ready(); !s.is_ok()) return s;
+  SecretKey k;
+  k.p_ = KeyArena::instance().take();
+  if (k.p_ == nullptr) return Status::key_error("no memory for a key (guarded key memory could not be allocated)");
+  return k;
 }
 
 SecretKey& SecretKey::operator=(SecretKey&& o) noexcept {
   if (this != &o) {
-    sodium_free(p_);
+    if (p_ != nullptr) KeyArena::instance().give(p_);
     p_ = o.p_;
     o.p_ = nullptr;
   }
   return *this;
 }
 
-SecretKey::~SecretKey() { sodium_free(p_); }  // wipes; null is a no-op
+SecretKey::~SecretKey() {
+  if (p_ != nullptr) KeyArena::instance().give(p_);  // wipes
+}
 
-SecretKey kdf(const std::uint8_t* master, std::uint64_t id) {
-  SecretKey k;
-  crypto_kdf_derive_from_key(k.data(), kKeySize, id, kKdfContext, master);
+Result<SecretKey> kdf(const std::uint8_t* master, std::uint64_t id) {
+  auto k = SecretKey::allocate();
+  if (!k.ok()) return k;
+  crypto_kdf_derive_from_key(k->data(), kKeySize, id, kKdfContext, master);
   return k;
 }
 
-SecretKey tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id) {
-  SecretKey k;
+Result<SecretKey> tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id) {
+  auto k = SecretKey::allocate();
+  if (!k.ok()) return k;
   crypto_generichash_state st;
   crypto_generichash_init(&st, root, kKeySize, kKeySize);
   crypto_generichash_update(&st, bytes(label), label.size());
   const unsigned char zero = 0;
   crypto_generichash_update(&st, &zero, 1);
   crypto_generichash_update(&st, bytes(tenant_id), tenant_id.size());
-  crypto_generichash_final(&st, k.data(), kKeySize);
+  crypto_generichash_final(&st, k->data(), kKeySize);
   sodium_memzero(&st, sizeof st);
   return k;
 }
 
 TenantKeys::TenantKeys(SecretKey hash, std::function<Status()> refresh)
-    : hash_(std::move(hash)), refresh_(std::move(refresh)) {}
+    : hash_(std::move(hash)), refresh_(std::move(refresh)) {
+  snapshots_.push_back(std::make_unique<const Snapshot>());
+  snapshot_.store(snapshots_.back().get(), std::memory_order_release);
+}
 
 const std::uint8_t* TenantKeys::data_key(std::uint32_t version) const noexcept {
-  if (version >= kMaxVersions) return nullptr;
-  const SecretKey* k = data_[version].load(std::memory_order_acquire);
-  return k == nullptr ? nullptr : k->data();
+  const Snapshot* snap = snapshot_.load(std::memory_order_acquire);
+  for (const Entry& e : snap->entries)
+    if (e.version == version) return e.key;
+  return nullptr;
 }
 
-void TenantKeys::add(std::uint32_t version, SecretKey key) {
-  if (version == 0 || version >= kMaxVersions) return;
-  std::lock_guard<std::mutex> g(mu_);
-  if (data_[version].load(std::memory_order_acquire) != nullptr) return;
-  owned_.push_back(std::make_unique<SecretKey>(std::move(key)));
-  data_[version].store(owned_.back().get(), std::memory_order_release);
+Status TenantKeys::publish(const std::vector<std::uint32_t>& versions, std::uint32_t current,
+                           const std::function<Result<SecretKey>(std::uint32_t)>& derive) {
+  try {
+    std::lock_guard<std::mutex> g(mu_);
+    const Snapshot* old = snapshot_.load(std::memory_order_acquire);
+    auto next = std::make_unique<Snapshot>();
+    next->current = current;
+    next->entries.reserve(versions.size());
+    std::vector<std::pair<std::uint32_t, SecretKey>> derived;
+    for (std::uint32_t v : versions) {
+      auto owned = std::find_if(owned_.begin(), owned_.end(), [v](const auto& o) { return o.first == v; });
+      if (owned != owned_.end()) {
+        next->entries.push_back(Entry{v, owned->second.data()});
+        continue;
+      }
+      auto key = derive(v);
+      if (!key.ok()) return key.status();
+      next->entries.push_back(Entry{v, key->data()});
+      derived.emplace_back(v, std::move(*key));
+    }
+    if (old->current == next->current && old->entries.size() == next->entries.size() &&
+        std::equal(old->entries.begin(), old->entries.end(), next->entries.begin(),
+                   [](const Entry& a, const Entry& b) { return a.version == b.version && a.key == b.key; }))
+      return Status::ok();  // nothing new
+    owned_.reserve(owned_.size() + derived.size());
+    snapshots_.reserve(snapshots_.size() + 1);
+    for (auto& d : derived) owned_.push_back(std::move(d));
+    snapshots_.push_back(std::move(next));
+    snapshot_.store(snapshots_.back().get(), std::memory_order_release);
+    return Status::ok();
+  } catch (const std::bad_alloc&) {
+    return Status::key_error("no memory to load the tenant's keys");
+  }
 }
 
-KeyRing KeyRing::create(const MasterKey& master) {
+Result<KeyRing> KeyRing::create(const MasterKey& master) {
   KeyRing ring;
-  ring.hash_root = kdf(master.data(), kKdfHashRoot);
+  auto hash_root = kdf(master.data(), kKdfHashRoot);
+  if (!hash_root.ok()) return hash_root.status();
+  auto data_root = kdf(master.data(), kKdfDataRoot1);
+  if (!data_root.ok()) return data_root.status();
+  ring.hash_root = std::move(*hash_root);
   ring.current_version = 1;
-  ring.data_roots.emplace_back(1, kdf(master.data(), kKdfDataRoot1));
+  ring.data_roots.emplace_back(1, std::move(*data_root));
   return ring;
 }
 
-std::string KeyRing::wrap(const MasterKey& master) const {
-  const SecretKey kek = kdf(master.data(), kKdfKek);
+Result<std::string> KeyRing::wrap(const MasterKey& master) const {
+  auto kek = kdf(master.data(), kKdfKek);
+  if (!kek.ok()) return kek.status();
   std::string out(kRingMagic);
   auto add_entry = [&](char kind, std::uint32_t version, const SecretKey& key) {
     std::uint8_t header[1 + 4];
@@ -192,7 +309,7 @@ std::string KeyRing::wrap(const MasterKey& master) const {
     unsigned long long ct_len = 0;
     const std::string ad = ring_ad(kind, version);
     crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, key.data(), kKeySize, bytes(ad), ad.size(), nullptr,
-                                               nonce, kek.data());
+                                               nonce, kek->data());
     out.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
     out.append(reinterpret_cast<const char*>(ct), static_cast<std::size_t>(ct_len));
   };
@@ -206,7 +323,8 @@ Result<KeyRing> KeyRing::unwrap(const MasterKey& master, std::string_view wrappe
                                  crypto_aead_xchacha20poly1305_ietf_ABYTES;
   if (wrapped.substr(0, kRingMagic.size()) != kRingMagic || (wrapped.size() - kRingMagic.size()) % kEntry != 0)
     return Status::key_error("the database's key ring is malformed");
-  const SecretKey kek = kdf(master.data(), kKdfKek);
+  auto kek = kdf(master.data(), kKdfKek);
+  if (!kek.ok()) return kek.status();
   KeyRing ring;
   bool have_hash = false;
   for (std::size_t off = kRingMagic.size(); off < wrapped.size(); off += kEntry) {
@@ -216,18 +334,19 @@ Result<KeyRing> KeyRing::unwrap(const MasterKey& master, std::string_view wrappe
     const std::uint8_t* nonce = e + 5;
     const std::uint8_t* ct = nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
     const std::string ad = ring_ad(kind, version);
-    SecretKey key;
+    auto key = SecretKey::allocate();
+    if (!key.ok()) return key.status();
     unsigned long long len = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(key.data(), &len, nullptr, ct,
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(key->data(), &len, nullptr, ct,
                                                    kKeySize + crypto_aead_xchacha20poly1305_ietf_ABYTES,
-                                                   bytes(ad), ad.size(), nonce, kek.data()) != 0)
+                                                   bytes(ad), ad.size(), nonce, kek->data()) != 0)
       return Status::key_error("the master key does not open this database (it was created with another key)");
     if (kind == 'H') {
-      ring.hash_root = std::move(key);
+      ring.hash_root = std::move(*key);
       have_hash = true;
-    } else if (kind == 'D') {
+    } else if (kind == 'D' && version != 0) {
       if (version > ring.current_version) ring.current_version = version;
-      ring.data_roots.emplace_back(version, std::move(key));
+      ring.data_roots.emplace_back(version, std::move(*key));
     } else {
       return Status::key_error("the database's key ring has an unknown entry");
     }
@@ -236,36 +355,61 @@ Result<KeyRing> KeyRing::unwrap(const MasterKey& master, std::string_view wrappe
   return ring;
 }
 
-void KeyRing::add_random_version() {
-  SecretKey k;
-  randombytes_buf(k.data(), kKeySize);
-  std::uint32_t next = current_version;
-  for (const auto& [v, root] : data_roots) next = std::max(next, v);
-  ++next;
-  data_roots.emplace_back(next, std::move(k));
-  current_version = next;
+Status KeyRing::add_random_version() {
+  std::uint32_t last = current_version;
+  for (const auto& [v, root] : data_roots) last = std::max(last, v);
+  if (last == UINT32_MAX)
+    return Status::key_error(fmt::format("the key ring has reached the last key version ({}); nothing was changed", last));
+  auto k = SecretKey::allocate();
+  if (!k.ok()) return k.status();
+  randombytes_buf(k->data(), kKeySize);
+  data_roots.emplace_back(last + 1, std::move(*k));
+  current_version = last + 1;
+  return Status::ok();
 }
 
-KeyRing KeyRing::clone() const {
+void KeyRing::drop_retired_versions() {
+  std::uint32_t previous = 0;
+  for (const auto& [v, root] : data_roots)
+    if (v < current_version) previous = std::max(previous, v);
+  data_roots.erase(std::remove_if(data_roots.begin(), data_roots.end(),
+                                  [&](const auto& e) { return e.first != current_version && e.first != previous; }),
+                   data_roots.end());
+}
+
+Result<KeyRing> KeyRing::clone() const {
   KeyRing out;
+  auto h = SecretKey::allocate();
+  if (!h.ok()) return h.status();
+  out.hash_root = std::move(*h);
   std::memcpy(out.hash_root.data(), hash_root.data(), kKeySize);
   out.current_version = current_version;
   for (const auto& [v, root] : data_roots) {
-    SecretKey k;
-    std::memcpy(k.data(), root.data(), kKeySize);
-    out.data_roots.emplace_back(v, std::move(k));
+    auto k = SecretKey::allocate();
+    if (!k.ok()) return k.status();
+    std::memcpy(k->data(), root.data(), kKeySize);
+    out.data_roots.emplace_back(v, std::move(*k));
   }
   return out;
 }
 
-SecretKey KeyRing::tenant_hash_key(std::string_view tenant_id) const {
+Result<SecretKey> KeyRing::tenant_hash_key(std::string_view tenant_id) const {
   return tenant_key(hash_root.data(), "vipcore/tenant-hash/1", tenant_id);
 }
 
-void KeyRing::load_into(std::string_view tenant_id, TenantKeys& keys) const {
-  for (const auto& [v, root] : data_roots)
-    if (keys.data_key(v) == nullptr) keys.add(v, tenant_key(root.data(), "vipcore/tenant-data/1", tenant_id));
-  keys.set_current(current_version);
+Status KeyRing::load_into(std::string_view tenant_id, TenantKeys& keys) const {
+  std::vector<std::uint32_t> versions;
+  try {
+    versions.reserve(data_roots.size());
+  } catch (const std::bad_alloc&) {
+    return Status::key_error("no memory to load the tenant's keys");
+  }
+  for (const auto& [v, root] : data_roots) versions.push_back(v);
+  return keys.publish(versions, current_version, [&](std::uint32_t version) -> Result<SecretKey> {
+    for (const auto& [v, root] : data_roots)
+      if (v == version) return tenant_key(root.data(), "vipcore/tenant-data/1", tenant_id);
+    return Status::internal_error("a key version vanished from the key ring");
+  });
 }
 
 std::uint32_t sealed_version(std::string_view sealed) noexcept {

@@ -48,65 +48,104 @@ inline constexpr std::size_t kSealOverhead = kSealHeader + 16;
 /// Initializes libsodium once per process; a second call is a cheap no-op.
 Status sodium_ready() noexcept;
 
-/// A fixed-size secret in guarded, locked memory that is wiped when freed.
-/// Move-only.
+/// A fixed-size secret (kKeySize bytes) in guarded memory that is wiped when
+/// freed. Move-only; a default-constructed or moved-from key is empty.
+///
+/// Keys do not get a guarded mapping each (sodium_malloc maps three or four
+/// regions per allocation, and a process has about 65,000): they are slots
+/// of a process-wide arena of sodium_malloc chunks, kArenaChunkKeys keys
+/// each, so that a process serving a hundred thousand tenants uses a few
+/// mappings. Each chunk has guard pages around it and a canary, is locked
+/// in RAM (mlock) and kept out of core dumps when the system allows it.
+/// Locked memory is limited (RLIMIT_MEMLOCK): when a chunk cannot be
+/// locked, vipcore says so once on standard error, key_memory_stats()
+/// reports it, and keys go on in unlocked guarded memory. Freed slots are
+/// wiped at once and reused; chunks are kept for the process's lifetime.
 class SecretKey {
  public:
-  SecretKey();  // allocates; throws std::bad_alloc when it cannot
+  SecretKey() noexcept = default;
+  /// A new key (its bytes unspecified); Code::key when no memory can be had.
+  static Result<SecretKey> allocate() noexcept;
   SecretKey(SecretKey&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
   SecretKey& operator=(SecretKey&& o) noexcept;
   SecretKey(const SecretKey&) = delete;
   SecretKey& operator=(const SecretKey&) = delete;
   ~SecretKey();
 
+  bool empty() const noexcept { return p_ == nullptr; }
   std::uint8_t* data() noexcept { return p_; }
   const std::uint8_t* data() const noexcept { return p_; }
 
  private:
-  std::uint8_t* p_;
+  std::uint8_t* p_ = nullptr;
 };
 
+inline constexpr std::size_t kArenaChunkKeys = 2048;  // 64 KiB of keys per chunk
+
 /// crypto_kdf_derive_from_key(kKeySize, id, "vipcore1", master).
-SecretKey kdf(const std::uint8_t* master, std::uint64_t id);
+Result<SecretKey> kdf(const std::uint8_t* master, std::uint64_t id);
 /// BLAKE2b-256 keyed with `root` over `label` "\0" `tenant_id`.
-SecretKey tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id);
+Result<SecretKey> tenant_key(const std::uint8_t* root, std::string_view label, std::string_view tenant_id);
 
 /// The keys one tenant works with: its phone-hash key and its data keys by
 /// version. Data keys can be added while the keys are in use (key rotation,
-/// or another process's rotation discovered on read), so lookups are
-/// lock-free reads of atomics and added keys live as long as the object.
+/// or another process's rotation discovered on read), so readers see an
+/// immutable snapshot (the current version and the loaded versions) behind
+/// an atomic pointer: a lookup is one acquire load and a scan of a few
+/// entries, with no lock and no allocation. Versions are any 32-bit number
+/// and there is no limit to how many are loaded over time. Replaced
+/// snapshots and the keys of versions dropped from the key ring are kept
+/// until the object dies, so that a reader never sees memory freed (a few
+/// dozen bytes per rotation).
 ///
 /// Safe for concurrent access from multiple threads.
 class TenantKeys {
  public:
-  static constexpr std::uint32_t kMaxVersions = 256;
-
   /// `refresh` loads key versions this process does not have yet (see refresh()).
   TenantKeys(SecretKey hash, std::function<Status()> refresh);
   TenantKeys(const TenantKeys&) = delete;
   TenantKeys& operator=(const TenantKeys&) = delete;
 
   const std::uint8_t* hash_key() const noexcept { return hash_.data(); }
-  std::uint32_t current_version() const noexcept { return current_.load(std::memory_order_acquire); }
+  std::uint32_t current_version() const noexcept { return snapshot_.load(std::memory_order_acquire)->current; }
   /// The data key of `version`, or null when it is not loaded.
   const std::uint8_t* data_key(std::uint32_t version) const noexcept;
-  /// Adds a data key (a version already present is kept).
-  /// REQUIRES: 1 <= version < kMaxVersions.
-  void add(std::uint32_t version, SecretKey key);
-  /// Makes `version` (which must have been added) the one new fields are sealed with.
-  void set_current(std::uint32_t version) noexcept { current_.store(version, std::memory_order_release); }
+  /// Publishes the data keys of `versions` (deriving those not loaded yet
+  /// with `derive`) with `current` as the version new fields are sealed
+  /// with. Versions not listed stay readable through keys already handed
+  /// out but are no longer offered. Nothing changes when it fails.
+  /// REQUIRES: `current` is among `versions`.
+  Status publish(const std::vector<std::uint32_t>& versions, std::uint32_t current,
+                 const std::function<Result<SecretKey>(std::uint32_t)>& derive);
   /// Asks the database for key versions this process has not loaded:
   /// another process may have rotated the keys.
   Status refresh() const { return refresh_ ? refresh_() : Status::ok(); }
 
  private:
+  struct Entry {
+    std::uint32_t version;
+    const std::uint8_t* key;
+  };
+  struct Snapshot {
+    std::uint32_t current = 0;
+    std::vector<Entry> entries;
+  };
+
   SecretKey hash_;
-  std::atomic<std::uint32_t> current_{0};
-  std::array<std::atomic<const SecretKey*>, kMaxVersions> data_{};
-  std::mutex mu_;  // guards owned_
-  std::vector<std::unique_ptr<SecretKey>> owned_;
+  std::atomic<const Snapshot*> snapshot_;
+  std::mutex mu_;  // guards owned_ and snapshots_
+  std::vector<std::pair<std::uint32_t, SecretKey>> owned_;
+  std::vector<std::unique_ptr<const Snapshot>> snapshots_;
   std::function<Status()> refresh_;
 };
+
+/// How the process's key memory is doing (see SecretKey).
+struct KeyMemoryStats {
+  std::size_t keys_in_use = 0;
+  std::size_t chunks = 0;         ///< guarded regions of kArenaChunkKeys keys
+  std::size_t unlocked_chunks = 0;  ///< chunks the system refused to lock in RAM
+};
+KeyMemoryStats key_memory_stats() noexcept;
 
 /// The database's key ring, unwrapped.
 struct KeyRing {
@@ -115,20 +154,29 @@ struct KeyRing {
   std::vector<std::pair<std::uint32_t, SecretKey>> data_roots;
 
   /// A new key ring derived from the master key (deterministic).
-  static KeyRing create(const MasterKey& master);
+  static Result<KeyRing> create(const MasterKey& master);
   /// Serializes the ring wrapped under the master key's KEK.
-  std::string wrap(const MasterKey& master) const;
+  Result<std::string> wrap(const MasterKey& master) const;
   /// Opens a wrapped ring; Code::key when `master` is not the key it was wrapped with.
   static Result<KeyRing> unwrap(const MasterKey& master, std::string_view wrapped);
   /// Adds a random data root as the next version and makes it current.
-  void add_random_version();
+  /// Code::key, before anything changes, when the version numbers (32 bits)
+  /// are used up.
+  Status add_random_version();
+  /// Drops the data roots of retired versions: every version older than the
+  /// one before the current one. Called when a rotation has completed, that
+  /// is when every sealed field was re-encrypted under the current version;
+  /// the version before it is kept for processes that still run with the
+  /// previous master key and seal under it until they are restarted.
+  void drop_retired_versions();
   /// A copy in fresh guarded memory.
-  KeyRing clone() const;
+  Result<KeyRing> clone() const;
 
   /// The tenant's phone-hash key.
-  SecretKey tenant_hash_key(std::string_view tenant_id) const;
-  /// Adds every data version the tenant's keys lack, and sets the current one.
-  void load_into(std::string_view tenant_id, TenantKeys& keys) const;
+  Result<SecretKey> tenant_hash_key(std::string_view tenant_id) const;
+  /// Publishes the ring's data versions to the tenant's keys, deriving those
+  /// they lack, and sets the current one.
+  Status load_into(std::string_view tenant_id, TenantKeys& keys) const;
 };
 
 /// The key version a sealed field was sealed with (0 when malformed).

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <new>
+
 #include <nlohmann/json.hpp>
 
 #include "state.hpp"
@@ -10,17 +13,27 @@
 namespace vipcore {
 namespace detail {
 
-std::unique_ptr<TenantKeys> DatabaseState::keys_for(std::string_view tenant_id) {
+Result<std::unique_ptr<TenantKeys>> DatabaseState::keys_for(std::string_view tenant_id) {
   std::lock_guard<std::mutex> g(keys_mu);
-  auto keys = std::make_unique<TenantKeys>(ring.tenant_hash_key(tenant_id), [this] { return refresh_keys(); });
-  ring.load_into(tenant_id, *keys);
+  auto hash = ring.tenant_hash_key(tenant_id);
+  if (!hash.ok()) return hash.status();
+  std::unique_ptr<TenantKeys> keys;
+  try {
+    keys = std::make_unique<TenantKeys>(std::move(*hash), [this] { return refresh_keys(); });
+  } catch (const std::bad_alloc&) {
+    return Status::key_error("no memory for the tenant's keys");
+  }
+  if (Status s = ring.load_into(tenant_id, *keys); !s.is_ok()) return s;
   return keys;
 }
 
-void DatabaseState::install_ring(KeyRing new_ring) {
+Status DatabaseState::install_ring(KeyRing new_ring) {
   ring = std::move(new_ring);
   std::lock_guard<std::mutex> g(tenants_mu);
-  for (auto& [id, ctx] : tenants) ring.load_into(id, ctx->keys());
+  Status result;
+  for (auto& [id, ctx] : tenants)
+    if (Status s = ring.load_into(id, ctx->keys()); !s.is_ok() && result.is_ok()) result = s;
+  return result;
 }
 
 Status DatabaseState::refresh_keys() {
@@ -30,8 +43,35 @@ Status DatabaseState::refresh_keys() {
     return Status::key_error(
         "the database's keys were rotated to a new master key and this process still has the old one; reopen "
         "the database with the new key");
-  install_ring(std::move(*stored));
-  return Status::ok();
+  return install_ring(std::move(*stored));
+}
+
+namespace {
+bool counted_nothing(const TenantCounters& c) noexcept {
+  auto zero = [](const TenantCounters::Counter& n) { return n.load(std::memory_order_relaxed) == 0; };
+  bool none = zero(c.identify_attempted) && zero(c.escalation_checks) && zero(c.notification_failures);
+  for (const auto& n : c.calls_recorded_by_level) none = none && zero(n);
+  return none;
+}
+}  // namespace
+
+void DatabaseState::sweep_tenants() noexcept {
+  try {
+    for (auto it = tenants.begin(); it != tenants.end();) {
+      // Only the map holds it: no Tenant handle can reach it but through the
+      // map, under tenants_mu, which is held.
+      if (it->second.use_count() != 1) {
+        ++it;
+        continue;
+      }
+      const std::shared_ptr<TenantCounters>& counters = it->second->shared_counters();
+      if (!counted_nothing(*counters)) idle_counters.emplace(it->first, counters);
+      it = tenants.erase(it);
+    }
+  } catch (...) {
+    // Out of memory while keeping some counters: the sweep stops there.
+  }
+  sweep_at = std::max(kTenantCacheSize, 2 * tenants.size());
 }
 
 Result<KeyRing> load_key_ring(Storage& storage, const MasterKey& key) {
@@ -50,8 +90,9 @@ Result<KeyRing> load_key_ring(Storage& storage, const MasterKey& key) {
   return ring.status();
 }
 
-TenantContext::TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings)
-    : id_(std::move(id)), keys_(std::move(keys)) {
+TenantContext::TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings,
+                             std::shared_ptr<TenantCounters> counters)
+    : counters_(std::move(counters)), id_(std::move(id)), keys_(std::move(keys)) {
   versions_.push_back(make_published(settings));
   settings_.store(versions_.back().get(), std::memory_order_release);
 }
@@ -98,8 +139,11 @@ Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key, std::strin
   auto again = (*txn)->get_meta("", kKeyRingKey);
   if (!again.ok()) return again.status();
   if (*again) return KeyRing::unwrap(key, **again);
-  KeyRing ring = KeyRing::create(key);
-  if (Status s = (*txn)->put_meta("", kKeyRingKey, ring.wrap(key)); !s.is_ok()) return s;
+  auto ring = KeyRing::create(key);
+  if (!ring.ok()) return ring.status();
+  auto wrapped = ring->wrap(key);
+  if (!wrapped.ok()) return wrapped.status();
+  if (Status s = (*txn)->put_meta("", kKeyRingKey, *wrapped); !s.is_ok()) return s;
   if (Status s = (*txn)->put_meta("", kDefaultRegionKey, default_region); !s.is_ok()) return s;
   if (Status s = (*txn)->commit(); !s.is_ok()) return s;
   return ring;
@@ -153,8 +197,10 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->ring = std::move(*ring);
   state->master = std::make_unique<MasterKey>(key.clone());
   state->default_region = std::move(*default_region);
+  if (state->master->data() == nullptr) return Status::key_error("master key: no memory for a copy of the key");
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
+  state->read_only = options.sqlite.read_only;
   return Database(std::move(state));
 }
 
@@ -176,10 +222,27 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
     if (it == state_->tenants.end()) {
       // Derive the keys without tenants_mu: keys_mu comes first in the lock order.
       g.unlock();
-      auto created = std::make_shared<detail::TenantContext>(std::string(tenant_id),
-                                                             state_->keys_for(tenant_id), *settings);
-      g.lock();
-      it = state_->tenants.emplace(std::string(tenant_id), std::move(created)).first;  // or the one a racer added
+      auto keys = state_->keys_for(tenant_id);
+      if (!keys.ok()) return keys.status();
+      try {
+        g.lock();
+        if (state_->tenants.size() >= state_->sweep_at) state_->sweep_tenants();
+        it = state_->tenants.find(tenant_id);
+        if (it == state_->tenants.end()) {  // else the one a racer added
+          std::shared_ptr<detail::TenantCounters> counters;
+          if (auto idle = state_->idle_counters.find(tenant_id); idle != state_->idle_counters.end()) {
+            counters = idle->second;  // served before: go on counting where it left off
+            state_->idle_counters.erase(idle);
+          } else {
+            counters = std::make_shared<detail::TenantCounters>();
+          }
+          auto created = std::make_shared<detail::TenantContext>(std::string(tenant_id), std::move(*keys), *settings,
+                                                                 std::move(counters));
+          it = state_->tenants.emplace(std::string(tenant_id), std::move(created)).first;
+        }
+      } catch (const std::bad_alloc&) {
+        return Status::storage_error("out of memory opening the tenant scope");
+      }
     }
     it->second->publish(*settings);
     ctx = it->second;
@@ -195,7 +258,10 @@ std::vector<MetricsSnapshot> Database::metrics() const {
   std::vector<MetricsSnapshot> out;
   if (!state_) return out;
   std::lock_guard<std::mutex> g(state_->tenants_mu);
-  for (const auto& [id, ctx] : state_->tenants) out.push_back(ctx->counters().snapshot(id));
+  std::map<std::string_view, const detail::TenantCounters*> all;  // in tenant order, as before
+  for (const auto& [id, ctx] : state_->tenants) all.emplace(id, &ctx->counters());
+  for (const auto& [id, counters] : state_->idle_counters) all.emplace(id, counters.get());
+  for (const auto& [id, counters] : all) out.push_back(counters->snapshot(std::string(id)));
   return out;
 }
 

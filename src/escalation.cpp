@@ -77,7 +77,7 @@ int built_in_tier(std::string_view type) noexcept {
 // normalized SMS numbers. The first bad field is the error.
 Status validate_rule(EscalationRule& r, const detail::NumberRules& numbers) {
   if (detail::trim(r.name).empty()) return Status::invalid_argument("name", "must not be empty");
-  if (Status s = detail::validate_text("name", r.name, 128, false); !s.is_ok()) return s;
+  if (Status s = detail::validate_display_text("name", r.name, 128, false); !s.is_ok()) return s;
   for (std::size_t i = 0; i < r.vip_levels.size(); ++i)
     if (static_cast<int>(r.vip_levels[i]) >= kLevelCount)
       return Status::invalid_argument(fmt::format("vip_levels[{}]", i), "is not a VIP level");
@@ -510,6 +510,7 @@ Result<std::uint64_t> Tenant::purge_escalation_triggers(Timestamp before, std::u
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::purge); !s.is_ok()) return s;
   if (batch_size == 0) return Status::invalid_argument("batch_size", "must be at least 1");
+  if (Status s = check_timestamp(before, "before"); !s.is_ok()) return s;
   std::uint64_t total = 0;
   for (;;) {
     // One transaction per batch, so that the PBX's writes interleave.

@@ -18,10 +18,13 @@
 
 namespace vipcore {
 
-MasterKey::MasterKey() {
-  bytes_ = static_cast<std::uint8_t*>(sodium_malloc(kSize));
-  if (bytes_ == nullptr) throw std::bad_alloc();
-}
+// On failure bytes_ stays null: the factories report Code::key, and an empty
+// key is refused wherever a key is used (as a moved-from one is).
+MasterKey::MasterKey() { bytes_ = static_cast<std::uint8_t*>(sodium_malloc(kSize)); }
+
+namespace {
+Status no_key_memory() { return Status::key_error("master key: no memory for the key (sodium_malloc failed)"); }
+}  // namespace
 
 MasterKey::MasterKey(MasterKey&& other) noexcept : bytes_(other.bytes_) { other.bytes_ = nullptr; }
 
@@ -38,6 +41,12 @@ MasterKey::~MasterKey() { sodium_free(bytes_); }
 
 MasterKey MasterKey::clone() const {
   MasterKey k;
+  if (k.bytes_ == nullptr) return k;  // empty: out of guarded memory
+  if (bytes_ == nullptr) {          // a copy of an empty key is empty
+    sodium_free(k.bytes_);
+    k.bytes_ = nullptr;
+    return k;
+  }
   std::memcpy(k.bytes_, bytes_, kSize);
   return k;
 }
@@ -47,6 +56,7 @@ Result<MasterKey> MasterKey::from_bytes(const void* data, std::size_t size) {
   if (data == nullptr) return Status::key_error("master key: no key given");
   if (size != kSize) return Status::key_error(fmt::format("master key: must be {} bytes, got {}", kSize, size));
   MasterKey k;
+  if (k.bytes_ == nullptr) return no_key_memory();
   std::memcpy(k.bytes_, data, kSize);
   return k;
 }
@@ -57,6 +67,7 @@ Result<MasterKey> MasterKey::from_hex(std::string_view hex) {
   if (hex.size() != 2 * kSize)
     return Status::key_error(fmt::format("master key: must be {} hexadecimal characters, got {}", 2 * kSize, hex.size()));
   MasterKey k;
+  if (k.bytes_ == nullptr) return no_key_memory();
   std::size_t len = 0;
   if (sodium_hex2bin(k.bytes_, kSize, hex.data(), hex.size(), nullptr, &len, nullptr) != 0 || len != kSize)
     return Status::key_error("master key: contains a character that is not hexadecimal");
@@ -77,7 +88,7 @@ Result<MasterKey> MasterKey::from_file(const std::string& path) {
   if (!in) return Status::key_error(fmt::format("key file {}: cannot be opened", path));
   // Read into a guarded buffer so that the hex text does not linger on the heap.
   char* buf = static_cast<char*>(sodium_malloc(1025));
-  if (buf == nullptr) throw std::bad_alloc();
+  if (buf == nullptr) return no_key_memory();
   in.read(buf, 1024);
   const auto n = static_cast<std::size_t>(in.gcount());
   Result<MasterKey> key = from_hex(std::string_view(buf, n));
@@ -89,6 +100,7 @@ Result<MasterKey> MasterKey::from_file(const std::string& path) {
 Result<MasterKey> MasterKey::generate() {
   if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
   MasterKey k;
+  if (k.bytes_ == nullptr) return no_key_memory();
   randombytes_buf(k.bytes_, kSize);
   return k;
 }
@@ -96,6 +108,7 @@ Result<MasterKey> MasterKey::generate() {
 Result<MasterKey> MasterKey::for_testing(std::string_view seed) {
   if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
   MasterKey k;
+  if (k.bytes_ == nullptr) return no_key_memory();
   static constexpr char kLabel[] = "vipcore/test-key/1";
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, kSize);
@@ -106,6 +119,7 @@ Result<MasterKey> MasterKey::for_testing(std::string_view seed) {
 }
 
 Status MasterKey::write_file(const std::string& path) const {
+  if (bytes_ == nullptr) return Status::key_error("master key: the key was moved from");
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
@@ -134,6 +148,7 @@ Status MasterKey::write_file(const std::string& path) const {
 }
 
 std::string MasterKey::fingerprint() const {
+  if (bytes_ == nullptr) return std::string();
   static constexpr char kLabel[] = "vipcore/fingerprint/1";
   unsigned char h[8];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(kLabel), sizeof kLabel, bytes_, kSize);

@@ -9,7 +9,16 @@
 //    audit entry), then rules: every field under an older version is opened
 //    and sealed again. A stop here is resumed by calling rotate again: the
 //    fields say which version they are under.
-// 3. In one transaction: the old-key copy of the ring and the marker go.
+// 3. In one transaction: the old-key copy of the ring and the marker go, and
+//    the retired data-key versions leave the ring: every version older than
+//    the one before the new version. Nothing is sealed under them any more
+//    (step 2 re-encrypted everything); the version just before the new one
+//    stays for processes still running with the previous master key, which
+//    seal under it until they are restarted (the next rotation re-encrypts
+//    what they wrote). So the ring holds two data keys after a rotation,
+//    however many rotations there were, and key versions (32-bit numbers)
+//    never run out in practice; if they did, rotate_master_key fails with
+//    Code::key before it writes anything.
 #include <fmt/format.h>
 
 #include "state.hpp"
@@ -47,14 +56,21 @@ Result<detail::KeyRing> begin_rotation(detail::DatabaseState& db, const MasterKe
     *resumed = true;
     return ring;
   }
-  detail::KeyRing ring;
+  Result<detail::KeyRing> cloned = Status::internal_error("unset");
   {
     std::lock_guard<std::mutex> g(db.keys_mu);
-    ring = db.ring.clone();
+    cloned = db.ring.clone();
   }
-  ring.add_random_version();
-  Status s = (*txn)->put_meta("", detail::kKeyRingKey, ring.wrap(new_key));
-  if (s.is_ok()) s = (*txn)->put_meta("", detail::kPreviousKeyRingKey, ring.wrap(*db.master));
+  if (!cloned.ok()) return cloned.status();
+  detail::KeyRing ring = std::move(*cloned);
+  // Fails, before anything is written, when the versions are used up.
+  if (Status s = ring.add_random_version(); !s.is_ok()) return s;
+  auto wrapped_new = ring.wrap(new_key);
+  if (!wrapped_new.ok()) return wrapped_new.status();
+  auto wrapped_old = ring.wrap(*db.master);
+  if (!wrapped_old.ok()) return wrapped_old.status();
+  Status s = (*txn)->put_meta("", detail::kKeyRingKey, *wrapped_new);
+  if (s.is_ok()) s = (*txn)->put_meta("", detail::kPreviousKeyRingKey, *wrapped_old);
   if (s.is_ok()) s = (*txn)->put_meta("", detail::kRotationKey, std::to_string(ring.current_version));
   if (s.is_ok())
     s = detail::commit_with_audit(**txn, database_entry(actor, db.now(), "rotate_key_start",
@@ -124,9 +140,23 @@ Status reencrypt_tenant(const detail::TenantState& t, std::uint64_t batch_size, 
 // Step 3.
 Status finish_rotation(detail::DatabaseState& db, const MasterKey& new_key, const Actor& actor,
                        const KeyRotationReport& report) {
+  Result<detail::KeyRing> cloned = Status::internal_error("unset");
+  {
+    std::lock_guard<std::mutex> g(db.keys_mu);
+    cloned = db.ring.clone();
+  }
+  if (!cloned.ok()) return cloned.status();
+  detail::KeyRing ring = std::move(*cloned);
+  ring.drop_retired_versions();
+  auto wrapped = ring.wrap(new_key);
+  if (!wrapped.ok()) return wrapped.status();
+  auto new_master = std::make_unique<MasterKey>(new_key.clone());
+  if (new_master->data() == nullptr) return Status::key_error("new master key: no memory for a copy of the key");
+
   auto txn = db.storage->begin_write();
   if (!txn.ok()) return txn.status();
-  Status s = (*txn)->delete_meta("", detail::kPreviousKeyRingKey);
+  Status s = (*txn)->put_meta("", detail::kKeyRingKey, *wrapped);
+  if (s.is_ok()) s = (*txn)->delete_meta("", detail::kPreviousKeyRingKey);
   if (s.is_ok()) s = (*txn)->delete_meta("", detail::kRotationKey);
   if (s.is_ok())
     s = detail::commit_with_audit(
@@ -137,8 +167,8 @@ Status finish_rotation(detail::DatabaseState& db, const MasterKey& new_key, cons
                                           report.rules_reencrypted, report.tenants)));
   if (!s.is_ok()) return s;
   std::lock_guard<std::mutex> g(db.keys_mu);
-  db.master = std::make_unique<MasterKey>(new_key.clone());
-  return Status::ok();
+  db.master = std::move(new_master);
+  return db.install_ring(std::move(ring));
 }
 
 }  // namespace
@@ -159,7 +189,7 @@ Result<KeyRotationReport> Database::rotate_master_key(const MasterKey& new_key, 
   report.key_version = ring->current_version;
   {
     std::lock_guard<std::mutex> g(db.keys_mu);
-    db.install_ring(std::move(*ring));
+    if (Status s = db.install_ring(std::move(*ring)); !s.is_ok()) return s;
   }
 
   auto tenants = db.storage->list_tenants();

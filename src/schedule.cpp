@@ -3,6 +3,7 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "text.hpp"
@@ -89,6 +90,11 @@ Status WeeklyHours::validate(std::string_view field) const {
 
 Result<WeeklyHours> parse_weekly_hours(std::string_view text, std::string_view field) {
   WeeklyHours h;
+  // The longest useful text (every day with its own kMaxRangesPerDay ranges,
+  // full day names, generous spacing) is well under this: anything longer is
+  // refused before it is read, so parsing is bounded for any input.
+  if (text.size() > WeeklyHours::kMaxTextBytes)
+    return Status::invalid_argument(field, fmt::format("is longer than {} bytes", WeeklyHours::kMaxTextBytes));
   text = detail::trim(text);
   if (text.empty() || detail::iequals(text, "closed")) return h;
   if (text == "24/7") {
@@ -110,7 +116,7 @@ Result<WeeklyHours> parse_weekly_hours(std::string_view text, std::string_view f
       if (from < 0 || to < 0)
         return Status::invalid_argument(field, "unknown day (expected mon, tue, wed, thu, fri, sat or sun)");
       for (int d = from;; d = (d + 1) % 7) {  // "fri-mon" wraps over the weekend
-        which.push_back(d);
+        if (std::find(which.begin(), which.end(), d) == which.end()) which.push_back(d);
         if (d == to) break;
       }
     }
@@ -122,9 +128,17 @@ Result<WeeklyHours> parse_weekly_hours(std::string_view text, std::string_view f
       if (start < 0 || end < 0 || start == 1440)
         return Status::invalid_argument(field, "a time range must read HH:MM-HH:MM, e.g. 09:00-17:00");
       parsed.push_back(TimeRange{start, end});
+      if (parsed.size() > WeeklyHours::kMaxRangesPerDay)
+        return Status::invalid_argument(fmt::format("{}.{}", field, kDayFields[static_cast<std::size_t>(which.front())]),
+                                        fmt::format("has more than {} time ranges; at most {} are allowed",
+                                                    WeeklyHours::kMaxRangesPerDay, WeeklyHours::kMaxRangesPerDay));
     }
     for (int d : which) {
       auto& day = h.days[static_cast<std::size_t>(d)];
+      if (day.size() + parsed.size() > WeeklyHours::kMaxRangesPerDay)
+        return Status::invalid_argument(fmt::format("{}.{}", field, kDayFields[static_cast<std::size_t>(d)]),
+                                        fmt::format("has more than {} time ranges; at most {} are allowed",
+                                                    WeeklyHours::kMaxRangesPerDay, WeeklyHours::kMaxRangesPerDay));
       day.insert(day.end(), parsed.begin(), parsed.end());
     }
   }
@@ -177,6 +191,8 @@ Status validate_time_zone(std::string_view time_zone, std::string_view field) {
 }
 
 Result<bool> within_hours(const WeeklyHours& hours, std::string_view time_zone, Timestamp at) {
+  // Far-away instants would overflow the conversion to local time.
+  if (Status s = check_timestamp(at, "at"); !s.is_ok()) return s;
   auto zone = find_zone(time_zone, "time_zone");
   if (!zone.ok()) return zone.status();
   const auto local = (*zone)->to_local(at);

@@ -58,7 +58,8 @@ struct TenantCounters {
 /// sees one freed; settings change rarely, so that costs little.
 class TenantContext {
  public:
-  TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings);
+  TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings,
+                std::shared_ptr<TenantCounters> counters);
 
   const std::string& id() const noexcept { return id_; }
   TenantKeys& keys() const noexcept { return *keys_; }
@@ -72,12 +73,13 @@ class TenantContext {
   std::shared_ptr<const RuleSet> rules() const;
   void set_rules(std::shared_ptr<const RuleSet> rules);
 
-  TenantCounters& counters() const noexcept { return counters_; }
+  TenantCounters& counters() const noexcept { return *counters_; }
+  const std::shared_ptr<TenantCounters>& shared_counters() const noexcept { return counters_; }
 
  private:
   mutable std::mutex rules_mu_;
   std::shared_ptr<const RuleSet> rules_;
-  mutable TenantCounters counters_;
+  std::shared_ptr<TenantCounters> counters_;
 
   std::string id_;
   std::unique_ptr<TenantKeys> keys_;
@@ -97,6 +99,8 @@ struct DatabaseState {
   std::string default_region;
   std::shared_ptr<const Clock> clock;
   std::shared_ptr<Notifier> notifier;
+  // Opened read-only (Options::sqlite.read_only): access entries cannot be written.
+  bool read_only = false;
 
   // The key ring and the master key it is wrapped with; the ring changes on
   // key rotation, here or (discovered by refresh_keys) in another process.
@@ -105,17 +109,29 @@ struct DatabaseState {
   KeyRing ring;
   std::unique_ptr<MasterKey> master;
 
+  // The contexts of the tenants served, a bounded cache: when it has grown
+  // to sweep_at, the contexts no Tenant handle holds any more are dropped
+  // (keys, settings and rules are loaded again on the next tenant() call),
+  // and the counters of those that counted something move to
+  // idle_counters, so metrics() still reports every tenant served. A
+  // process that serves a hundred thousand tenants one after the other
+  // keeps about kTenantCacheSize contexts.
+  static constexpr std::size_t kTenantCacheSize = 1024;
   std::mutex tenants_mu;
   std::map<std::string, std::shared_ptr<TenantContext>, std::less<>> tenants;
+  std::map<std::string, std::shared_ptr<TenantCounters>, std::less<>> idle_counters;
+  std::size_t sweep_at = kTenantCacheSize;
+  /// Drops the idle contexts. REQUIRES: tenants_mu held.
+  void sweep_tenants() noexcept;
 
   Timestamp now() const noexcept { return clock->now(); }
   /// Fresh keys for a tenant, from the current ring.
-  std::unique_ptr<TenantKeys> keys_for(std::string_view tenant_id);
+  Result<std::unique_ptr<TenantKeys>> keys_for(std::string_view tenant_id);
   /// Reloads the stored key ring and gives every tenant the versions it
   /// lacks (called when a field names an unknown key version).
   Status refresh_keys();
   /// Replaces the ring and hands its versions to every tenant. REQUIRES: keys_mu held.
-  void install_ring(KeyRing ring);
+  Status install_ring(KeyRing ring);
 };
 
 /// Opens the stored key ring with `key`: the current ring, or during a

@@ -81,10 +81,38 @@ Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry) {
 Status log_access(const TenantState& t, std::string_view action, std::string_view entity_id,
                   std::vector<std::string> fields, std::string outcome) {
   if (t.actor.role == Role::system) return Status::ok();
+  // A database opened read-only cannot take the entry; the read goes on
+  // (see SqliteOptions::read_only).
+  if (t.db->read_only) return Status::ok();
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
   return commit_with_audit(**txn, audit_entry(t, t.db->now(), action, "vip_caller", entity_id, std::move(fields),
                                               std::move(outcome)));
+}
+
+std::vector<std::string> changed_settings(const TenantSettings& before, const TenantSettings& after) {
+  std::vector<std::string> out;
+  const auto add = [&out](bool changed, const char* name) {
+    if (changed) out.emplace_back(name);
+  };
+  const DynamicPriorityPolicy& bd = before.dynamic_priority;
+  const DynamicPriorityPolicy& ad = after.dynamic_priority;
+  const AlertThresholds& ba = before.alerts;
+  const AlertThresholds& aa = after.alerts;
+  add(before.level_waits != after.level_waits, "level_waits");
+  add(before.priority.level_base != after.priority.level_base, "priority.level_base");
+  add(before.priority.rule_bonus != after.priority.rule_bonus, "priority.rule_bonus");
+  add(bd.rise_start != ad.rise_start || bd.exponent != ad.exponent, "dynamic_priority");
+  add(before.time_zone != after.time_zone, "time_zone");
+  add(before.business_hours != after.business_hours, "business_hours");
+  add(ba.max_escalation_rate != aa.max_escalation_rate || ba.wait_factor != aa.wait_factor ||
+          ba.max_failed_identification_rate != aa.max_failed_identification_rate ||
+          ba.min_identifications != aa.min_identifications || ba.max_quality_drop != aa.max_quality_drop ||
+          ba.min_calls != aa.min_calls,
+      "alerts");
+  add(before.region != after.region, "region");
+  add(before.number_validation != after.number_validation, "number_validation");
+  return out;
 }
 
 namespace {
@@ -116,18 +144,37 @@ Match evaluate(const IdentifyRecord& rec, const Clock& clock) noexcept {
 
 Status identify_number(const TenantState& t, std::string_view number, Identification* out);
 
+// A caller whose sealed data does not open: with `damaged`, its id is noted
+// and the scan goes on (true); without, *failure names it and the scan stops.
+bool note_damaged(const std::string& id, Status error, std::vector<std::string>* damaged, Status* failure) {
+  if (damaged != nullptr && error.is_integrity_error()) {
+    damaged->push_back(id);
+    return true;
+  }
+  *failure = error.with_context(fmt::format("VIP caller {}", id));
+  return false;
+}
+
 // The tenant's callers that match `filter`, in id order, each decrypted for
-// `visit` until it returns false.
-Status scan_callers(const TenantState& t, const CallerFilter& filter, const std::function<bool(VipCaller&&)>& visit) {
+// `visit` until it returns false. Damaged callers: see note_damaged.
+Status scan_callers(const TenantState& t, const CallerFilter& filter, const std::function<bool(VipCaller&&)>& visit,
+                    std::vector<std::string>* damaged) {
   const detail::TenantKeys& keys = t.ctx->keys();
   const TenantSettings& settings = t.ctx->settings();
   Status failure;
   Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
     VipCaller c;
-    failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
-    return failure.is_ok() && visit(std::move(c));
+    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.is_ok())
+      return note_damaged(r.id, std::move(opened), damaged, &failure);
+    return visit(std::move(c));
   });
   return s.is_ok() ? failure : s;
+}
+
+// " (N damaged callers skipped)" for an access entry's outcome, or "".
+std::string skipped_note(const std::vector<std::string>* damaged) {
+  if (damaged == nullptr || damaged->empty()) return "";
+  return fmt::format(", skipped {} damaged", damaged->size());
 }
 
 void reset(Identification* out) noexcept {
@@ -230,8 +277,11 @@ Status Tenant::remove(std::string_view id) const {
   return detail::commit_with_audit(**txn, entry);
 }
 
-Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
+Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const { return list(query, nullptr); }
+
+Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<std::string>* damaged) const {
   const TenantState& t = *state_;
+  if (damaged != nullptr) damaged->clear();
   if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
   if (query.limit < 1 || query.limit > ListQuery::kMaxLimit)
     return Status::invalid_argument("limit", fmt::format("must be 1 to {}", ListQuery::kMaxLimit));
@@ -254,7 +304,8 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
   if (query.status) params.emplace_back("status");
   if (!search.empty()) params.emplace_back("search");
   const auto logged = [&](std::vector<VipCaller>&& found) -> Result<std::vector<VipCaller>> {
-    if (Status s = detail::log_access(t, "list", "", params, fmt::format("returned {} callers", found.size()));
+    if (Status s = detail::log_access(t, "list", "", params,
+                                      fmt::format("returned {} callers{}", found.size(), skipped_note(damaged)));
         !s.is_ok())
       return s;
     return std::move(found);
@@ -263,10 +314,13 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
   if (search.empty()) {
     filter.offset = query.skip;
     filter.limit = query.limit;
-    Status s = scan_callers(t, filter, [&out](VipCaller&& c) {
-      out.push_back(std::move(c));
-      return true;
-    });
+    Status s = scan_callers(
+        t, filter,
+        [&out](VipCaller&& c) {
+          out.push_back(std::move(c));
+          return true;
+        },
+        damaged);
     if (!s.is_ok()) return s;
     return logged(std::move(out));
   }
@@ -289,8 +343,8 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
         {"caller_name", &r.caller_name}, {"company_name", &r.company_name}, {"email", &r.email}};
     for (const auto& [field, sealed] : fields) {
       if (hit || sealed->empty()) continue;
-      failure = detail::open(keys, t.tenant_id(), r.id, field, *sealed, &text);
-      if (!failure.is_ok()) return false;
+      if (Status opened = detail::open(keys, t.tenant_id(), r.id, field, *sealed, &text); !opened.is_ok())
+        return note_damaged(r.id, std::move(opened), damaged, &failure);
       hit = detail::icontains(text, search);
     }
     if (!hit) return true;
@@ -299,8 +353,8 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
       return true;
     }
     VipCaller c;
-    failure = detail::open_caller(r, keys, t.tenant_id(), settings, &c);
-    if (!failure.is_ok()) return false;
+    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.is_ok())
+      return note_damaged(r.id, std::move(opened), damaged, &failure);
     out.push_back(std::move(c));
     return out.size() < query.limit;
   });
@@ -311,16 +365,26 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const {
 }
 
 Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visit) const {
+  return for_each_caller(visit, nullptr);
+}
+
+Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visit,
+                               std::vector<std::string>* damaged) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
   if (!visit) return Status::invalid_argument("visit", "is empty");
+  if (damaged != nullptr) damaged->clear();
   std::uint64_t visited = 0;
-  Status s = scan_callers(t, CallerFilter{}, [&](VipCaller&& c) {
-    ++visited;
-    return visit(c);
-  });
+  Status s = scan_callers(
+      t, CallerFilter{},
+      [&](VipCaller&& c) {
+        ++visited;
+        return visit(c);
+      },
+      damaged);
   if (!s.is_ok()) return s;
-  return detail::log_access(t, "export", "", {}, fmt::format("returned {} callers", visited));
+  return detail::log_access(t, "export", "", {},
+                            fmt::format("returned {} callers{}", visited, skipped_note(damaged)));
 }
 
 Status Tenant::identify(std::string_view number, Identification* out) const {
@@ -416,12 +480,7 @@ Status Tenant::update_settings(const TenantSettings& wanted) const {
   TenantSettings settings = wanted;
   if (settings.region.empty()) settings.region = current->region;
   settings.region = PhoneNormalizer::for_region(settings.region)->region();  // canonical case
-  std::vector<std::string> fields;
-  if (current->level_waits != settings.level_waits) fields.emplace_back("level_waits");
-  if (current->priority.level_base != settings.priority.level_base) fields.emplace_back("priority.level_base");
-  if (current->priority.rule_bonus != settings.priority.rule_bonus) fields.emplace_back("priority.rule_bonus");
-  if (current->region != settings.region) fields.emplace_back("region");
-  if (current->number_validation != settings.number_validation) fields.emplace_back("number_validation");
+  std::vector<std::string> fields = detail::changed_settings(*current, settings);
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
   if (Status s = (*txn)->put_meta(t.tenant_id(), detail::kSettingsKey, detail::encode_settings(settings)); !s.is_ok())
@@ -435,6 +494,10 @@ Status Tenant::update_settings(const TenantSettings& wanted) const {
 Result<std::vector<AuditEntry>> Tenant::audit(const AuditQuery& query) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::read_audit); !s.is_ok()) return s;
+  if (query.from)
+    if (Status s = check_timestamp(*query.from, "from"); !s.is_ok()) return s;
+  if (query.until)
+    if (Status s = check_timestamp(*query.until, "until"); !s.is_ok()) return s;
   return t.storage().query_audit(t.tenant_id(), query);
 }
 

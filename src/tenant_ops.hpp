@@ -10,6 +10,7 @@
 #include "validate.hpp"
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
+#include "vipcore/settings.hpp"
 #include "vipcore/storage.hpp"
 
 namespace vipcore::detail {
@@ -18,6 +19,9 @@ AuditEntry audit_entry(const TenantState& t, Timestamp at, std::string_view acti
                        std::string_view entity_id, std::vector<std::string> fields, std::string outcome);
 /// The names of the fields a new caller sets.
 std::vector<std::string> field_names(const NewCaller& in);
+/// The names of the settings that differ between `before` and `after`
+/// (never their values), for the audit entry of a settings change.
+std::vector<std::string> changed_settings(const TenantSettings& before, const TenantSettings& after);
 /// Code::already_exists, naming the field, when one of the record's numbers
 /// belongs to a caller other than `own_id` (null: to any caller).
 Status check_phones_free(WriteTransaction& txn, std::string_view tenant_id, const CallerRecord& r,

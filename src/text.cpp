@@ -46,6 +46,27 @@ bool is_clean_utf8(std::string_view s, bool allow_newlines) noexcept {
   return true;
 }
 
+bool has_invisible_controls(std::string_view s) noexcept {
+  // On well-formed UTF-8 every code point of interest has a fixed encoding.
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0xc2 && i + 1 < s.size()) {  // U+0080..U+009F: C1 controls
+      const auto n = static_cast<unsigned char>(s[i + 1]);
+      if (n >= 0x80 && n <= 0x9f) return true;
+    } else if (c == 0xd8 && i + 1 < s.size()) {  // U+061C ARABIC LETTER MARK
+      if (static_cast<unsigned char>(s[i + 1]) == 0x9c) return true;
+    } else if (c == 0xe2 && i + 2 < s.size()) {
+      const auto b1 = static_cast<unsigned char>(s[i + 1]);
+      const auto b2 = static_cast<unsigned char>(s[i + 2]);
+      // U+200E/U+200F marks, U+2028/U+2029 separators, U+202A..U+202E embeddings and overrides
+      if (b1 == 0x80 && (b2 == 0x8e || b2 == 0x8f || (b2 >= 0xa8 && b2 <= 0xae))) return true;
+      // U+2066..U+2069 isolates
+      if (b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9) return true;
+    }
+  }
+  return false;
+}
+
 std::string_view trim(std::string_view s) noexcept {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);

@@ -24,6 +24,14 @@ bool icontains(std::string_view haystack, std::string_view needle) noexcept;
 /// tab and (when allow_newlines) newline and carriage return.
 bool is_clean_utf8(std::string_view s, bool allow_newlines) noexcept;
 
+/// True when well-formed UTF-8 `s` holds a character that changes how the
+/// text around it is displayed without being visible itself: C1 controls
+/// (U+0080..U+009F), bidirectional marks, embeddings, overrides and isolates
+/// (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) and the line and
+/// paragraph separators U+2028, U+2029. Names must not hold them: a
+/// right-to-left override lets a name disguise itself in tables and logs.
+bool has_invisible_controls(std::string_view s) noexcept;
+
 /// `s` without leading and trailing ASCII whitespace.
 std::string_view trim(std::string_view s) noexcept;
 

@@ -30,9 +30,19 @@ Status check_text(std::string_view field, std::string_view value, std::size_t ma
   return Status::ok();
 }
 
+// Text shown to people in tables and on the PBX: no invisible characters
+// that reorder or hide what is displayed around them.
+Status check_display_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines) {
+  if (Status s = check_text(field, value, max, allow_newlines); !s.is_ok()) return s;
+  if (has_invisible_controls(value))
+    return Status::invalid_argument(field, "must not contain bidirectional control characters (U+200E, U+200F, "
+                                           "U+202A-U+202E, U+2066-U+2069, U+061C) or other invisible controls");
+  return Status::ok();
+}
+
 Status check_name(std::string_view value) {
   if (trim(value).empty()) return Status::invalid_argument(kName, "must not be empty");
-  return check_text(kName, value, Limits::kMaxNameBytes, false);
+  return check_display_text(kName, value, Limits::kMaxNameBytes, false);
 }
 
 Status check_email(std::string_view value) {
@@ -44,6 +54,10 @@ Status check_email(std::string_view value) {
 
 Status validate_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines) {
   return check_text(field, value, max, allow_newlines);
+}
+
+Status validate_display_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines) {
+  return check_display_text(field, value, max, allow_newlines);
 }
 
 Status validate_email(std::string_view field, std::string_view value) {
@@ -115,6 +129,10 @@ Status check_tags(const std::vector<std::string>& tags) {
 }
 
 Status check_window(const std::optional<Timestamp>& from, const std::optional<Timestamp>& until) {
+  if (from)
+    if (Status s = check_timestamp(*from, "valid_from"); !s.is_ok()) return s;
+  if (until)
+    if (Status s = check_timestamp(*until, "valid_until"); !s.is_ok()) return s;
   if (from && until && !(*from < *until))
     return Status::invalid_argument("valid_until", "must be later than valid_from");
   return Status::ok();
@@ -205,10 +223,10 @@ Result<ValidCaller> validate_new_caller(const NewCaller& in, const NumberRules& 
   Status checks[] = {
       normalize_numbers(numbers, in.phone_number, &in.alternative_phone_numbers, &v.phones),
       check_name(in.caller_name),
-      check_text(kCompany, in.company_name, Limits::kMaxNameBytes, false),
+      check_display_text(kCompany, in.company_name, Limits::kMaxNameBytes, false),
       check_ref_id("preferred_agent_id", in.preferred_agent_id),
       check_ref_id("preferred_department_id", in.preferred_department_id),
-      check_text(kGreeting, in.custom_greeting, Limits::kMaxGreetingBytes, true),
+      check_display_text(kGreeting, in.custom_greeting, Limits::kMaxGreetingBytes, true),
       check_wait(in.max_wait_time),
       check_callback_priority(in.callback_priority.value_or(1)),
       check_email(in.email),
@@ -293,7 +311,7 @@ Status apply_update(const CallerUpdate& u, const NumberRules& number_rules, cons
     r->caller_name = seal(keys, tenant_id, id, kName, *u.caller_name);
   }
   if (u.company_name) {
-    if (Status s = check_text(kCompany, *u.company_name, Limits::kMaxNameBytes, false); !s.is_ok()) return s;
+    if (Status s = check_display_text(kCompany, *u.company_name, Limits::kMaxNameBytes, false); !s.is_ok()) return s;
     r->company_name = seal_optional(keys, tenant_id, id, kCompany, *u.company_name);
   }
   if (u.vip_level) r->vip_level = *u.vip_level;
@@ -308,7 +326,7 @@ Status apply_update(const CallerUpdate& u, const NumberRules& number_rules, cons
   }
   if (u.handling_rules) r->handling_rules = *u.handling_rules;
   if (u.custom_greeting) {
-    if (Status s = check_text(kGreeting, *u.custom_greeting, Limits::kMaxGreetingBytes, true); !s.is_ok()) return s;
+    if (Status s = check_display_text(kGreeting, *u.custom_greeting, Limits::kMaxGreetingBytes, true); !s.is_ok()) return s;
     r->custom_greeting = seal_optional(keys, tenant_id, id, kGreeting, *u.custom_greeting);
   }
   if (u.max_wait_time) {

@@ -28,6 +28,9 @@ Status validate_email(std::string_view field, std::string_view value);
 /// Text of at most `max` bytes: UTF-8 without control characters (newlines
 /// and tabs allowed when allow_newlines).
 Status validate_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines);
+/// validate_text, for text shown to people (names, greetings, rule names):
+/// also refuses bidirectional controls and other invisible characters.
+Status validate_display_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines);
 
 /// How a write reads and checks phone numbers: the tenant's plan and its
 /// number_validation setting.

@@ -15,8 +15,10 @@
  * area rotates the master key and reopens the file with each key. */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +353,8 @@ static void test_open_options(void) {
   CHECK_INT(o.create_if_missing, 1);
   CHECK(o.notifier == NULL && o.notifier_user_data == NULL);
   CHECK(o.clock == NULL && o.clock_user_data == NULL);
+  CHECK_INT(o.read_only, 0);
+  CHECK_INT(o.file_mode, 0600);
   vipcore_open_options_init(NULL); /* a no-op */
 }
 
@@ -459,7 +463,68 @@ static void test_open_errors(void) {
   CHECK(vipcore_open(&db, missing, &o) < 0);
   CHECK(db == NULL);
   CHECK(access(missing, F_OK) != 0);
+  /* Nor read-only. */
+  o.create_if_missing = 1;
+  o.read_only = 1;
+  CHECK(vipcore_open(&db, missing, &o) < 0);
+  CHECK(access(missing, F_OK) != 0);
+  /* An empty file (a failed copy) is not a vipcore database, and stays empty. */
+  {
+    char empty[160];
+    struct stat st;
+    FILE *f;
+    path_in_dir(empty, sizeof empty, "empty.db");
+    f = fopen(empty, "w");
+    CHECK(f != NULL);
+    if (f != NULL) fclose(f);
+    o.read_only = 0;
+    CHECK_FAILS(vipcore_open(&db, empty, &o), VIPCORE_EVERSION, NULL);
+    CHECK(contains(vipcore_last_error(), "not a vipcore database"));
+    CHECK(stat(empty, &st) == 0 && st.st_size == 0);
+  }
   vipcore_close(NULL); /* a no-op */
+}
+
+/* A database opened read-only identifies; writes say it is read-only. New files are owner-only. */
+static void test_open_read_only(void) {
+  vipcore_db *db = NULL;
+  vipcore_tenant *t = NULL;
+  vipcore_open_options o;
+  vipcore_caller_input in = minimal_caller("+1 (456) 789-0123", "Michael Chen", VIPCORE_LEVEL_DIAMOND);
+  vipcore_caller *c = NULL;
+  vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
+  char path[160], wal[170];
+  struct stat st;
+  path_in_dir(path, sizeof path, "readonly.db");
+  vipcore_open_options_init(&o);
+  o.key = kKey;
+  o.key_len = 32;
+  CHECK_OK(vipcore_open(&db, path, &o));
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_OK(vipcore_caller_create(&c, t, &in));
+  vipcore_caller_free(c);
+  vipcore_tenant_close(t);
+  vipcore_close(db);
+  db = NULL;
+  /* The -wal name is taken: the directory cannot take SQLite's files. */
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  CHECK(mkdir(wal, 0700) == 0);
+  snprintf(wal, sizeof wal, "%s-shm", path);
+  CHECK(mkdir(wal, 0700) == 0);
+  o.read_only = 1;
+  CHECK_OK(vipcore_open(&db, path, &o));
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "pbx-1", VIPCORE_ROLE_SYSTEM));
+  CHECK_OK(vipcore_identify(t, "+1 456 789 0123", &who));
+  CHECK(who.is_vip);
+  in = minimal_caller("+1 (345) 678-9012", "Sarah Johnson", VIPCORE_LEVEL_PLATINUM);
+  CHECK_FAILS(vipcore_caller_create(&c, t, &in), VIPCORE_EPERM, NULL); /* SYSTEM may not create... */
+  vipcore_tenant_close(t);
+  CHECK_OK(vipcore_tenant_open(&t, db, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_FAILS(vipcore_caller_create(&c, t, &in), VIPCORE_ESTORAGE, NULL); /* ...and ADMIN cannot here */
+  CHECK(contains(vipcore_last_error(), "read-only"));
+  vipcore_tenant_close(t);
+  vipcore_close(db);
 }
 
 /* Key files: 64 hex characters, mode 0600; anything readable by others is refused. */
@@ -916,6 +981,11 @@ static void test_list(void) {
   CHECK(!contains(names, page));
   q.skip = 4;
   CHECK_INT(list_names(fx.manager, &q, NULL, 0), 0);
+  /* A skip past 2^63 is past the end too: it never wraps to the first page. */
+  q.skip = (uint64_t)1 << 63;
+  CHECK_INT(list_names(fx.manager, &q, NULL, 0), 0);
+  q.skip = UINT64_MAX;
+  CHECK_INT(list_names(fx.manager, &q, NULL, 0), 0);
   /* ...also with a search ("o": John Doe and Sarah Johnson). */
   vipcore_list_query_init(&q);
   q.search = "o";
@@ -967,6 +1037,46 @@ static void test_list(void) {
   CHECK_FAILS(vipcore_caller_list_get(&list, fx.admin, &q), VIPCORE_EINVAL, "query");
   CHECK(list == NULL);
   vipcore_caller_list_free(NULL); /* a no-op */
+}
+
+/* A caller whose sealed name was tampered with in the file: the list names
+ * it and goes on with the others; reading it fails with VIPCORE_EINTEGRITY. */
+static void test_list_damaged(void) {
+  vipcore_tenant *t = tenant("damaged", "alice", VIPCORE_ROLE_ADMIN);
+  vipcore_caller_input john = john_doe(), sarah = sarah_johnson();
+  char john_id[VIPCORE_ID_SIZE], sarah_id[VIPCORE_ID_SIZE], sql[512];
+  vipcore_list_query q;
+  vipcore_caller_list *list = NULL;
+  vipcore_caller *c = NULL;
+  sqlite3 *raw = NULL;
+  visited v;
+  create(t, &john, john_id);
+  create(t, &sarah, sarah_id);
+  CHECK(sqlite3_open(fx.db_path, &raw) == SQLITE_OK);
+  snprintf(sql, sizeof sql,
+           "UPDATE vip_caller SET caller_name = substr(caller_name, 1, 40) || CASE WHEN substr(caller_name, 41, 1) = "
+           "X'00' THEN X'01' ELSE X'00' END || substr(caller_name, 42) WHERE id = '%s'",
+           john_id);
+  CHECK(sqlite3_exec(raw, sql, NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(raw);
+
+  vipcore_list_query_init(&q);
+  CHECK_OK(vipcore_caller_list_get(&list, t, &q));
+  CHECK_INT(vipcore_caller_list_count(list), 1);
+  CHECK_STR(vipcore_caller_name(vipcore_caller_list_at(list, 0)), "Sarah Johnson");
+  CHECK_INT(vipcore_caller_list_damaged_count(list), 1);
+  CHECK_STR(vipcore_caller_list_damaged_id(list, 0), john_id);
+  CHECK(vipcore_caller_list_damaged_id(list, 1) == NULL);
+  vipcore_caller_list_free(list);
+  CHECK_INT(vipcore_caller_list_damaged_count(NULL), 0);
+  CHECK(vipcore_caller_list_damaged_id(NULL, 0) == NULL);
+
+  CHECK_FAILS(vipcore_caller_get(&c, t, john_id), VIPCORE_EINTEGRITY, NULL);
+  memset(&v, 0, sizeof v);
+  CHECK_FAILS(vipcore_caller_foreach(t, visit_caller, &v), VIPCORE_EINTEGRITY, NULL);
+  CHECK(strstr(vipcore_last_error(), john_id) != NULL);
+  CHECK_OK(vipcore_caller_delete(t, john_id)); /* the repair: later key rotations re-encrypt every caller */
+  vipcore_tenant_close(t);
 }
 
 /* --------------------------------------------------------------- identify */
@@ -2242,6 +2352,48 @@ static void test_call_history(void) {
   vipcore_call_list_free(NULL); /* a no-op */
 }
 
+/* Every int64 time is range-checked where it enters: 1970 to 9999 (UTC). */
+static void test_time_ranges(void) {
+  static const int64_t bad[] = {INT64_MIN, INT64_MAX, -1, 253402300800000};
+  const int64_t start = at("2024-01-10");
+  vipcore_call_input call;
+  vipcore_caller_input in;
+  vipcore_caller *c = NULL;
+  vipcore_call_list *list = NULL;
+  vipcore_overview o;
+  int64_t parsed = 0;
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    vipcore_caller_input_init(&in);
+    in.phone_number = "+1 555 010 7777";
+    in.caller_name = "Out Of Range";
+    in.valid_until_ms = bad[i];
+    CHECK_FAILS(vipcore_caller_create(&c, fx.stats_admin, &in), VIPCORE_EINVAL, "valid_until");
+    in.valid_until_ms = 0;
+    in.valid_from_ms = bad[i];
+    CHECK_FAILS(vipcore_caller_create(&c, fx.stats_admin, &in), VIPCORE_EINVAL, "valid_from");
+    vipcore_call_input_init(&call);
+    call.call_id = "out-of-range";
+    call.caller_id = fx.gina;
+    call.at_ms = bad[i];
+    CHECK_FAILS(vipcore_record_call(fx.stats_pbx, &call), VIPCORE_EINVAL, "at");
+    if (bad[i] > start) {
+      CHECK_FAILS(vipcore_call_history_get(&list, fx.stats_admin, fx.gina, start, bad[i], 0), VIPCORE_EINVAL,
+                  "range.end");
+      o.struct_size = sizeof o;
+      CHECK_FAILS(vipcore_overview_get(&o, fx.stats_admin, start, bad[i]), VIPCORE_EINVAL, "range.end");
+    } else {
+      o.struct_size = sizeof o;
+      CHECK_FAILS(vipcore_overview_get(&o, fx.stats_admin, bad[i], start), VIPCORE_EINVAL, "range.start");
+    }
+    CHECK_FAILS(vipcore_purge(fx.admin, bad[i], 0, NULL, NULL), VIPCORE_EINVAL, "before");
+  }
+  CHECK_FAILS(vipcore_parse_time(&parsed, "2024-01-31T10:15:00+99:99"), VIPCORE_EINVAL, NULL);
+  CHECK_FAILS(vipcore_parse_time(&parsed, "10000-01-01"), VIPCORE_EINVAL, NULL);
+  CHECK_OK(vipcore_parse_time(&parsed, "9999-12-31T23:59:59.999Z"));
+  CHECK_INT(parsed, 253402300799999LL);
+}
+
 static void test_overview(void) {
   vipcore_overview o;
   const int64_t start = at("2024-01-10"), end = at("2024-01-20");
@@ -2681,6 +2833,7 @@ int main(void) {
   test_open_options();
   test_open_memory();
   test_open_errors();
+  test_open_read_only();
   test_key_files();
   test_phone_options();
 
@@ -2690,6 +2843,7 @@ int main(void) {
   test_caller_create_errors();
   test_caller_update_and_delete();
   test_list();
+  test_list_damaged();
   test_identify();
   test_routing_priority();
   test_plan_route();
@@ -2708,6 +2862,7 @@ int main(void) {
   test_caller_analytics();
   test_call_history();
   test_overview();
+  test_time_ranges();
   test_alerts();
   test_metrics();
   test_purge();

@@ -11,7 +11,9 @@
 //      file vipctl would overwrite), a malformed import file or import rows
 //   6  storage error: the database stayed locked past --busy-timeout, is
 //      damaged (or its sealed data fails authentication), or was written by
-//      a newer vipcore; or an export file could not be written
+//      a newer vipcore; or an export file could not be written; or list or
+//      export left out callers whose stored data is damaged (they are named
+//      on stderr; the output holds every other caller)
 //   7  key error: a missing, unreadable or wrong key file
 //
 // The table below is the same list, printed at the foot of `vipctl --help`.

@@ -75,13 +75,14 @@ bool is_read_only(std::string_view name) {
 }
 
 // An unknown field or column name, quoted for an error message when it looks
-// like a name, else "": a CSV file without a header row has data (perhaps a
-// phone number) where the names should be.
+// like a mistyped field name (lower case words joined by '_', as every field
+// name is), else "": a CSV file without a header row has data (a phone
+// number, a person's name) where the names should be, and that is never shown.
 std::string quoted_if_name(std::string_view name) {
-  const bool looks_like_name =
-      !name.empty() && name.size() <= 40 && std::isalpha(static_cast<unsigned char>(name[0])) &&
-      std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
-  return looks_like_name ? fmt::format("'{}'", name) : std::string();
+  const bool looks_like_field =
+      name.size() >= 3 && name.size() <= 40 && name.find('_') != std::string_view::npos && name.front() != '_' &&
+      std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+  return looks_like_field ? fmt::format("'{}'", name) : std::string();
 }
 
 bool is_list(const Field& field) {
@@ -132,6 +133,23 @@ vipcore::Result<int> read_whole_number(std::string_view field, const json& value
   return static_cast<int>(value.get<std::int64_t>());
 }
 
+// The error for a level, status or rule name vipcore does not know, without
+// the name: in an import file it is a cell, and a file whose columns were
+// swapped holds phone numbers or other personal data there.
+template <typename Enum>
+Status unknown_name(const Status& error, std::string_view what, int count) {
+  std::string allowed;
+  for (int i = 0; i < count; ++i)
+    allowed += (i == 0 ? "" : ", ") + std::string(vipcore::to_string(static_cast<Enum>(i)));
+  return Status::invalid_argument(error.field(), fmt::format("unknown {} (expected one of {})", what, allowed));
+}
+
+template <typename Enum>
+vipcore::Result<Enum> without_input(vipcore::Result<Enum> parsed, std::string_view what, int count) {
+  if (parsed.ok()) return parsed;
+  return unknown_name<Enum>(parsed.status(), what, count);
+}
+
 // Reads `value` into the field's member of `*out`. Ranges and formats are
 // left to vipcore, which checks them the same way for every source.
 Status read_field(const Field& field, const json& value, CallerUpdate* out) {
@@ -150,14 +168,22 @@ Status read_field(const Field& field, const json& value, CallerUpdate* out) {
       [&](Member<std::string> m) { return assign(m, read_text(name, value)); },
       [&](Member<std::vector<std::string>> m) { return assign(m, read_list(name, value)); },
       [&](Member<vipcore::Level> m) {
-        return parsed(m, [name](const std::string& t) { return vipcore::parse_level(t, name); });
+        return parsed(m, [name](const std::string& t) {
+          return without_input(vipcore::parse_level(t, name), "VIP level", vipcore::kLevelCount);
+        });
       },
       [&](Member<vipcore::CallerStatus> m) {
-        return parsed(m, [name](const std::string& t) { return vipcore::parse_caller_status(t, name); });
+        return parsed(m, [name](const std::string& t) {
+          return without_input(vipcore::parse_caller_status(t, name), "status", 3);
+        });
       },
       [&](Member<vipcore::HandlingRules> m) -> Status {
         auto names = read_list(name, value);
-        return names.ok() ? assign(m, vipcore::parse_handling_rules(*names, name)) : names.status();
+        if (!names.ok()) return names.status();
+        auto rules = vipcore::parse_handling_rules(*names, name);
+        if (!rules.ok()) return unknown_name<vipcore::HandlingRule>(rules.status(), "handling rule",
+                                                                     vipcore::kHandlingRuleCount);
+        return assign(m, std::move(rules));
       },
       [&](Member<int> m) { return assign(m, read_whole_number(name, value)); },
       [&](Member<std::optional<int>> m) { return assign(m, read_whole_number(name, value)); },
@@ -236,7 +262,9 @@ vipcore::Result<ImportRows> read_json(std::string_view text) {
   std::size_t line_breaks = 0;
   std::vector<std::size_t> row_lines;  // the line each element of vip_callers starts on
   bool in_rows = false;
-  // Depth 1 holds the top-level keys, depth 2 the elements of their arrays.
+  std::string row_key;  // the last key read in the current row, for errors the parser throws
+  // Depth 1 holds the top-level keys, depth 2 the elements of their arrays,
+  // depth 3 the keys of those elements (the rows' fields).
   const json::parser_callback_t note_row_lines = [&](int depth, json::parse_event_t event, json& parsed) {
     if (depth == 1 && event == json::parse_event_t::key) {
       in_rows = parsed == "vip_callers";
@@ -245,6 +273,10 @@ vipcore::Result<ImportRows> read_json(std::string_view text) {
                (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start ||
                 event == json::parse_event_t::value)) {
       row_lines.push_back(line_breaks + 1);
+      row_key.clear();
+    } else if (depth == 3 && in_rows && event == json::parse_event_t::key && parsed.is_string()) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      row_key = find_field(key) != nullptr || is_read_only(key) ? key : std::string("a field");
     }
     return true;
   };
@@ -260,6 +292,14 @@ vipcore::Result<ImportRows> read_json(std::string_view text) {
     const std::size_t column = last_break == std::string_view::npos ? offset + 1 : offset - last_break;
     return Status::invalid_argument("",
                                     fmt::format("malformed JSON at line {}, column {}", line_at(text, offset), column));
+  } catch (const json::exception&) {
+    // A number too large for a double (1e999): the parser stops there, and
+    // its message quotes the number. Name the row and field instead.
+    const std::size_t line = line_breaks + 1;
+    if (in_rows && !row_lines.empty() && !row_key.empty())
+      return Status::invalid_argument(
+          "", fmt::format("{}: {}: is a number out of range", to_string(RowOrigin{row_lines.back(), row_lines.size() - 1}), row_key));
+    return Status::invalid_argument("", fmt::format("line {}: a number is out of range", line));
   }
   const auto rows = document.find("vip_callers");
   if (!document.is_object() || rows == document.end() || !rows->is_array())

@@ -31,6 +31,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,7 @@ struct GlobalOptions {
   std::string actor_id;
   std::string role = "ADMIN";
   int busy_timeout_ms = 5000;
+  bool read_only = false;
 };
 
 // A command: its CLI11 subcommand, and what it does once parsed. Most
@@ -96,6 +98,7 @@ vipcore::Result<vipcore::Actor> actor(const GlobalOptions& g) {
 vipcore::Options database_options(const GlobalOptions& g) {
   vipcore::Options options;
   options.sqlite.busy_timeout_ms = g.busy_timeout_ms;
+  options.sqlite.read_only = g.read_only;
   return options;
 }
 
@@ -129,6 +132,19 @@ vipcore::Result<vipcore::MasterKey> new_key_file(const std::string& path) {
 // ---- Helpers shared by commands ------------------------------------------
 
 Style style(bool json) { return json ? Style::json : Style::table; }
+
+// After a list or export that went on past damaged callers: the error that
+// names them (exit 6, a storage error: the file holds damaged data), printed
+// once the rest of the output is complete.
+Status damaged_callers(const std::vector<std::string>& ids) {
+  if (ids.empty()) return Status::ok();
+  std::string list;
+  for (const std::string& id : ids) list += (list.empty() ? "" : ", ") + id;
+  return Status::integrity_error(fmt::format(
+      "{} VIP caller{} skipped: the stored data fails authentication (damaged or tampered with): {}; the others "
+      "are complete. Repair them from a backup or remove them (vipctl remove ID)",
+      ids.size(), ids.size() == 1 ? " was" : "s were", list));
+}
 
 void add_json_flag(CLI::App& cmd, bool& json) {
   cmd.add_flag("--json", json, "print JSON for scripts instead of a table");
@@ -309,6 +325,8 @@ Command list_command(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("list", "List VIP callers, filtered and paged");
+  cmd->footer("A caller whose stored data is damaged is left out, named on stderr, and the command exits 6 after "
+              "listing the others.");
   cmd->add_option("--level", o->level, "only this level");
   cmd->add_option("--status", o->status, "only this status");
   cmd->add_option("--search", o->query.search,
@@ -328,12 +346,13 @@ Command list_command(CLI::App& app) {
               if (!status.ok()) return status.status();
               query.status = *status;
             }
-            auto page = tenant.list(query);
+            std::vector<std::string> damaged;
+            auto page = tenant.list(query, &damaged);
             if (!page.ok()) return page.status();
             print(*page, style(o->json));
-            if (!o->json && page->size() == query.limit)
+            if (!o->json && page->size() == query.limit && query.skip <= std::numeric_limits<std::uint64_t>::max() - query.limit)
               fmt::print("(more may follow: --skip {})\n", query.skip + query.limit);
-            return Status::ok();
+            return damaged_callers(damaged);
           }};
 }
 
@@ -466,15 +485,20 @@ vipcore::Result<File> create_private_file(const std::string& path) {
   return File(::fdopen(fd, "w"));
 }
 
-Status export_callers(const vipcore::Tenant& tenant, std::FILE* out, FileFormat format) {
+// Damaged callers are left out and their ids put in *damaged: the file is
+// complete without them.
+Status export_callers(const vipcore::Tenant& tenant, std::FILE* out, FileFormat format,
+                      std::vector<std::string>* damaged) {
   CallerWriter writer(out, format);
   // One snapshot, in id order: callers the PBX adds or removes meanwhile
   // are not half in the file.
   Status written;
-  Status s = tenant.for_each_caller([&](const vipcore::VipCaller& c) {
-    written = writer.write(c);
-    return written.is_ok();
-  });
+  Status s = tenant.for_each_caller(
+      [&](const vipcore::VipCaller& c) {
+        written = writer.write(c);
+        return written.is_ok();
+      },
+      damaged);
   if (!s.is_ok()) return s;
   if (!written.is_ok()) return written;
   writer.finish();
@@ -484,16 +508,21 @@ Status export_callers(const vipcore::Tenant& tenant, std::FILE* out, FileFormat 
 Status export_file(const vipcore::Tenant& tenant, const ExportCommandOptions& o) {
   auto format = o.format.empty() && o.output.empty() ? FileFormat::json : file_format(o.format, o.output);
   if (!format.ok()) return format.status();
-  if (o.output.empty()) return export_callers(tenant, stdout, *format);
+  std::vector<std::string> damaged;
+  if (o.output.empty()) {
+    Status s = export_callers(tenant, stdout, *format, &damaged);
+    return s.is_ok() ? damaged_callers(damaged) : s;
+  }
 
   auto file = create_private_file(o.output);
   if (!file.ok()) return file.status();
-  Status s = export_callers(tenant, file->get(), *format);
+  Status s = export_callers(tenant, file->get(), *format, &damaged);
   if (s.is_ok() && (std::fflush(file->get()) != 0 || std::ferror(file->get())))
     s = Status::storage_error(fmt::format("cannot write {}: {}", o.output, std::strerror(errno)));
   file->reset();
   if (!s.is_ok()) std::filesystem::remove(o.output);  // never leave half an export behind
-  return s;
+  // A complete export of every caller that could be read is kept.
+  return s.is_ok() ? damaged_callers(damaged) : s;
 }
 
 Command export_command(CLI::App& app) {
@@ -504,7 +533,8 @@ Command export_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "a new file, created with mode 0600 (default: stdout)");
   cmd->footer(
       "The import formats (vipctl import --help), without phone numbers: vipcore keeps only their hashes. "
-      "phones_masked shows their last digits; add phone_number back to import the file elsewhere.");
+      "phones_masked shows their last digits; add phone_number back to import the file elsewhere. A caller whose "
+      "stored data is damaged is left out, named on stderr, and the command exits 6 after writing the others.");
   return {cmd, [o](const vipcore::Tenant& tenant) { return export_file(tenant, *o); }};
 }
 
@@ -1008,6 +1038,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
                  "milliseconds to wait for a lock another process (the PBX) holds before giving up (exit 6)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--read-only", g.read_only,
+               "open the database read-only (a full disk, a directory vipctl may not write): read commands work, "
+               "changes fail (exit 6)");
 }
 
 int run(int argc, char** argv) {

@@ -76,6 +76,11 @@ class VIPCORE_EXPORT Database {
   /// A scope on one tenant, acting as `actor`. Every call through it reads
   /// and changes only that tenant's data, and is checked against the
   /// actor's role. Tenant ids are 1 to 128 characters from [A-Za-z0-9._:@-].
+  ///
+  /// Any number of distinct tenants can be served: a tenant's keys,
+  /// settings and rules stay loaded while a handle on it is open, and a
+  /// bounded number of idle ones are kept; keys of all tenants share a few
+  /// guarded memory regions. Code::key when no memory for keys can be had.
   Result<Tenant> tenant(std::string_view tenant_id, const Actor& actor) const;
 
   /// Rotates the master key: from now on the database opens with `new_key`
@@ -87,11 +92,16 @@ class VIPCORE_EXPORT Database {
   ///
   /// The phone-hash key is not rotated: it cannot be, without the original
   /// numbers, which vipcore never stores. It stays in the key ring, wrapped
-  /// under the new master key. So do the old data keys, so that a field
-  /// another process writes while it still runs with the old key stays
-  /// readable; rotate again later to re-encrypt such stragglers. Other
-  /// processes keep working during the rotation and must be restarted with
-  /// the new key afterwards.
+  /// under the new master key. So does the data key of the version before
+  /// the new one, so that a field another process writes while it still
+  /// runs with the previous master key stays readable; rotate again later
+  /// to re-encrypt such stragglers. Older data-key versions are retired
+  /// when the rotation completes (nothing is sealed under them any more),
+  /// so the ring stays small however many rotations there are; a field
+  /// sealed by a process still running with a master key from before the
+  /// previous rotation no longer opens (Code::integrity). Other processes
+  /// keep working during the rotation and must be restarted with the new
+  /// key afterwards.
   ///
   /// `actor` must be an ADMIN; every tenant's trail records the rotation.
   Result<KeyRotationReport> rotate_master_key(const MasterKey& new_key, const Actor& actor,
@@ -100,8 +110,10 @@ class VIPCORE_EXPORT Database {
   /// Audit entries that belong to no tenant (key rotations), oldest first.
   Result<std::vector<AuditEntry>> database_audit(const AuditQuery& query) const;
 
-  /// The counters of every tenant this handle has served since it opened,
-  /// e.g. for to_prometheus() on a metrics endpoint of the integrator's.
+  /// The counters of every tenant this handle has served since it opened
+  /// (those that counted nothing yet and have no Tenant handle open may be
+  /// left out), e.g. for to_prometheus() on a metrics endpoint of the
+  /// integrator's.
   std::vector<MetricsSnapshot> metrics() const;
 
   /// The storage backend, e.g. for a backend-specific tool. Only hashes and

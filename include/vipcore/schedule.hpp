@@ -38,6 +38,9 @@ struct WeeklyHours {
   /// The most ranges one day may have (so that the text form stays short:
   /// under 1 KiB, as the C API's vipcore_settings holds it).
   static constexpr std::size_t kMaxRangesPerDay = 8;
+  /// The longest text parse_weekly_hours reads; longer text is refused
+  /// before it is parsed, so that hostile input costs bounded time and memory.
+  static constexpr std::size_t kMaxTextBytes = 4096;
 
   std::array<std::vector<TimeRange>, 7> days;
 
@@ -54,7 +57,9 @@ struct WeeklyHours {
 
 /// Parses "mon-fri 09:00-17:00; sat 10:00-14:00" (days: mon tue wed thu fri
 /// sat sun, single or as a range; several ranges per day separated by ",";
-/// "24/7" for always open; "closed" or "" for never).
+/// "24/7" for always open; "closed" or "" for never). Limits are checked as
+/// the text is read: at most kMaxTextBytes of text and kMaxRangesPerDay
+/// ranges on any day, the error naming the field (or the day).
 VIPCORE_EXPORT Result<WeeklyHours> parse_weekly_hours(std::string_view text, std::string_view field = "business_hours");
 /// The text form parse_weekly_hours reads.
 VIPCORE_EXPORT std::string format_weekly_hours(const WeeklyHours& hours);

@@ -288,7 +288,28 @@ class VIPCORE_EXPORT Storage {
 
 /// Options of the SQLite backend.
 struct SqliteOptions {
+  /// Whether a missing file is created. Only a missing file is: an existing
+  /// file that is not a vipcore database (an empty file, a file that is not
+  /// SQLite, a SQLite file without vipcore's schema) is refused, and left as
+  /// it is, with Code::version ("not a vipcore database"), or Code::storage
+  /// when the file is not SQLite at all (it may be a damaged vipcore
+  /// database). A new database is built in a temporary file next to `path`
+  /// and moved into place complete, so that no other process ever sees it
+  /// half-made.
   bool create_if_missing = true;
+  /// Opens the file read-only, e.g. a PBX starting on a full disk or with a
+  /// directory it may not write: identify and every read work, every write
+  /// fails with Code::storage saying the database is read-only, and nothing
+  /// is created. When SQLite's shared-memory file (path-shm) cannot be
+  /// created, the file is read as immutable: changes other processes make
+  /// meanwhile are not seen (none can be made where no -shm can be
+  /// created). Reads by people are not written to the audit trail then,
+  /// since nothing can be written. The schema must be this build's.
+  bool read_only = false;
+  /// Permission bits of a new database file; its -wal and -shm files get
+  /// the same. Owner-only by default: tags, agent ids and the audit trail
+  /// are stored in the clear. Existing files keep theirs.
+  unsigned file_mode = 0600;
   /// How long to wait for another connection or process that holds the
   /// write lock before failing with Code::busy.
   int busy_timeout_ms = 5000;

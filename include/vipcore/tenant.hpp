@@ -64,8 +64,18 @@ class VIPCORE_EXPORT Tenant {
   Result<VipCaller> update(std::string_view id, const CallerUpdate& update) const;
   /// Deletes a caller and its numbers.
   Status remove(std::string_view id) const;
-  /// Callers in ascending order of id, filtered and paged by `query`.
+  /// Callers in ascending order of id, filtered and paged by `query`. A
+  /// skip past the last caller (up to 2^64-1) gives an empty page.
+  ///
+  /// A caller whose stored data fails authentication (a damaged or tampered
+  /// row) fails the whole call with Code::integrity naming the caller's id.
   Result<std::vector<VipCaller>> list(const ListQuery& query) const;
+  /// The same, except that damaged callers are left out and their ids put
+  /// in *damaged (cleared first), so that an administrator sees the others
+  /// and can repair or remove those (get and identify of a damaged caller
+  /// keep failing with Code::integrity). A page may then hold fewer than
+  /// `limit` callers; skip counts damaged callers like the others.
+  Result<std::vector<VipCaller>> list(const ListQuery& query, std::vector<std::string>* damaged) const;
   /// Every caller of the tenant, in ascending order of id, as one consistent
   /// snapshot (one read transaction: changes committed meanwhile are not
   /// seen), one at a time, until `visit` returns false. For exports and
@@ -73,7 +83,12 @@ class VIPCORE_EXPORT Tenant {
   /// backend the snapshot holds a reader connection; with the memory backend
   /// it holds the lock that every writer of the database, in any thread,
   /// waits for until the walk ends (so keep `visit` quick there).
+  /// A damaged caller stops the walk with Code::integrity naming its id.
   Status for_each_caller(const std::function<bool(const VipCaller&)>& visit) const;
+  /// The same, except that damaged callers are not visited: their ids go
+  /// to *damaged (cleared first) and the walk goes on. Exports use this, so
+  /// that one damaged row does not keep the rest of the tenant from a backup.
+  Status for_each_caller(const std::function<bool(const VipCaller&)>& visit, std::vector<std::string>* damaged) const;
 
   /// The hot path: is the caller at `number` a VIP, and how must they be
   /// treated? A malformed number is Code::invalid_argument; a number no VIP

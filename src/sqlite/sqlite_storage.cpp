@@ -16,7 +16,15 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <cstdint>
@@ -590,8 +598,11 @@ class SqliteStorage final : public Storage {
       if (Status s = st.prepare(r.conn, fmt::format(kScanCallers, kCallerColumns)); !s.is_ok()) return s;
     ResetGuard reset(st);
     bind_filter(st, tenant_id, filter);
-    st.bind_int(4, filter.limit == 0 ? -1 : static_cast<std::int64_t>(filter.limit));
-    st.bind_int(5, static_cast<std::int64_t>(filter.offset));
+    // SQLite takes 64-bit signed counts: larger ones are clamped, never
+    // wrapped (an offset of 2^63 would otherwise read as negative, i.e. 0).
+    constexpr std::uint64_t kMaxCount = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    st.bind_int(4, filter.limit == 0 ? -1 : static_cast<std::int64_t>(std::min(filter.limit, kMaxCount)));
+    st.bind_int(5, static_cast<std::int64_t>(std::min(filter.offset, kMaxCount)));
     st.bind_text(6, filter.after_id);
     for (;;) {
       auto row = st.step("scanning callers");
@@ -833,6 +844,8 @@ class SqliteStorage final : public Storage {
   }
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {
+    if (options_.read_only)
+      return Status::storage_error(fmt::format("{} was opened read-only: nothing can be written", path_));
     std::unique_lock<std::mutex> lock(write_mu_);
     const int rc = sqlite3_exec(writer_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return sqlite::error(rc, writer_.get(), "starting a write transaction");
@@ -882,7 +895,7 @@ class SqliteStorage final : public Storage {
   }
 
   Status configure(Connection& conn, bool writer) {
-    if (Status s = conn.open(path_, writer && options_.create_if_missing); !s.is_ok()) return s;
+    if (Status s = conn.open(path_, mode_); !s.is_ok()) return s;
     sqlite3_busy_timeout(conn.get(), options_.busy_timeout_ms);
     // journal_size_limit: after a big import the WAL file would otherwise
     // keep its peak size (as big as the data written) for as long as the
@@ -926,9 +939,13 @@ class SqliteStorage final : public Storage {
 
   Status migrate();
   Status prepare_writer();
+  Status create_file();
+  Status open_read_only();
 
   std::string path_;
   SqliteOptions options_;
+  sqlite::Connection::Mode mode_ = sqlite::Connection::Mode::read_write;
+  bool creating_ = false;  // building a new database (in a temporary file)
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Reader>> idle_;
   std::mutex write_mu_;  // one write transaction at a time in this process
@@ -962,10 +979,90 @@ int wal_hook(void* busy_timeout_ms, sqlite3* db, const char* name, int frames) {
   return SQLITE_OK;
 }
 
+std::string errno_text(int e, const std::string& path) {
+  std::string plain = sqlite::describe(0, e, path);
+  return plain.empty() ? std::strerror(e) : plain;
+}
+
 Status SqliteStorage::open() {
+  if (options_.read_only) return open_read_only();
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    if (errno != ENOENT)
+      return Status::storage_error(fmt::format("cannot open database {}: {}", path_, std::strerror(errno)));
+    if (options_.create_if_missing) {
+      if (Status s = create_file(); !s.is_ok()) return s;
+    }  // else opening it fails below, naming the file
+  } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
+    return Status::version_error(fmt::format(
+        "{} is not a vipcore database: it is an empty file (only a missing file is made into a new database)", path_));
+  }
+  mode_ = sqlite::Connection::Mode::read_write;
   if (Status s = configure(writer_, /*writer=*/true); !s.is_ok()) return s;
   sqlite3_wal_hook(writer_.get(), &wal_hook, &options_.busy_timeout_ms);
   if (Status s = migrate(); !s.is_ok()) return s;
+  return prepare_writer();
+}
+
+// Builds a new database in a temporary file next to path_ and moves it into
+// place only when complete, without replacing a file another process made
+// meanwhile.
+Status SqliteStorage::create_file() {
+  std::string tmp = path_ + ".new-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0)
+    return Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_)));
+  const bool moded = ::fchmod(fd, static_cast<mode_t>(options_.file_mode & 07777)) == 0;
+  const int mode_errno = errno;
+  ::close(fd);
+  auto fail = [&](Status s) {
+    ::unlink(tmp.c_str());
+    return s;
+  };
+  if (!moded)
+    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, std::strerror(mode_errno))));
+  {
+    SqliteStorage fresh(tmp, options_);
+    fresh.creating_ = true;
+    Status s = fresh.configure(fresh.writer_, /*writer=*/true);
+    if (s.is_ok()) s = fresh.migrate();
+    if (!s.is_ok()) return fail(s.with_context(fmt::format("creating database {}", path_)));
+  }  // closed: the WAL is checkpointed into the file and removed
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) return Status::ok();
+  if (errno == EEXIST) return fail(Status::ok());  // another process made it first: use theirs
+  if (errno != EINVAL && errno != ENOSYS)
+    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_))));
+  // A file system without renameat2: a hard link is just as exclusive.
+  if (::link(tmp.c_str(), path_.c_str()) != 0 && errno != EEXIST)
+    return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_))));
+  return fail(Status::ok());
+}
+
+Status SqliteStorage::open_read_only() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0)
+    return Status::storage_error(fmt::format("cannot open database {} read-only: {}", path_, std::strerror(errno)));
+  if (S_ISREG(st.st_mode) && st.st_size == 0)
+    return Status::version_error(fmt::format("{} is not a vipcore database: it is an empty file", path_));
+  mode_ = sqlite::Connection::Mode::read_only;
+  Status s = configure(writer_, /*writer=*/false);
+  if (s.is_ok()) s = migrate();
+  if (!s.is_ok() && !s.is_version_error()) {
+    // SQLite reads a WAL database through its -shm file, which it could not
+    // open or create (a directory nobody may write, a full disk). Without a
+    // WAL file there is nothing the -shm file would add: read the file as
+    // immutable. With one, its commits would be missed: refuse.
+    struct stat wal {};
+    const std::string wal_path = path_ + "-wal";
+    if (::stat(wal_path.c_str(), &wal) == 0 && S_ISREG(wal.st_mode) && wal.st_size > 0)
+      return s.with_context(fmt::format("{} has a write-ahead log that cannot be read without writing {}-shm", path_,
+                                        path_));
+    writer_ = sqlite::Connection();
+    mode_ = sqlite::Connection::Mode::immutable;
+    s = configure(writer_, /*writer=*/false);
+    if (s.is_ok()) s = migrate();
+  }
+  if (!s.is_ok()) return s;
   return prepare_writer();
 }
 
@@ -984,7 +1081,8 @@ Status SqliteStorage::migrate() {
     if (!version.ok()) return version.status();
     auto tables = pragma_int("SELECT count(*) FROM sqlite_master");
     if (!tables.ok()) return tables.status();
-    if (*app != kApplicationId && (*app != 0 || *tables != 0))
+    // Only a database being built starts out blank.
+    if (*app != kApplicationId && !(creating_ && *app == 0 && *tables == 0))
       return Status::version_error(fmt::format("{} is not a vipcore database", path_));
     if (*version > kSqliteSchemaVersion)
       return Status::version_error(fmt::format(
@@ -994,6 +1092,12 @@ Status SqliteStorage::migrate() {
   };
   auto version = check_header();
   if (!version.ok()) return version.status();
+  if (options_.read_only) {
+    if (*version == kSqliteSchemaVersion) return Status::ok();
+    return Status::version_error(fmt::format(
+        "{} has schema version {}, older than this vipcore's ({}); open it once read-write to upgrade it", path_,
+        *version, kSqliteSchemaVersion));
+  }
   // WAL lets readers run while a writer commits; the setting is stored in the file.
   if (Status s = writer_.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
   if (*version == kSqliteSchemaVersion) return Status::ok();
@@ -1365,6 +1469,8 @@ Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path, co
   if (path.empty()) return Status::invalid_argument("path", "is empty");
   if (options.busy_timeout_ms < 0) return Status::invalid_argument("busy_timeout_ms", "must not be negative");
   if (options.cache_size_kib < 64) return Status::invalid_argument("cache_size_kib", "must be at least 64");
+  if ((options.file_mode & ~0777u) != 0 || (options.file_mode & 0600u) != 0600u)
+    return Status::invalid_argument("file_mode", "must be permission bits (at most 0777) that let the owner read and write");
   auto storage = std::make_unique<SqliteStorage>(path, options);
   if (Status s = storage->open(); !s.is_ok()) return s;
   return std::unique_ptr<Storage>(std::move(storage));

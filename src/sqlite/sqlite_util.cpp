@@ -3,12 +3,45 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace vipcore::sqlite {
+
+namespace {
+std::string directory_of(std::string_view path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+}  // namespace
+
+std::string describe(int rc, int sys_errno, std::string_view path) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_FULL || sys_errno == ENOSPC || sys_errno == EDQUOT)
+    return sys_errno == EDQUOT ? "disk quota exceeded" : "no space left on device";
+  if (sys_errno == EROFS) return fmt::format("read-only file system at {}", directory_of(path));
+  if (sys_errno == EACCES || sys_errno == EPERM || primary == SQLITE_READONLY || primary == SQLITE_PERM)
+    return fmt::format("permission denied on {} or {} (open it read-only to identify from it)", path,
+                       directory_of(path));
+  if (primary == SQLITE_CANTOPEN && sys_errno != 0 && sys_errno != ENOENT)
+    return fmt::format("cannot open {} or its -wal and -shm files: {} (a read-only open may still identify from it)",
+                       path, std::strerror(sys_errno));
+  if (primary == SQLITE_NOTADB)
+    return fmt::format("{} is not a vipcore database (not a SQLite file, or a damaged one)", path);
+  return {};
+}
 
 Status error(int rc, sqlite3* db, std::string_view context) {
   const int primary = rc & 0xff;
   const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  const std::string text = fmt::format("{}: {}", context, msg);
+  std::string text = fmt::format("{}: {}", context, msg);
+  if (db != nullptr && primary != SQLITE_BUSY && primary != SQLITE_LOCKED && primary != SQLITE_CONSTRAINT) {
+    const char* file = sqlite3_db_filename(db, "main");
+    const std::string plain = describe(rc, sqlite3_system_errno(db), file != nullptr ? file : "");
+    if (!plain.empty()) text = fmt::format("{}: {} ({})", context, plain, msg);
+  }
   switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -29,10 +62,25 @@ Connection& Connection::operator=(Connection&& o) noexcept {
 
 Connection::~Connection() { sqlite3_close_v2(db_); }
 
-Status Connection::open(const std::string& path, bool create) {
-  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX |
-                    SQLITE_OPEN_EXRESCODE;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+Status Connection::open(const std::string& path, Mode mode) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  std::string name = path;
+  switch (mode) {
+    case Mode::read_write: flags |= SQLITE_OPEN_READWRITE; break;
+    case Mode::read_write_create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case Mode::read_only: flags |= SQLITE_OPEN_READONLY; break;
+    case Mode::immutable: {
+      flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+      name = "file:";
+      for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') name += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        else name += c;
+      }
+      name += "?immutable=1";
+      break;
+    }
+  }
+  const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status s = error(rc, db_, fmt::format("cannot open database {}", path));
     sqlite3_close_v2(db_);

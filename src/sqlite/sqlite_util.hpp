@@ -19,8 +19,17 @@ namespace vipcore::sqlite {
 
 /// Maps a SQLite result code to a Status: SQLITE_BUSY/LOCKED → busy,
 /// SQLITE_CONSTRAINT → already_exists, anything else → storage error. The
-/// message is SQLite's, which names tables and columns but never values.
+/// message is SQLite's, which names tables and columns but never values,
+/// made plain where SQLite's is vague (see describe()).
 Status error(int rc, sqlite3* db, std::string_view context);
+
+/// What to tell a person about a failure with SQLite result code `rc`
+/// (extended or primary) and operating-system error `sys_errno` on the
+/// database at `path`: "no space left on device" for a full disk,
+/// "permission denied on <directory>" when the file or its directory may
+/// not be written, "read-only file system"; empty when SQLite's own message
+/// says it well enough.
+std::string describe(int rc, int sys_errno, std::string_view path);
 
 class Connection {
  public:
@@ -31,8 +40,12 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
+  /// How to open: read-write (creating the file or not), read-only, or
+  /// read-only on a file nobody can change while it is open (SQLite's
+  /// immutable mode: no -wal or -shm file is used or created).
+  enum class Mode { read_write, read_write_create, read_only, immutable };
   /// Opens `path` with SQLITE_OPEN_NOMUTEX (the caller serializes access).
-  Status open(const std::string& path, bool create);
+  Status open(const std::string& path, Mode mode);
   /// Runs one or more statements that return no rows.
   Status exec(const char* sql);
   sqlite3* get() const noexcept { return db_; }

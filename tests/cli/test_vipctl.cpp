@@ -313,6 +313,21 @@ TEST_SUITE("vipctl") {
     CHECK(contains(bad.err, "phone_number"));
   }
 
+  TEST_CASE("--read-only reads a database that cannot be written and changes fail with exit 6") {
+    Admin admin;
+    admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD"});
+    // The directory cannot take SQLite's -wal and -shm files (as if full or
+    // not writable; directories of those names stop root too).
+    fs::create_directory(admin.db_file().string() + "-wal");
+    fs::create_directory(admin.db_file().string() + "-shm");
+    admin.fails({"identify", "+1 234 567 8900"}, 6);
+    const json who = admin.ok_json({"--read-only", "identify", "+1 234 567 8900"});
+    CHECK(who["is_vip"] == true);
+    CHECK(admin.ok_json({"--read-only", "list"}).size() == 1);
+    const Run add = admin.fails({"--read-only", "add", "--name", "Jane", "--phone", "+1 345 678 9012"}, 6);
+    CHECK(contains(add.err, "read-only"));
+  }
+
   TEST_CASE("a 100000-row CSV imports with few progress lines and a summary") {
     Admin admin;
     constexpr int kRows = 100000;
@@ -633,6 +648,122 @@ TEST_SUITE("vipctl") {
       const json trail = admin.ok_json({"--role", "AUDITOR", "audit"});
       CHECK(trail.is_array());
     }
+  }
+
+  TEST_CASE("bad cells exit 5 naming the row and the column, never the cell's content") {
+    Admin admin;
+    SUBCASE("a JSON number that overflows") {
+      write_text(admin.dir / "big.json",
+                 "{\"vip_callers\": [\n  {\"phone_number\": \"+1 234 555 0101\", \"caller_name\": \"Ann\"},\n"
+                 "  {\"phone_number\": \"+1 234 555 0102\",\n   \"caller_name\": \"Bob\",\n"
+                 "   \"account_value\": 1e999}\n]}\n");
+      const Run r = admin.fails({"import", (admin.dir / "big.json").string()}, 5);
+      CHECK(contains(r.err, "vip_callers[1] (line 3): account_value: is a number out of range"));
+      CHECK_FALSE(contains(r.err, "1e999"));
+      CHECK_FALSE(contains(r.err, "555 0102"));
+    }
+    SUBCASE("a CSV file whose columns were swapped: phone numbers in the level and status columns") {
+      write_text(admin.dir / "swapped.csv",
+                 "phone_number,caller_name,vip_level,status,handling_rules\n"
+                 "+1 234 666 0201,Ann,+1 234 555 0101,ACTIVE,PRIORITY_QUEUE\n"
+                 "+1 234 666 0202,Bob,GOLD,+1 234 555 0112,PRIORITY_QUEUE\n"
+                 "+1 234 666 0203,Cy,GOLD,ACTIVE,+1 234 555 0121\n");
+      const Run r = admin.fails({"import", (admin.dir / "swapped.csv").string()}, 5);
+      CHECK(contains(r.err, "line 2: vip_level"));
+      CHECK(contains(r.err, "line 3: status"));
+      CHECK(contains(r.err, "line 4: handling_rules[0]"));
+      CHECK_FALSE(contains(r.err, "555"));
+    }
+    SUBCASE("an unknown level, status or rule on the command line is not echoed either") {
+      const Run level = admin.fails({"add", "--name", "X", "--phone", "+1 345 678 9012", "--level", "5550199"}, 5);
+      CHECK(contains(level.err, "vip_level"));
+      CHECK_FALSE(contains(level.err, "5550199"));
+      const Run rule = admin.fails({"add", "--name", "X", "--phone", "+1 345 678 9012", "--rules", "5550199"}, 5);
+      CHECK(contains(rule.err, "handling_rules[0]"));
+      CHECK_FALSE(contains(rule.err, "5550199"));
+    }
+  }
+
+  TEST_CASE("list --skip past 2^63 lists nothing instead of the first page") {
+    Admin admin;
+    admin.add("John Doe", "+1 (234) 567-8900");
+    admin.add("Jane Roe", "+1 (234) 567-8901");
+    for (const std::string skip : {"9223372036854775808", "18446744073709551615", "9223372036854775809"}) {
+      CAPTURE(skip);
+      CHECK(admin.ok_json({"list", "--skip", skip}).empty());
+      CHECK(admin.ok_json({"list", "--skip", skip, "--search", "Doe"}).empty());
+      CHECK_FALSE(contains(admin.ok({"list", "--skip", skip}).out, "John"));
+    }
+    CHECK(admin.ok_json({"list", "--skip", "1"}).size() == 1);
+  }
+
+  TEST_CASE("the extreme times vipcore accepts export and import back unchanged and others are refused") {
+    Admin admin;
+    admin.add("Early Late", "+1 (234) 567-8900",
+              {"--valid-from", "1970-01-01T00:00:00Z", "--valid-until", "9999-12-31T23:59:59.999Z"});
+    const fs::path exported = admin.dir / "export.json";
+    admin.ok({"export", "--output", exported.string()});
+    json document = json::parse(read_text(exported));
+    REQUIRE(document["vip_callers"].size() == 1);
+    CHECK(document["vip_callers"][0]["valid_from"] == "1970-01-01T00:00:00.000Z");
+    CHECK(document["vip_callers"][0]["valid_until"] == "9999-12-31T23:59:59.999Z");
+    document["vip_callers"][0]["phone_number"] = "+1 (234) 567-8900";
+    write_text(admin.dir / "reimport.json", document.dump());
+    admin.ok({"--tenant", "globex", "import", (admin.dir / "reimport.json").string()});
+    const json copy = admin.ok_json({"--tenant", "globex", "list"});
+    REQUIRE(copy.size() == 1);
+    CHECK(copy[0]["valid_from"] == "1970-01-01T00:00:00.000Z");
+    CHECK(copy[0]["valid_until"] == "9999-12-31T23:59:59.999Z");
+
+    for (const std::string bad : {"10000-01-01", "1969-12-31T23:59:59Z", "2024-01-31T10:15:00+99:99",
+                                  "2024-01-31T10:15:", "--------+-01:00"}) {
+      CAPTURE(bad);
+      const Run r = admin.fails({"add", "--name", "X", "--phone", "+1 345 678 9012", "--valid-until", bad}, 5);
+      CHECK(contains(r.err, "valid_until"));
+      admin.fails({"analytics", "--from", bad}, 5);
+      document["vip_callers"][0]["valid_until"] = bad;
+      document["vip_callers"][0]["phone_number"] = "+1 345 678 9012";
+      write_text(admin.dir / "bad-time.json", document.dump());
+      const Run imported = admin.fails({"import", (admin.dir / "bad-time.json").string()}, 5);
+      CHECK(contains(imported.err, "vip_callers[0] (line 1): valid_until"));
+    }
+  }
+
+  TEST_CASE("list and export name a tampered caller on stderr, exit 6, and still give every other caller") {
+    Admin admin;
+    const std::string john = admin.add("John Doe", "+1 (234) 567-8900");
+    const std::string jane = admin.add("Jane Roe", "+1 (234) 567-8901");
+    {
+      sqlite3* raw = nullptr;
+      REQUIRE(sqlite3_open(admin.db_file().c_str(), &raw) == SQLITE_OK);
+      const std::string sql =
+          "UPDATE vip_caller SET caller_name = substr(caller_name, 1, 40) || CASE WHEN substr(caller_name, 41, 1) = "
+          "X'00' THEN X'01' ELSE X'00' END || substr(caller_name, 42) WHERE id = '" + john + "'";
+      REQUIRE(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(raw);
+    }
+    const Run listed = admin.fails({"list"}, 6);
+    CHECK(contains(listed.out, "Jane Roe"));
+    CHECK(contains(listed.err, "1 VIP caller was skipped"));
+    CHECK(contains(listed.err, john));
+    CHECK_FALSE(contains(listed.err, jane));
+    const Run as_json = admin.fails({"list", "--json"}, 6);
+    const json page = json::parse(as_json.out);
+    REQUIRE(page.size() == 1);
+    CHECK(page[0]["id"] == jane);
+
+    const fs::path exported = admin.dir / "export.json";
+    const Run export_run = admin.fails({"export", "--output", exported.string()}, 6);
+    CHECK(contains(export_run.err, john));
+    REQUIRE(fs::exists(exported));  // the others are exported, not thrown away
+    const json document = json::parse(read_text(exported));
+    REQUIRE(document["vip_callers"].size() == 1);
+    CHECK(document["vip_callers"][0]["id"] == jane);
+
+    const Run shown = admin.fails({"show", john}, 6);  // the damaged caller itself still fails
+    CHECK(contains(shown.err, "failed authentication"));
+    admin.ok({"remove", john});  // the repair
+    CHECK(admin.ok_json({"list"}).size() == 1);
   }
 
   TEST_CASE("the audit trail names the actor and metrics export as Prometheus text") {
