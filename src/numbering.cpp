@@ -160,7 +160,8 @@ std::vector<std::string> supported_regions() {
 
 namespace detail {
 
-Result<std::string> library_e164(std::string_view input, std::string_view region, std::string_view field) {
+Result<std::string> library_e164(std::string_view input, std::string_view region, std::string_view field,
+                                 bool valid_only) {
   LibNumber n;
   const auto error = util().Parse(std::string(input), std::string(region), &n);
   switch (error) {
@@ -172,6 +173,8 @@ Result<std::string> library_e164(std::string_view input, std::string_view region
     case PhoneNumberUtil::TOO_LONG_NSN: return Status::invalid_argument(field, "is too long");
     default: return Status::invalid_argument(field, "is not a phone number");
   }
+  if (valid_only && !util().IsValidNumberForRegion(n, std::string(region)))
+    return Status::invalid_argument(field, "is not a valid number of the region");
   std::string out;
   util().Format(n, PhoneNumberUtil::E164, &out);
   return out;

@@ -20,7 +20,10 @@ namespace vipcore::detail {
 
 /// libphonenumber's E.164 reading of `input` dialled in `region` (about
 /// 10 µs: ICU regular expressions). Errors name `field`, never the number.
-Result<std::string> library_e164(std::string_view input, std::string_view region, std::string_view field);
+/// With `valid_only`, a number libphonenumber does not call valid in
+/// `region` is an error too.
+Result<std::string> library_e164(std::string_view input, std::string_view region, std::string_view field,
+                                 bool valid_only = false);
 
 /// The write check of one normalized number (about 0.2 µs; no regular
 /// expression): under NumberValidation::strict libphonenumber's

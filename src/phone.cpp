@@ -133,6 +133,10 @@ Status PhoneNormalizer::national(std::string_view input, const char* d, std::siz
       d += trunk.size();
       len -= trunk.size();
     } else if (!plain) {
+      // A national form the rules cannot read (Argentina's mobile "011 15-...",
+      // whose trunk prefix is a pattern; Canada's 7-digit "310-1234"): what
+      // libphonenumber reads as a valid number of the region.
+      if (library_fallback_ && by_library(input, field, result, true).is_ok()) return Status::ok();
       return Status::invalid_argument(
           field, fmt::format("is not a possible national number{}{} (those have {} digits)",
                              region_.empty() ? "" : " of ", region_, describe_lengths(national_lengths_)));
@@ -151,8 +155,9 @@ Status PhoneNormalizer::national(std::string_view input, const char* d, std::siz
 }
 
 // libphonenumber's reading, for the national inputs the rules cannot settle.
-Status PhoneNormalizer::by_library(std::string_view input, std::string_view field, PhoneNumber* out) const {
-  auto e164 = detail::library_e164(input, region_, field);
+Status PhoneNormalizer::by_library(std::string_view input, std::string_view field, PhoneNumber* out,
+                                   bool valid_only) const {
+  auto e164 = detail::library_e164(input, region_, field, valid_only);
   if (!e164.ok()) return e164.status();
   if (e164->size() < 2 || e164->size() > PhoneNumber::kMaxDigits + 1)
     return Status::invalid_argument(field, "has too many digits (E.164 allows 15)");

@@ -149,14 +149,31 @@ TEST_SUITE("numbering") {
     CHECK(fast("0049 30 123456", "DE") == "+4930123456");
   }
 
+  TEST_CASE("national forms the rules cannot read are libphonenumber's valid reading, and nothing else") {
+    // Argentina's mobile numbers dialled nationally: "0" trunk prefix, area code, "15".
+    CHECK(fast("011 15-2345-6789", "AR") == "+5491123456789");
+    // Canada's 7-digit service numbers, with and without the leading 1.
+    CHECK(fast("310-1234", "CA") == "+13101234");
+    CHECK(fast("13101234", "CA") == "+13101234");
+    // A 7-digit local number is not a number of the US or Canada: still refused.
+    CHECK(fast("555-1234", "US").rfind("error: ", 0) == 0);
+    CHECK(fast("555-1234", "CA").rfind("error: ", 0) == 0);
+  }
+
   TEST_CASE("the default normalizer is the US plan of libphonenumber") {
     const PhoneNormalizer us;
     for (const char* input : {"+1 (201) 555-0123", "(201) 555-0123", "1 201 555 0123", "011 44 20 7946 0958",
                               "2015550123", "+44 20 7946 0958"}) {
       CAPTURE(input);
-      CHECK(std::string(us.normalize(input)->e164()) == fast(input, "US"));
+      auto r = us.normalize(input);
+      REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+      CHECK(std::string(r->e164()) == fast(input, "US"));
+      CHECK(std::string(r->e164()) == library(input, "US"));
     }
-    CHECK(std::string(us.normalize("00 44 20 7946 0958")->e164()) == fast("00 44 20 7946 0958", "US"));
+    // "00" is no exit code in the US: both plans refuse the number alike.
+    auto r = us.normalize("00 44 20 7946 0958");
+    REQUIRE_FALSE(r.ok());
+    CHECK("error: " + r.status().message() == fast("00 44 20 7946 0958", "US"));
     CHECK(us.region() == "US");
   }
 

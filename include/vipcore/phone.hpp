@@ -135,7 +135,8 @@ class VIPCORE_EXPORT PhoneNormalizer {
   };
   Status national(std::string_view input, const char* d, std::size_t len, std::string_view field, PhoneNumber* result,
                   std::size_t* pos) const;
-  Status by_library(std::string_view input, std::string_view field, PhoneNumber* out) const;
+  // libphonenumber's reading; with valid_only, only a number it calls valid in region_.
+  Status by_library(std::string_view input, std::string_view field, PhoneNumber* out, bool valid_only = false) const;
 
   int country_code_ = 1;
   std::array<char, 3> country_digits_{};
