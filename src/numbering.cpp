@@ -98,9 +98,14 @@ std::vector<std::string> exit_prefixes(const std::string& region, int cc) {
 Result<PhoneOptions> region_options(const std::string& region) {
   std::set<std::string> regions;
   util().GetSupportedRegions(&regions);
-  if (regions.count(region) == 0)
-    return Status::invalid_argument("region",
-                                    "is not a region libphonenumber knows (ISO 3166-1 alpha-2, e.g. US, GB, DE)");
+  if (regions.count(region) == 0) {
+    const bool printable = region.size() <= 8 && std::all_of(region.begin(), region.end(), [](char c) {
+                             return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                           });
+    return Status::invalid_argument(
+        "region", fmt::format("{} is not a region libphonenumber knows (ISO 3166-1 alpha-2, e.g. US, GB, DE)",
+                              region.empty() ? std::string("an empty code") : printable ? "'" + region + "'" : "the code"));
+  }
   PhoneOptions o;
   o.default_country_code = util().GetCountryCodeForRegion(region);
   util().GetNddPrefixForRegion(region, true, &o.trunk_prefix);

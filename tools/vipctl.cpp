@@ -838,6 +838,7 @@ Command settings_command(CLI::App& app) {
   struct Options {
     std::string time_zone;
     std::string business_hours;
+    std::optional<std::string> region, number_validation;
     std::vector<std::string> target_waits;
     std::vector<std::string> priorities;
     std::vector<std::string> escalation_rates;
@@ -852,6 +853,10 @@ Command settings_command(CLI::App& app) {
       "settings", "Show the tenant's settings, or change those given (time zone, hours, waits, priorities, alerts)");
   cmd->add_option("--time-zone", o->time_zone, "IANA time zone of the business hours, e.g. Europe/Paris");
   cmd->add_option("--business-hours", o->business_hours, "e.g. 'mon-fri 09:00-17:00; sat 10:00-14:00', '24/7'");
+  cmd->add_option("--region", o->region,
+                  "numbering region (ISO 3166-1 alpha-2, e.g. GB): how national numbers are read and checked");
+  cmd->add_option("--number-validation", o->number_validation,
+                  "strict (libphonenumber's possible-number check) or e164 (any E.164-shaped number)");
   cmd->add_option("--target-wait", o->target_waits, "LEVEL=SECONDS: max_wait_time of callers who have none");
   cmd->add_option("--priority", o->priorities, "LEVEL=N: the level's base routing priority");
   cmd->add_option("--alert-escalation-rate", o->escalation_rates, "LEVEL=RATE: alert above this rate, e.g. DIAMOND=0.05");
@@ -887,6 +892,16 @@ Command settings_command(CLI::App& app) {
             set_if_given(o->quality_drop, s.alerts.max_quality_drop);
             set_if_given(o->min_calls, s.alerts.min_calls);
             if (!o->time_zone.empty()) s.time_zone = o->time_zone;
+            if (o->region) {
+              auto plan = vipcore::PhoneNormalizer::for_region(*o->region);
+              if (!plan.ok()) return plan.status();
+              s.region = plan->region();
+            }
+            if (o->number_validation) {
+              auto v = vipcore::parse_number_validation(*o->number_validation, "number-validation");
+              if (!v.ok()) return v.status();
+              s.number_validation = *v;
+            }
             if (!o->business_hours.empty()) {
               auto hours = vipcore::parse_weekly_hours(o->business_hours, "business-hours");
               if (!hours.ok()) return hours.status();
