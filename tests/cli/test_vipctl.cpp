@@ -533,6 +533,36 @@ TEST_SUITE("vipctl") {
     CHECK(sarah["match"] == "SUSPENDED");
   }
 
+  TEST_CASE("a UK tenant adds 07400 123456 and identifies it from +44 7400 123456; 0113 496 0000 is Leeds") {
+    Admin admin;
+    admin.ok({"settings", "--region", "GB"});
+    admin.add("Mobile Mary", "07400 123456", {"--level", "GOLD"});
+    admin.add("Leeds Lee", "0113 496 0000");
+    const json mary = admin.ok_json({"identify", "+44 7400 123456"});
+    CHECK(mary["is_vip"] == true);
+    CHECK(mary["vip_caller"]["caller_name"] == "Mobile Mary");
+    CHECK(admin.ok_json({"identify", "0044 7400 123456"})["vip_caller"]["caller_name"] == "Mobile Mary");
+    CHECK(admin.ok_json({"identify", "0113 496 0000"})["vip_caller"]["caller_name"] == "Leeds Lee");
+    CHECK(admin.ok_json({"identify", "+44 113 496 0000"})["vip_caller"]["caller_name"] == "Leeds Lee");
+    CHECK(admin.ok_json({"identify", "+34 960 000"})["is_vip"] == false);  // never Spain
+    // A mistyped UK number is refused naming the field, never echoing the number.
+    const Run typo = admin.fails({"add", "--name", "Typo Tom", "--phone", "+44 20 7946 09"}, 5);
+    CHECK(contains(typo.err, "phone_number"));
+    CHECK_FALSE(contains(typo.err, "7946"));
+  }
+
+  TEST_CASE("the seed's update example adds IMMEDIATE_TRANSFER and DEDICATED_AGENT to a caller without an agent") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    const std::string id = admin.add("John Doe", "+1234567890", {"--level", "GOLD"});
+    const json updated = admin.ok_json({"update", id, "--level", "PLATINUM", "--notes", "Upgraded to Platinum level",
+                                        "--rules", "IMMEDIATE_TRANSFER,DEDICATED_AGENT"});
+    CHECK(updated["vip_level"] == "PLATINUM");
+    CHECK(updated["notes"] == "Upgraded to Platinum level");
+    CHECK(updated["handling_rules"] == json{"IMMEDIATE_TRANSFER", "DEDICATED_AGENT"});
+    CHECK(admin.ok_json({"identify", "+1234567890"})["vip_caller"]["vip_level"] == "PLATINUM");
+  }
+
   TEST_CASE("add, show, update and remove a VIP caller") {
     Admin admin;
     const std::string id = admin.add("John Doe", "+1 (234) 567-8900",
