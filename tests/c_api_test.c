@@ -1206,6 +1206,58 @@ static vipcore_routing_plan plan(const vipcore_identification *who, const char *
   return p;
 }
 
+/* The seed's update example, as written: PLATINUM, notes, and IMMEDIATE_TRANSFER
+ * with DEDICATED_AGENT for a caller who has no preferred agent. The plan says so
+ * and falls back to the first free agent, then the queue. */
+static void test_seed_update_example(void) {
+  static const char *const agents[] = {"agent-001"};
+  vipcore_tenant *admin = tenant("seedco", "alice", VIPCORE_ROLE_ADMIN);
+  vipcore_tenant *pbx = tenant("seedco", "pbx-1", VIPCORE_ROLE_SYSTEM);
+  vipcore_settings settings;
+  vipcore_caller_input in = minimal_caller("+1234567890", "John Doe", VIPCORE_LEVEL_GOLD);
+  vipcore_caller_input changes;
+  vipcore_caller *c = NULL;
+  vipcore_identification who;
+  vipcore_routing_plan p = VIPCORE_ROUTING_PLAN_INIT;
+  vipcore_pbx_state state;
+  char id[VIPCORE_ID_SIZE];
+
+  vipcore_settings_init(&settings);
+  CHECK_OK(vipcore_settings_get(&settings, admin));
+  settings.number_validation = VIPCORE_NUMBER_VALIDATION_E164; /* the seed's placeholder numbers */
+  CHECK_OK(vipcore_settings_set(admin, &settings));
+  create(admin, &in, id);
+
+  vipcore_caller_input_init(&changes);
+  changes.fields = VIPCORE_FIELD_VIP_LEVEL | VIPCORE_FIELD_NOTES | VIPCORE_FIELD_HANDLING_RULES;
+  changes.vip_level = VIPCORE_LEVEL_PLATINUM;
+  changes.notes = "Upgraded to Platinum level";
+  changes.handling_rules = (1u << VIPCORE_RULE_IMMEDIATE_TRANSFER) | (1u << VIPCORE_RULE_DEDICATED_AGENT);
+  CHECK_OK(vipcore_caller_update(&c, admin, id, &changes));
+  CHECK_INT(vipcore_caller_level(c), VIPCORE_LEVEL_PLATINUM);
+  CHECK_STR(vipcore_caller_notes(c), "Upgraded to Platinum level");
+  CHECK_INT(vipcore_caller_handling_rules(c), changes.handling_rules);
+  vipcore_caller_free(c);
+
+  who = identify(pbx, "+1234567890");
+  CHECK_INT(who.is_vip, 1);
+  vipcore_pbx_state_init(&state);
+  state.free_agents = agents;
+  state.free_agent_count = 1;
+  state.inside_business_hours = 1;
+  CHECK_OK(vipcore_plan_route(&p, pbx, &who, &state));
+  CHECK_INT(p.action, VIPCORE_ROUTE_TRANSFER);
+  CHECK_STR(p.target_agent_id, "agent-001");
+  CHECK(strstr(p.reason, "no preferred agent") != NULL);
+  state.free_agents = NULL;
+  state.free_agent_count = 0;
+  CHECK_OK(vipcore_plan_route(&p, pbx, &who, &state));
+  CHECK_INT(p.action, VIPCORE_ROUTE_QUEUE);
+  CHECK(strstr(p.reason, "no preferred agent") != NULL);
+  vipcore_tenant_close(pbx);
+  vipcore_tenant_close(admin);
+}
+
 static void test_plan_route(void) {
   static const char *const agents[] = {"agent-001", "agent-002"};
   static const char *const with_007[] = {"agent-001", "agent-007"};
@@ -2847,6 +2899,7 @@ int main(void) {
   test_identify();
   test_routing_priority();
   test_plan_route();
+  test_seed_update_example();
   test_queue_priority();
   test_settings();
   test_import_all_or_nothing();
