@@ -767,6 +767,14 @@ typedef struct vipcore_overview {
   vipcore_call_stats by_level[5];
 } vipcore_overview;
 
+/** The range of a report from the text of its bounds, each a date
+ *  (YYYY-MM-DD) or an ISO 8601 time: *start_ms <= at < *end_ms. A date is a
+ *  whole local day in the tenant's time zone: as `start` that day's first
+ *  instant, as `end` the next day's, so "2024-01-01" to "2024-01-31" is all
+ *  of January. A time is exact, and the end excluded. Errors name "start" or
+ *  "end"; both outputs are 0 then. */
+VIPCORE_EXPORT int vipcore_date_range(int64_t *start_ms, int64_t *end_ms, vipcore_tenant *tenant, const char *start,
+                                      const char *end);
 /** Analytics of one caller's calls with start_ms <= at < end_ms. Set out->struct_size first. */
 VIPCORE_EXPORT int vipcore_caller_analytics_get(vipcore_caller_analytics *out, vipcore_tenant *tenant,
                                                 const char *caller_id, int64_t start_ms, int64_t end_ms);

@@ -1377,6 +1377,23 @@ int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* 
   });
 }
 
+int vipcore_date_range(int64_t* start_ms, int64_t* end_ms, vipcore_tenant* tenant, const char* start,
+                       const char* end) {
+  return guard([&]() -> int {
+    if (start_ms == nullptr) return fail_invalid("start_ms", "is NULL");
+    if (end_ms == nullptr) return fail_invalid("end_ms", "is NULL");
+    *start_ms = *end_ms = 0;
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    if (start == nullptr) return fail_invalid("start", "is NULL");
+    if (end == nullptr) return fail_invalid("end", "is NULL");
+    auto range = tenant->tenant.date_range(start, end);
+    if (!range.ok()) return fail(range.status());
+    *start_ms = vipcore::to_unix_ms(range->start);
+    *end_ms = vipcore::to_unix_ms(range->end);
+    return VIPCORE_OK;
+  });
+}
+
 int vipcore_overview_get(vipcore_overview* out, vipcore_tenant* tenant, int64_t start_ms, int64_t end_ms) {
   return guard([&]() -> int {
     if (int rc = reset_output(out, VIPCORE_V1_SIZE(vipcore_overview, by_level),

@@ -1258,6 +1258,32 @@ static void test_seed_update_example(void) {
   vipcore_tenant_close(admin);
 }
 
+/* Date-only bounds are whole local days in the tenant's time zone; times are exact. */
+static void test_date_range(void) {
+  vipcore_tenant *admin = tenant("tokyo", "alice", VIPCORE_ROLE_ADMIN);
+  vipcore_settings settings;
+  int64_t start = -1, end = -1;
+
+  vipcore_settings_init(&settings);
+  CHECK_OK(vipcore_settings_get(&settings, admin));
+  strcpy(settings.time_zone, "Asia/Tokyo");
+  CHECK_OK(vipcore_settings_set(admin, &settings));
+  CHECK_OK(vipcore_date_range(&start, &end, admin, "2024-01-01", "2024-01-31"));
+  CHECK_INT(start, at("2023-12-31T15:00:00Z"));
+  CHECK_INT(end, at("2024-01-31T15:00:00Z")); /* 31 January, 23:30 in Tokyo, is inside */
+  CHECK(at("2024-01-31T23:30:00+09:00") < end);
+  CHECK_OK(vipcore_date_range(&start, &end, admin, "2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"));
+  CHECK_INT(start, at("2024-01-01"));
+  CHECK_INT(end, at("2024-01-31"));
+  CHECK_FAILS(vipcore_date_range(&start, &end, admin, "2024-13-01", "2024-01-31"), VIPCORE_EINVAL, "start");
+  CHECK_INT(start, 0);
+  CHECK_FAILS(vipcore_date_range(&start, &end, admin, "2024-02-01", "2024-01-31"), VIPCORE_EINVAL, "end");
+  CHECK_FAILS(vipcore_date_range(&start, &end, NULL, "2024-01-01", "2024-01-31"), VIPCORE_EINVAL, "tenant");
+  CHECK_FAILS(vipcore_date_range(&start, &end, admin, NULL, "2024-01-31"), VIPCORE_EINVAL, "start");
+  CHECK_FAILS(vipcore_date_range(NULL, &end, admin, "2024-01-01", "2024-01-31"), VIPCORE_EINVAL, "start_ms");
+  vipcore_tenant_close(admin);
+}
+
 static void test_plan_route(void) {
   static const char *const agents[] = {"agent-001", "agent-002"};
   static const char *const with_007[] = {"agent-001", "agent-007"};
@@ -2900,6 +2926,7 @@ int main(void) {
   test_routing_priority();
   test_plan_route();
   test_seed_update_example();
+  test_date_range();
   test_queue_priority();
   test_settings();
   test_import_all_or_nothing();

@@ -147,3 +147,69 @@ TEST_SUITE("regions") {
     CHECK_MESSAGE(plan->reason.find("no preferred agent") != std::string::npos, plan->reason);
   }
 }
+
+TEST_SUITE("date ranges") {
+  TEST_CASE("a range ending 2024-01-31 counts calls at 23:30 local on 31 January, in a tenant east of UTC") {
+    Env env = MemoryBackend::open();
+    Tenant admin = env.tenant("acme", Role::admin);
+    Tenant pbx = env.tenant("acme", Role::system);
+    auto s = admin.settings();
+    REQUIRE(s.ok());
+    s->time_zone = "Asia/Tokyo";  // UTC+9, no summer time
+    REQUIRE(admin.update_settings(*s).is_ok());
+    auto vip = admin.create(john_doe());
+    REQUIRE(vip.ok());
+    const auto call = [&](const char* id, const char* at) {
+      CallRecord c;
+      c.call_id = id;
+      c.caller_id = vip->id;
+      c.wait_seconds = 10;
+      c.at = *parse_timestamp(at);
+      REQUIRE(pbx.record_call(c).ok());
+    };
+    call("first-local-minute", "2024-01-01T00:00:00+09:00");
+    call("last-evening", "2024-01-31T23:30:00+09:00");
+    call("december", "2023-12-31T23:59:00+09:00");  // 14:59 UTC on 31 December
+    call("february", "2024-02-01T00:00:00+09:00");
+
+    // The seed's analytics example: start_date=2024-01-01&end_date=2024-01-31, all of January.
+    auto january = admin.date_range("2024-01-01", "2024-01-31");
+    REQUIRE_MESSAGE(january.ok(), january.status().to_string());
+    CHECK(january->start == *parse_timestamp("2024-01-01T00:00:00+09:00"));
+    CHECK(january->end == *parse_timestamp("2024-02-01T00:00:00+09:00"));
+    auto overview = admin.overview(*january);
+    REQUIRE(overview.ok());
+    CHECK(overview->all.calls == 2);
+    auto history = admin.call_history(vip->id, *january);
+    REQUIRE(history.ok());
+    REQUIRE(history->size() == 2);
+    CHECK(history->back().call_id == "last-evening");
+    CHECK(admin.caller_analytics(vip->id, *january)->stats.calls == 2);
+
+    // An explicit time stays exact and half-open.
+    auto exact = admin.date_range("2024-01-01T00:00:00+09:00", "2024-01-31T23:30:00+09:00");
+    REQUIRE(exact.ok());
+    CHECK(admin.overview(*exact)->all.calls == 1);
+    // A single day, both bounds the same date.
+    auto one_day = admin.date_range("2024-01-31", "2024-01-31");
+    REQUIRE(one_day.ok());
+    CHECK(admin.overview(*one_day)->all.calls == 1);
+    // The PBX may ask too; errors name the bound.
+    CHECK(pbx.date_range("2024-01-01", "2024-01-31").ok());
+    CHECK(admin.date_range("2024-01-32", "2024-01-31").status().field() == "start");
+    CHECK(admin.date_range("2024-02-01", "2024-01-31").status().field() == "end");
+    CHECK(parse_date_range("2024-01-01", "2024-01-31", "Mars/Olympus").status().field() == "time_zone");
+  }
+
+  TEST_CASE("date bounds follow the zone's summer time") {
+    // New York: EST (UTC-5) in January, EDT (UTC-4) in July.
+    auto winter = parse_date_range("2024-01-31", "2024-01-31", "America/New_York");
+    REQUIRE(winter.ok());
+    CHECK(winter->start == *parse_timestamp("2024-01-31T05:00:00Z"));
+    CHECK(winter->end == *parse_timestamp("2024-02-01T05:00:00Z"));
+    auto summer = parse_date_range("2024-07-01", "2024-07-01", "America/New_York");
+    REQUIRE(summer.ok());
+    CHECK(summer->start == *parse_timestamp("2024-07-01T04:00:00Z"));
+    CHECK(summer->end - summer->start == std::chrono::hours(24));
+  }
+}

@@ -164,23 +164,30 @@ vipcore::Result<std::optional<vipcore::Timestamp>> optional_time(const std::stri
   return std::optional<vipcore::Timestamp>(*t);
 }
 
-// --from and --to of the reports: [from, to), by default the 30 days up to now.
+// --from and --to of the reports: by default the 30 days up to now. A date
+// is a whole local day in the tenant's time zone (--to 2024-01-31 includes
+// that day); an ISO 8601 time is exact, and --to excludes it.
 struct DateRangeOptions {
   std::string from;
   std::string to;
 
   void add_to(CLI::App& cmd) {
-    cmd.add_option("--from", from, "start, included: YYYY-MM-DD or an ISO 8601 time (default: 30 days before --to)");
-    cmd.add_option("--to", to, "end, excluded: YYYY-MM-DD or an ISO 8601 time (default: now)");
+    cmd.add_option("--from", from,
+                   "start: YYYY-MM-DD (from that day's start, in the tenant's time zone) or an ISO 8601 time "
+                   "(default: 30 days before --to)");
+    cmd.add_option("--to", to,
+                   "end: YYYY-MM-DD (that whole day included, in the tenant's time zone) or an ISO 8601 time, "
+                   "excluded (default: now)");
   }
-  vipcore::Result<vipcore::DateRange> range() const {
-    auto start = optional_time(from, "from");
-    auto end = optional_time(to, "to");
-    if (!start.ok()) return start.status();
-    if (!end.ok()) return end.status();
-    vipcore::DateRange r;
-    r.end = end->value_or(vipcore::SystemClock().now());
-    r.start = start->value_or(r.end - std::chrono::hours(24 * 30));
+  vipcore::Result<vipcore::DateRange> range(const vipcore::Tenant& tenant) const {
+    const std::string end = to.empty() ? vipcore::format_timestamp(vipcore::SystemClock().now()) : to;
+    if (!from.empty()) {
+      return tenant.date_range(from, end, "from", "to");
+    }
+    auto r = tenant.date_range(vipcore::format_timestamp(vipcore::from_unix_ms(vipcore::kMinTimestampMs)), end,
+                               "from", "to");
+    if (!r.ok()) return r.status();
+    r->start = std::max(r->end - std::chrono::hours(24 * 30), vipcore::from_unix_ms(vipcore::kMinTimestampMs));
     return r;
   }
 };
@@ -744,7 +751,7 @@ Command analytics_command(CLI::App& app) {
   o->range.add_to(*cmd);
   add_json_flag(*cmd, o->json);
   return {cmd, [o](const vipcore::Tenant& tenant) -> Status {
-            auto range = o->range.range();
+            auto range = o->range.range(tenant);
             if (!range.ok()) return range.status();
             if (o->caller_id.empty()) return print_result(tenant.overview(*range), style(o->json));
             return print_result(tenant.caller_analytics(o->caller_id, *range), style(o->json));
@@ -762,7 +769,7 @@ Command alerts_command(CLI::App& app) {
   o->range.add_to(*cmd);
   add_json_flag(*cmd, o->json);
   return {cmd, [o](const vipcore::Tenant& tenant) -> Status {
-            auto range = o->range.range();
+            auto range = o->range.range(tenant);
             if (!range.ok()) return range.status();
             return print_result(tenant.evaluate_alerts(*range), style(o->json));
           }};

@@ -417,6 +417,21 @@ TEST_SUITE("vipctl") {
     }
   }
 
+  TEST_CASE("--to with a date includes that whole day in the tenant's time zone; a time stays exact") {
+    Admin admin;
+    admin.ok({"settings", "--time-zone", "Asia/Tokyo"});
+    const std::string gold = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD"});
+    admin.ok({"record-call", "--caller", gold, "--call-id", "late", "--wait", "5", "--at", "2024-01-31T23:30:00+09:00"});
+    admin.ok({"record-call", "--caller", gold, "--call-id", "feb", "--wait", "5", "--at", "2024-02-01T00:00:00+09:00"});
+    admin.ok({"record-call", "--caller", gold, "--call-id", "dec", "--wait", "5", "--at", "2023-12-31T23:59:00+09:00"});
+    CHECK(admin.ok_json({"analytics", "--from", "2024-01-01", "--to", "2024-01-31"})["all"]["calls"] == 1);
+    CHECK(admin.ok_json({"analytics", "--caller", gold, "--from", "2024-01-01", "--to", "2024-01-31"})["calls"] == 1);
+    CHECK(admin.ok_json({"analytics", "--from", "2024-01-01", "--to", "2024-01-31T23:30:00+09:00"})["all"]["calls"] == 0);
+    CHECK(admin.ok_json({"analytics", "--from", "2024-01-31", "--to", "2024-02-01"})["all"]["calls"] == 2);
+    CHECK(contains(admin.fails({"analytics", "--from", "2024-02-01", "--to", "2024-01-31"}, 5).err, "to"));
+    CHECK(contains(admin.fails({"analytics", "--from", "2024-01-xx"}, 5).err, "from"));
+  }
+
   TEST_CASE("recorded calls show in the overview and in the caller's analytics") {
     Admin admin;
     const std::string gold = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD"});
