@@ -206,10 +206,12 @@ typedef struct vipcore_open_options {
   /** ...or key_len (32) raw bytes. Exactly one of the two must be given. */
   const uint8_t *key;
   size_t key_len;
-  /** Numbers without an international prefix: country code (default 1)
-   *  and trunk prefix (default: "1" for country code 1, else "0"). */
-  int default_country_code;
-  const char *trunk_prefix;
+  /** The numbering region (ISO 3166-1 alpha-2: "US", "GB", "DE"...) of
+   *  tenants that set none in their settings (vipcore_settings.region). A
+   *  new database stores it (NULL: "US"); an existing one keeps its own, and
+   *  opening it with another is VIPCORE_EINVAL naming "default_region"
+   *  (NULL: the database's, whatever it is). */
+  const char *default_region;
   /** Milliseconds to wait for another process's write lock (default 5000). */
   int busy_timeout_ms;
   /** 0: do not create a missing database file (default 1: create). */
@@ -347,6 +349,11 @@ VIPCORE_EXPORT int vipcore_queue_priority(int *out, vipcore_tenant *tenant, cons
  *  them with vipcore_settings_get, change fields, write them back with
  *  vipcore_settings_set. Arrays are indexed by vipcore_level or
  *  vipcore_rule_bit. */
+/** Sizes of vipcore_settings.region, and number_validation's values. */
+#define VIPCORE_REGION_SIZE 8
+#define VIPCORE_NUMBER_VALIDATION_STRICT 0
+#define VIPCORE_NUMBER_VALIDATION_E164 1
+
 typedef struct vipcore_settings {
   uint32_t struct_size;
   /** max_wait_time of callers who have none, by level (seconds). */
@@ -373,6 +380,15 @@ typedef struct vipcore_settings {
   uint64_t alert_min_identifications;
   double alert_max_quality_drop;
   uint64_t alert_min_calls;
+  /** The numbering plan: the tenant's region, ISO 3166-1 alpha-2 ("US",
+   *  "GB"), from which country code, trunk and exit prefixes follow
+   *  (libphonenumber). "" in vipcore_settings_set keeps the region in force. */
+  char region[VIPCORE_REGION_SIZE];
+  /** What writes check of a number: VIPCORE_NUMBER_VALIDATION_STRICT
+   *  (libphonenumber's possible-number check; the default) or
+   *  VIPCORE_NUMBER_VALIDATION_E164 (any E.164-shaped number with a known
+   *  country code, as the seed's placeholder numbers need). */
+  int number_validation;
 } vipcore_settings;
 
 /** Sets every field to the defaults a tenant has before it saves any. */
@@ -751,6 +767,14 @@ typedef struct vipcore_overview {
   vipcore_call_stats by_level[5];
 } vipcore_overview;
 
+/** The range of a report from the text of its bounds, each a date
+ *  (YYYY-MM-DD) or an ISO 8601 time: *start_ms <= at < *end_ms. A date is a
+ *  whole local day in the tenant's time zone: as `start` that day's first
+ *  instant, as `end` the next day's, so "2024-01-01" to "2024-01-31" is all
+ *  of January. A time is exact, and the end excluded. Errors name "start" or
+ *  "end"; both outputs are 0 then. */
+VIPCORE_EXPORT int vipcore_date_range(int64_t *start_ms, int64_t *end_ms, vipcore_tenant *tenant, const char *start,
+                                      const char *end);
 /** Analytics of one caller's calls with start_ms <= at < end_ms. Set out->struct_size first. */
 VIPCORE_EXPORT int vipcore_caller_analytics_get(vipcore_caller_analytics *out, vipcore_tenant *tenant,
                                                 const char *caller_id, int64_t start_ms, int64_t end_ms);

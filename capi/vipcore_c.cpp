@@ -464,6 +464,10 @@ void fill_settings(const vipcore::TenantSettings& in, vipcore_settings* out) {
   out->alert_min_identifications = in.alerts.min_identifications;
   out->alert_max_quality_drop = in.alerts.max_quality_drop;
   out->alert_min_calls = in.alerts.min_calls;
+  if (fits(out, &out->region)) copy_out(out->region, sizeof out->region, in.region);
+  if (fits(out, &out->number_validation))
+    out->number_validation = in.number_validation == vipcore::NumberValidation::e164 ? VIPCORE_NUMBER_VALIDATION_E164
+                                                                                      : VIPCORE_NUMBER_VALIDATION_STRICT;
 }
 
 Status to_settings(const vipcore_settings& in, vipcore::TenantSettings* out) {
@@ -488,6 +492,16 @@ Status to_settings(const vipcore_settings& in, vipcore::TenantSettings* out) {
   out->alerts.min_identifications = in.alert_min_identifications;
   out->alerts.max_quality_drop = in.alert_max_quality_drop;
   out->alerts.min_calls = in.alert_min_calls;
+  if (fits(&in, &in.region)) {
+    auto region = bounded(in.region, sizeof in.region, "region");
+    if (!region.ok()) return region.status();
+    out->region = std::move(*region);
+  }
+  if (fits(&in, &in.number_validation)) {
+    if (in.number_validation == VIPCORE_NUMBER_VALIDATION_STRICT) out->number_validation = vipcore::NumberValidation::strict;
+    else if (in.number_validation == VIPCORE_NUMBER_VALIDATION_E164) out->number_validation = vipcore::NumberValidation::e164;
+    else return Status::invalid_argument("number_validation", "must be VIPCORE_NUMBER_VALIDATION_STRICT or _E164");
+  }
   return Status::ok();
 }
 
@@ -550,7 +564,6 @@ void vipcore_open_options_init(vipcore_open_options* options) {
   if (options == nullptr) return;
   *options = vipcore_open_options{};
   options->struct_size = sizeof(vipcore_open_options);
-  options->default_country_code = 1;
   options->busy_timeout_ms = vipcore::SqliteOptions().busy_timeout_ms;
   options->create_if_missing = 1;
   options->file_mode = vipcore::SqliteOptions().file_mode;
@@ -572,9 +585,7 @@ int open_with(vipcore_db** out, const vipcore_open_options* options, vipcore::Op
   auto k = key_of(options->key_file, options->key, options->key_len, "options");
   if (!k.ok()) return fail(k.status());
   key->emplace(std::move(*k));
-  o->phone.default_country_code = options->default_country_code;
-  if (options->trunk_prefix != nullptr) o->phone.trunk_prefix = options->trunk_prefix;
-  else if (options->default_country_code != 1) o->phone.trunk_prefix = "0";
+  if (options->default_region != nullptr) o->default_region = options->default_region;
   o->sqlite.busy_timeout_ms = options->busy_timeout_ms;
   o->sqlite.create_if_missing = options->create_if_missing != 0;
   if (options->notifier != nullptr)
@@ -1362,6 +1373,23 @@ int vipcore_caller_analytics_get(vipcore_caller_analytics* out, vipcore_tenant* 
     auto a = tenant->tenant.caller_analytics(caller_id, *range);
     if (!a.ok()) return fail(a.status());
     fill_stats(a->stats, &out->stats);
+    return VIPCORE_OK;
+  });
+}
+
+int vipcore_date_range(int64_t* start_ms, int64_t* end_ms, vipcore_tenant* tenant, const char* start,
+                       const char* end) {
+  return guard([&]() -> int {
+    if (start_ms == nullptr) return fail_invalid("start_ms", "is NULL");
+    if (end_ms == nullptr) return fail_invalid("end_ms", "is NULL");
+    *start_ms = *end_ms = 0;
+    if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
+    if (start == nullptr) return fail_invalid("start", "is NULL");
+    if (end == nullptr) return fail_invalid("end", "is NULL");
+    auto range = tenant->tenant.date_range(start, end);
+    if (!range.ok()) return fail(range.status());
+    *start_ms = vipcore::to_unix_ms(range->start);
+    *end_ms = vipcore::to_unix_ms(range->end);
     return VIPCORE_OK;
   });
 }

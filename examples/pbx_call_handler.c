@@ -49,7 +49,7 @@ typedef struct simulated_call {
 } simulated_call;
 
 static const simulated_call kCalls[] = {
-    {"1001", "001 234 567 8900", 1, 40, 2, 4},   /* John Doe (GOLD), in another format */
+    {"1001", "011 1 234 567 8900", 1, 40, 2, 4},   /* John Doe (GOLD), in another format */
     {"1002", "+1 345 678 9012", 1, 0, 1, 5},     /* Sarah Johnson: her dedicated agent is busy */
     {"1003", "(456) 789-0123", 1, 0, 1, 5},      /* Michael Chen (DIAMOND): straight through */
     {"1004", "+1 800 555 0199", 1, 0, 3, 0},     /* not a VIP */

@@ -13,10 +13,6 @@
 namespace vipcore {
 namespace detail {
 
-namespace {
-constexpr std::string_view kSettingsKey = "settings";
-}  // namespace
-
 Result<std::unique_ptr<TenantKeys>> DatabaseState::keys_for(std::string_view tenant_id) {
   std::lock_guard<std::mutex> g(keys_mu);
   auto hash = ring.tenant_hash_key(tenant_id);
@@ -97,14 +93,20 @@ Result<KeyRing> load_key_ring(Storage& storage, const MasterKey& key) {
 TenantContext::TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings,
                              std::shared_ptr<TenantCounters> counters)
     : counters_(std::move(counters)), id_(std::move(id)), keys_(std::move(keys)) {
-  versions_.push_back(std::make_unique<const TenantSettings>(std::move(settings)));
+  versions_.push_back(make_published(settings));
   settings_.store(versions_.back().get(), std::memory_order_release);
+}
+
+std::unique_ptr<const TenantContext::Published> TenantContext::make_published(const TenantSettings& settings) {
+  auto plan = settings.region.empty() ? Result<PhoneNormalizer>(PhoneNormalizer())
+                                      : PhoneNormalizer::for_region(settings.region);
+  return std::make_unique<const Published>(Published{settings, plan.ok() ? *plan : PhoneNormalizer()});
 }
 
 void TenantContext::publish(const TenantSettings& settings) {
   std::lock_guard<std::mutex> g(versions_mu_);
-  if (encode_settings(*settings_.load(std::memory_order_acquire)) == encode_settings(settings)) return;
-  versions_.push_back(std::make_unique<const TenantSettings>(settings));
+  if (encode_settings(settings_.load(std::memory_order_acquire)->settings) == encode_settings(settings)) return;
+  versions_.push_back(make_published(settings));
   settings_.store(versions_.back().get(), std::memory_order_release);
 }
 
@@ -124,86 +126,11 @@ Status TenantState::authorize(Operation op) const {
       fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
 }
 
-std::string encode_settings(const TenantSettings& s) {
-  nlohmann::json j;
-  j["level_waits"] = s.level_waits;
-  j["priority"]["level_base"] = s.priority.level_base;
-  j["priority"]["rule_bonus"] = s.priority.rule_bonus;
-  j["dynamic_priority"]["rise_start"] = s.dynamic_priority.rise_start;
-  j["dynamic_priority"]["exponent"] = s.dynamic_priority.exponent;
-  j["time_zone"] = s.time_zone;
-  j["business_hours"] = format_weekly_hours(s.business_hours);
-  j["alerts"]["max_escalation_rate"] = s.alerts.max_escalation_rate;
-  j["alerts"]["wait_factor"] = s.alerts.wait_factor;
-  j["alerts"]["max_failed_identification_rate"] = s.alerts.max_failed_identification_rate;
-  j["alerts"]["min_identifications"] = s.alerts.min_identifications;
-  j["alerts"]["max_quality_drop"] = s.alerts.max_quality_drop;
-  j["alerts"]["min_calls"] = s.alerts.min_calls;
-  return j.dump();
-}
-
-Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_id) {
-  auto stored = storage.get_meta(tenant_id, kSettingsKey);
-  if (!stored.ok()) return stored.status();
-  TenantSettings s;
-  if (!*stored) return s;
-  const auto j = nlohmann::json::parse(**stored, nullptr, false);
-  auto read_array = [&j](const nlohmann::json::json_pointer& ptr, auto& out) {
-    if (!j.contains(ptr)) return true;  // a setting added later: keep its default
-    const auto& a = j.at(ptr);
-    if (!a.is_array() || a.size() != out.size()) return false;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      if (!a[i].is_number()) return false;
-      out[i] = a[i].template get<std::decay_t<decltype(out[i])>>();
-    }
-    return true;
-  };
-  auto read_count = [&j](const nlohmann::json::json_pointer& ptr, std::uint64_t& out) {
-    if (!j.contains(ptr)) return true;
-    if (!j.at(ptr).is_number_unsigned()) return false;
-    out = j.at(ptr).get<std::uint64_t>();
-    return true;
-  };
-  // A setting added in a later version keeps its default when absent.
-  auto read_number = [&j](const nlohmann::json::json_pointer& ptr, double& out) {
-    if (!j.contains(ptr)) return true;
-    if (!j.at(ptr).is_number()) return false;
-    out = j.at(ptr).get<double>();
-    return true;
-  };
-  auto read_string = [&j](const nlohmann::json::json_pointer& ptr, std::string& out) {
-    if (!j.contains(ptr)) return true;
-    if (!j.at(ptr).is_string()) return false;
-    out = j.at(ptr).get<std::string>();
-    return true;
-  };
-  std::string hours = format_weekly_hours(s.business_hours);
-  const auto malformed = Status::storage_error(fmt::format("the stored settings of tenant {} are malformed", tenant_id));
-  if (j.is_discarded() || !j.is_object() || !read_array("/level_waits"_json_pointer, s.level_waits) ||
-      !read_array("/priority/level_base"_json_pointer, s.priority.level_base) ||
-      !read_array("/priority/rule_bonus"_json_pointer, s.priority.rule_bonus) ||
-      !read_number("/dynamic_priority/rise_start"_json_pointer, s.dynamic_priority.rise_start) ||
-      !read_number("/dynamic_priority/exponent"_json_pointer, s.dynamic_priority.exponent) ||
-      !read_string("/time_zone"_json_pointer, s.time_zone) || !read_string("/business_hours"_json_pointer, hours) ||
-      !read_array("/alerts/max_escalation_rate"_json_pointer, s.alerts.max_escalation_rate) ||
-      !read_number("/alerts/wait_factor"_json_pointer, s.alerts.wait_factor) ||
-      !read_number("/alerts/max_failed_identification_rate"_json_pointer, s.alerts.max_failed_identification_rate) ||
-      !read_count("/alerts/min_identifications"_json_pointer, s.alerts.min_identifications) ||
-      !read_number("/alerts/max_quality_drop"_json_pointer, s.alerts.max_quality_drop) ||
-      !read_count("/alerts/min_calls"_json_pointer, s.alerts.min_calls))
-    return malformed;
-  auto parsed_hours = parse_weekly_hours(hours);
-  if (!parsed_hours.ok()) return malformed;
-  s.business_hours = std::move(*parsed_hours);
-  if (Status v = s.validate(); !v.is_ok()) return v.with_context("stored settings");
-  return s;
-}
-
 namespace {
 
 // Loads the key ring, creating it in a new database. Two processes may open
 // a new database at once: the check and the write share one transaction.
-Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key) {
+Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key, std::string_view default_region) {
   auto stored = storage.get_meta("", kKeyRingKey);
   if (!stored.ok()) return stored.status();
   if (*stored) return load_key_ring(storage, key);
@@ -217,8 +144,23 @@ Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key) {
   auto wrapped = ring->wrap(key);
   if (!wrapped.ok()) return wrapped.status();
   if (Status s = (*txn)->put_meta("", kKeyRingKey, *wrapped); !s.is_ok()) return s;
+  if (Status s = (*txn)->put_meta("", kDefaultRegionKey, default_region); !s.is_ok()) return s;
   if (Status s = (*txn)->commit(); !s.is_ok()) return s;
   return ring;
+}
+
+// The database's default region: stored when it was created (databases made
+// before regions existed read national numbers as North American ones).
+Result<std::string> stored_default_region(Storage& storage, std::string_view wanted) {
+  auto stored = storage.get_meta("", kDefaultRegionKey);
+  if (!stored.ok()) return stored.status();
+  const std::string region = *stored ? **stored : std::string("US");
+  if (!wanted.empty() && PhoneNormalizer::for_region(wanted)->region() != region)
+    return Status::invalid_argument(
+        "default_region", fmt::format("the database's default region is {}; a tenant's own region is a setting "
+                                      "(TenantSettings::region, vipctl settings --region)",
+                                      region));
+  return region;
 }
 
 }  // namespace
@@ -240,16 +182,22 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
   if (!storage) return Status::invalid_argument("storage", "is null");
   if (key.data() == nullptr) return Status::key_error("master key: the key was moved from");
-  auto normalizer = PhoneNormalizer::create(options.phone);
-  if (!normalizer.ok()) return normalizer.status().with_context("phone options");
-  auto ring = detail::open_key_ring(*storage, key);
+  std::string wanted_region = options.default_region;
+  if (!wanted_region.empty()) {
+    auto plan = PhoneNormalizer::for_region(wanted_region);
+    if (!plan.ok()) return Status::invalid_argument("default_region", plan.status().message());
+    wanted_region = plan->region();
+  }
+  auto ring = detail::open_key_ring(*storage, key, wanted_region.empty() ? "US" : wanted_region);
   if (!ring.ok()) return ring.status();
+  auto default_region = detail::stored_default_region(*storage, wanted_region);
+  if (!default_region.ok()) return default_region.status();
   auto state = std::make_shared<detail::DatabaseState>();
   state->storage = std::move(storage);
   state->ring = std::move(*ring);
   state->master = std::make_unique<MasterKey>(key.clone());
+  state->default_region = std::move(*default_region);
   if (state->master->data() == nullptr) return Status::key_error("master key: no memory for a copy of the key");
-  state->normalizer = *normalizer;
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
   state->read_only = options.sqlite.read_only;
@@ -265,7 +213,7 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
     return Status::invalid_argument("actor.role", "is not a role");
   // Settings are re-read on every call, so that a long-running process picks
   // up a change made by another one (vipctl) when it asks for a scope again.
-  auto settings = detail::load_settings(*state_->storage, tenant_id);
+  auto settings = detail::load_settings(*state_->storage, tenant_id, state_->default_region);
   if (!settings.ok()) return settings.status();
 
   std::shared_ptr<detail::TenantContext> ctx;

@@ -107,7 +107,8 @@ class Importer {
  public:
   Importer(const detail::TenantState& t, const std::vector<NewCaller>& rows, const ImportOptions& options,
            ImportReport* report)
-      : t_(t), rows_(rows), options_(options), report_(report), keys_(t.ctx->keys()), tenant_id_(t.tenant_id()),
+      : t_(t), rows_(rows), options_(options), report_(report), numbers_(detail::number_rules(t)),
+        keys_(t.ctx->keys()), tenant_id_(t.tenant_id()),
         now_(t.db->now()), progress_(options, rows.size()) {}
 
   Status run() {
@@ -130,7 +131,7 @@ class Importer {
     lookups_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       first_hash_[i] = hashes_.size();
-      auto v = detail::validate_new_caller(rows_[i], t_.db->normalizer);
+      auto v = detail::validate_new_caller(rows_[i], numbers_);
       if (!v.ok()) {
         row_errors_[i] = v.status();
         continue;
@@ -197,7 +198,7 @@ class Importer {
     if (!record.ok()) return record.status();
     if (!*record) return Status::internal_error("a phone number points to a missing caller");
     CallerRecord r = std::move(**record);
-    Status s = detail::apply_update(detail::update_from_new(rows_[i]), t_.db->normalizer, keys_, tenant_id_, now_, &r);
+    Status s = detail::apply_update(detail::update_from_new(rows_[i]), numbers_, keys_, tenant_id_, now_, &r);
     if (s.is_ok()) s = detail::check_phones_free(txn, tenant_id_, r, &r.id);
     if (s.is_ok()) s = txn.replace_caller(tenant_id_, r);
     if (s.is_ok()) {
@@ -254,6 +255,7 @@ class Importer {
   const std::vector<NewCaller>& rows_;
   const ImportOptions& options_;
   ImportReport* report_;
+  const detail::NumberRules numbers_;
   const detail::TenantKeys& keys_;
   const std::string& tenant_id_;
   const Timestamp now_;

@@ -5,15 +5,32 @@
 #include <algorithm>
 #include <cstring>
 
+#include "numbering.hpp"
+
 namespace vipcore {
 namespace {
 
 constexpr bool is_separator(char c) noexcept {
-  return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '\t';
+  return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '\t' || c == '~';
 }
 
 bool all_digits(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+constexpr bool has_length(std::uint32_t lengths, std::size_t n) noexcept {
+  return n < 32 && (lengths >> n & 1u) != 0;
+}
+
+// "10", "7, 9 or 10": the lengths of a mask, for an error message.
+std::string describe_lengths(std::uint32_t lengths) {
+  std::vector<std::string> parts;
+  for (std::size_t n = 0; n < 32; ++n)
+    if (has_length(lengths, n)) parts.push_back(std::to_string(n));
+  if (parts.size() == 1) return parts[0];
+  std::string out;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
+  return out + " or " + parts.back();
 }
 
 }  // namespace
@@ -26,17 +43,30 @@ std::string PhoneNumber::masked() const {
   return out;
 }
 
-PhoneNormalizer::PhoneNormalizer() noexcept {
+PhoneNormalizer::PhoneNormalizer() {
   country_code_ = 1;
   country_digits_ = {'1', 0, 0};
   country_len_ = 1;
-  trunk_.digits = {'1', 0, 0, 0};
+  trunk_.digits = {'1'};
   trunk_.len = 1;
-  international_[0].digits = {'0', '1', '1', 0};
-  international_[0].len = 3;
-  international_[1].digits = {'0', '0', 0, 0};
-  international_[1].len = 2;
-  international_count_ = 2;
+  national_lengths_ = 1u << 10;
+  Prefix exit;
+  exit.digits = {'0', '1', '1'};
+  exit.len = 3;
+  international_.push_back(exit);
+  index_prefixes();
+  region_ = "US";
+  library_fallback_ = true;
+}
+
+void PhoneNormalizer::index_prefixes() noexcept {
+  prefix_begin_ = {};
+  prefix_end_ = {};
+  for (std::size_t i = 0; i < international_.size(); ++i) {
+    const std::size_t n = international_[i].len;
+    if (prefix_end_[n] == 0) prefix_begin_[n] = static_cast<std::uint16_t>(i);
+    prefix_end_[n] = static_cast<std::uint16_t>(i + 1);
+  }
 }
 
 Result<PhoneNormalizer> PhoneNormalizer::create(const PhoneOptions& options) {
@@ -54,24 +84,87 @@ Result<PhoneNormalizer> PhoneNormalizer::create(const PhoneOptions& options) {
   n.trunk_ = {};
   std::memcpy(n.trunk_.digits.data(), options.trunk_prefix.data(), options.trunk_prefix.size());
   n.trunk_.len = static_cast<std::uint8_t>(options.trunk_prefix.size());
+  n.national_lengths_ = options.national_lengths;
 
-  if (options.international_prefixes.size() > n.international_.size())
-    return Status::invalid_argument("international_prefixes", "at most 4 prefixes");
-  std::vector<std::string> prefixes = options.international_prefixes;
-  for (std::size_t i = 0; i < prefixes.size(); ++i) {
-    if (prefixes[i].empty() || prefixes[i].size() > 4 || !all_digits(prefixes[i]))
-      return Status::invalid_argument(fmt::format("international_prefixes[{}]", i), "must be 1 to 4 digits");
+  if (options.international_prefixes.size() > 4096)
+    return Status::invalid_argument("international_prefixes", "at most 4096 prefixes");
+  n.international_.clear();
+  for (std::size_t i = 0; i < options.international_prefixes.size(); ++i) {
+    const std::string& p = options.international_prefixes[i];
+    if (p.empty() || p.size() > Prefix().digits.size() || !all_digits(p))
+      return Status::invalid_argument(fmt::format("international_prefixes[{}]", i), "must be 1 to 8 digits");
+    Prefix prefix;
+    std::memcpy(prefix.digits.data(), p.data(), p.size());
+    prefix.len = static_cast<std::uint8_t>(p.size());
+    n.international_.push_back(prefix);
   }
-  // Longest first, so that "011" wins over "0" or "01" when several match.
-  std::stable_sort(prefixes.begin(), prefixes.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  n.international_ = {};
-  for (std::size_t i = 0; i < prefixes.size(); ++i) {
-    std::memcpy(n.international_[i].digits.data(), prefixes[i].data(), prefixes[i].size());
-    n.international_[i].len = static_cast<std::uint8_t>(prefixes[i].size());
-  }
-  n.international_count_ = static_cast<std::uint8_t>(prefixes.size());
+  // Longest first, so that "0011" wins over "00" when both match; within a
+  // length sorted, for a binary search.
+  std::sort(n.international_.begin(), n.international_.end(), [](const Prefix& a, const Prefix& b) {
+    return a.len != b.len ? a.len > b.len : a.view() < b.view();
+  });
+  n.international_.erase(std::unique(n.international_.begin(), n.international_.end(),
+                                     [](const Prefix& a, const Prefix& b) { return a.view() == b.view(); }),
+                         n.international_.end());
+  n.index_prefixes();
+  n.region_.clear();
   return n;
+}
+
+// Reads the national number d[0..len) into result (after the country code).
+Status PhoneNormalizer::national(std::string_view input, const char* d, std::size_t len, std::string_view field,
+                                 PhoneNumber* result, std::size_t* pos) const {
+  const std::string_view digits(d, len);
+  const std::string_view cc(country_digits_.data(), country_len_);
+  const std::string_view trunk = trunk_.view();
+  if (national_by_library_) return by_library(input, field, result);
+  if (national_lengths_ != 0) {
+    const bool with_cc = digits.substr(0, cc.size()) == cc && has_length(national_lengths_, len - cc.size());
+    const bool with_trunk = trunk.size() && digits.substr(0, trunk.size()) == trunk &&
+                            has_length(national_lengths_, len - trunk.size());
+    const bool plain = has_length(national_lengths_, len);
+    if (library_fallback_ && with_cc && (with_trunk || plain)) return by_library(input, field, result);
+    if (with_cc && !with_trunk && !plain) {
+      // The country code without a prefix: "442079460958" in GB.
+      d += cc.size();
+      len -= cc.size();
+      result->form_ = PhoneForm::international;
+    } else if (with_trunk) {
+      d += trunk.size();
+      len -= trunk.size();
+    } else if (!plain) {
+      // A national form the rules cannot read (Argentina's mobile "011 15-...",
+      // whose trunk prefix is a pattern; Canada's 7-digit "310-1234"): what
+      // libphonenumber reads as a valid number of the region.
+      if (library_fallback_ && by_library(input, field, result, true).is_ok()) return Status::ok();
+      return Status::invalid_argument(
+          field, fmt::format("is not a possible national number{}{} (those have {} digits)",
+                             region_.empty() ? "" : " of ", region_, describe_lengths(national_lengths_)));
+    }
+  } else if (trunk.size() && len > trunk.size() && digits.substr(0, trunk.size()) == trunk) {
+    d += trunk.size();
+    len -= trunk.size();
+  }
+  if (country_len_ + len > PhoneNumber::kMaxDigits)
+    return Status::invalid_argument(field, "has too many digits (E.164 allows 15)");
+  std::memcpy(result->buf_.data() + *pos, country_digits_.data(), country_len_);
+  *pos += country_len_;
+  std::memcpy(result->buf_.data() + *pos, d, len);
+  *pos += len;
+  return Status::ok();
+}
+
+// libphonenumber's reading, for the national inputs the rules cannot settle.
+Status PhoneNormalizer::by_library(std::string_view input, std::string_view field, PhoneNumber* out,
+                                   bool valid_only) const {
+  auto e164 = detail::library_e164(input, region_, field, valid_only);
+  if (!e164.ok()) return e164.status();
+  if (e164->size() < 2 || e164->size() > PhoneNumber::kMaxDigits + 1)
+    return Status::invalid_argument(field, "has too many digits (E.164 allows 15)");
+  std::memcpy(out->buf_.data(), e164->data(), e164->size());
+  out->len_ = static_cast<std::uint8_t>(e164->size());
+  out->form_ = PhoneForm::national;
+  return Status::ok();
 }
 
 Status PhoneNormalizer::normalize(std::string_view input, PhoneNumber* out, std::string_view field) const {
@@ -104,13 +197,17 @@ Status PhoneNormalizer::normalize(std::string_view input, PhoneNumber* out, std:
   std::size_t len = n;
   bool international = plus;
   if (!international) {
-    for (std::uint8_t i = 0; i < international_count_; ++i) {
-      const Prefix& p = international_[i];
-      if (len > p.len && std::memcmp(d, p.digits.data(), p.len) == 0) {
-        d += p.len;
-        len -= p.len;
+    // Longest exit prefix first: one binary search per length that occurs.
+    for (std::size_t plen = Prefix().digits.size(); plen > 0 && !international; --plen) {
+      if (prefix_begin_[plen] == prefix_end_[plen] || len <= plen) continue;
+      const std::string_view head(d, plen);
+      const auto first = international_.begin() + prefix_begin_[plen];
+      const auto last = international_.begin() + prefix_end_[plen];
+      const auto it = std::lower_bound(first, last, head, [](const Prefix& p, std::string_view h) { return p.view() < h; });
+      if (it != last && it->view() == head) {
+        d += plen;
+        len -= plen;
         international = true;
-        break;
       }
     }
   }
@@ -121,24 +218,18 @@ Status PhoneNormalizer::normalize(std::string_view input, PhoneNumber* out, std:
   if (international) {
     if (len > PhoneNumber::kMaxDigits) return Status::invalid_argument(field, "has too many digits (E.164 allows 15)");
     if (d[0] == '0') return Status::invalid_argument(field, "country code cannot start with 0");
+    std::memcpy(result.buf_.data() + pos, d, len);
+    pos += len;
   } else {
-    if (trunk_.len && len > trunk_.len && std::memcmp(d, trunk_.digits.data(), trunk_.len) == 0) {
-      d += trunk_.len;
-      len -= trunk_.len;
+    result.form_ = PhoneForm::national;
+    if (Status s = national(input, d, len, field, &result, &pos); !s.is_ok()) return s;
+    if (result.len_ != 0) {  // read by libphonenumber
+      *out = result;
+      return Status::ok();
     }
-    if (country_code_ == 1) {
-      // North American numbering plan: a 10-digit national number whose area code starts with 2-9.
-      if (len != 10) return Status::invalid_argument(field, "a North American number has 10 digits after the country code");
-      if (d[0] < '2') return Status::invalid_argument(field, "a North American area code starts with 2-9");
-    }
-    if (country_len_ + len > PhoneNumber::kMaxDigits)
-      return Status::invalid_argument(field, "has too many digits (E.164 allows 15)");
-    std::memcpy(result.buf_.data() + pos, country_digits_.data(), country_len_);
-    pos += country_len_;
   }
-  std::memcpy(result.buf_.data() + pos, d, len);
-  pos += len;
-  if (pos - 1 < 8) return Status::invalid_argument(field, "is too short (E.164 numbers have 8 to 15 digits)");
+  if (pos - 1 < PhoneNumber::kMinDigits)
+    return Status::invalid_argument(field, "is too short (E.164 numbers have 5 to 15 digits)");
   result.len_ = static_cast<std::uint8_t>(pos);
   *out = result;
   return Status::ok();

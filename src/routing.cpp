@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "vipcore/settings.hpp"
 
 namespace vipcore {
 
@@ -45,20 +44,6 @@ std::string_view to_string(Match match) noexcept {
     case Match::expired: return "EXPIRED";
   }
   return "UNKNOWN";
-}
-
-Status TenantSettings::validate() const {
-  for (int i = 0; i < kLevelCount; ++i) {
-    const int w = level_waits[static_cast<std::size_t>(i)];
-    if (w < 1 || w > Limits::kMaxWaitSeconds)
-      return Status::invalid_argument(fmt::format("level_waits[{}]", to_string(static_cast<Level>(i))),
-                                      fmt::format("must lie in 1..{} seconds", Limits::kMaxWaitSeconds));
-  }
-  if (Status s = priority.validate(); !s.is_ok()) return s;
-  if (Status s = dynamic_priority.validate(); !s.is_ok()) return s;
-  if (Status s = validate_time_zone(time_zone); !s.is_ok()) return s;
-  if (Status s = business_hours.validate(); !s.is_ok()) return s;
-  return alerts.validate();
 }
 
 Status DynamicPriorityPolicy::validate() const {

@@ -70,18 +70,29 @@ RoutingPlan plan(const Identification& who, const PbxState& state, bool open, co
                               std::find(free.begin(), free.end(), c.preferred_agent_id) != free.end();
 
   if (rules.has(HandlingRule::immediate_transfer)) {
+    // With DEDICATED_AGENT too but nobody named, say so: the first free agent is the fallback.
+    const std::string nobody = rules.has(HandlingRule::dedicated_agent) && c.preferred_agent_id.empty()
+                                   ? " (DEDICATED_AGENT: the caller has no preferred agent)"
+                                   : "";
     if (preferred_free)
       transfer(p, c.preferred_agent_id, "IMMEDIATE_TRANSFER: the preferred agent is free" + hours);
     else if (!free.empty())
-      transfer(p, free.front(), "IMMEDIATE_TRANSFER: the first free agent" + hours);
+      transfer(p, free.front(), "IMMEDIATE_TRANSFER: the first free agent" + nobody + hours);
     else {
       p.front_of_queue = true;
-      enqueue(p, "IMMEDIATE_TRANSFER: no agent is free; the front of the queue" + hours);
+      enqueue(p, "IMMEDIATE_TRANSFER: no agent is free; the front of the queue" + nobody + hours);
     }
     return p;
   }
   if (rules.has(HandlingRule::dedicated_agent)) {
-    if (preferred_free) {
+    if (c.preferred_agent_id.empty()) {
+      // Nobody to wait for: the fallback of a dedicated agent who stays busy.
+      const std::string why = c.preferred_department_id.empty()
+                                  ? "DEDICATED_AGENT: the caller has no preferred agent"
+                                  : "DEDICATED_AGENT: the caller has no preferred agent (only a preferred department)";
+      if (!free.empty()) transfer(p, free.front(), why + "; the first free agent" + hours);
+      else enqueue(p, why + " and no agent is free; the queue" + hours);
+    } else if (preferred_free) {
       transfer(p, c.preferred_agent_id, "DEDICATED_AGENT: the dedicated agent is free" + hours);
     } else if (waited < c.max_wait_time) {
       p.action = RouteAction::wait_for_agent;

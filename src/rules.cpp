@@ -73,7 +73,7 @@ int built_in_tier(std::string_view type) noexcept {
 
 // Validates a rule in place: canonical escalation type, derived tier,
 // normalized SMS numbers. The first bad field is the error.
-Status validate_rule(EscalationRule& r, const PhoneNormalizer& normalizer) {
+Status validate_rule(EscalationRule& r, const detail::NumberRules& numbers) {
   if (detail::trim(r.name).empty()) return Status::invalid_argument("name", "must not be empty");
   if (Status s = detail::validate_display_text("name", r.name, 128, false); !s.is_ok()) return s;
   for (std::size_t i = 0; i < r.vip_levels.size(); ++i)
@@ -110,7 +110,8 @@ Status validate_rule(EscalationRule& r, const PhoneNormalizer& normalizer) {
     if (Status s = detail::validate_email(fmt::format("notify.emails[{}]", i), n.emails[i]); !s.is_ok()) return s;
   for (std::size_t i = 0; i < n.sms_numbers.size(); ++i) {
     PhoneNumber p;
-    if (Status s = normalizer.normalize(n.sms_numbers[i], &p, fmt::format("notify.sms_numbers[{}]", i)); !s.is_ok())
+    if (Status s = detail::normalize_for_write(numbers, n.sms_numbers[i], fmt::format("notify.sms_numbers[{}]", i), &p);
+        !s.is_ok())
       return s;
     n.sms_numbers[i] = std::string(p.e164());
   }
@@ -268,7 +269,7 @@ Result<EscalationRule> Tenant::create_rule(const EscalationRule& rule) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::manage_rules); !s.is_ok()) return s;
   EscalationRule r = rule;
-  if (Status s = validate_rule(r, t.db->normalizer); !s.is_ok()) return s;
+  if (Status s = validate_rule(r, detail::number_rules(t)); !s.is_ok()) return s;
   r.id = detail::new_uuid();
   r.created_at = r.updated_at = t.db->now();
   const RuleRecord rec = seal_rule(r, t.ctx->keys(), t.tenant_id());
@@ -320,7 +321,7 @@ Result<EscalationRule> Tenant::update_rule(std::string_view id, const Escalation
     if (u.priority) r->priority = *u.priority;
     if (u.schedule) r->schedule = *u.schedule;
     if (u.business_hours) r->business_hours = *u.business_hours;
-    if (Status v = validate_rule(*r, t.db->normalizer); !v.is_ok()) return v;
+    if (Status v = validate_rule(*r, detail::number_rules(t)); !v.is_ok()) return v;
     r->updated_at = t.db->now();
     updated = *r;
     return txn.replace_rule(t.tenant_id(), seal_rule(*r, t.ctx->keys(), t.tenant_id()));

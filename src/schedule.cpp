@@ -1,5 +1,7 @@
 #include "vipcore/schedule.hpp"
 
+#include "vipcore/analytics.hpp"
+
 #include <date/tz.h>
 #include <fmt/format.h>
 
@@ -205,6 +207,43 @@ Result<bool> within_hours(const WeeklyHours& hours, std::string_view time_zone, 
   for (const TimeRange& r : hours.days[yesterday])
     if (contains_from_yesterday(r, minute)) return true;
   return false;
+}
+
+namespace {
+
+// One bound of a report's range: a date is a local day's first instant (the
+// next day's, for an end); a time is exact.
+Result<Timestamp> range_bound(std::string_view text, const date::time_zone& zone, bool is_end,
+                              std::string_view field) {
+  auto at = parse_timestamp(text, field);
+  if (!at.ok()) return at.status();
+  const bool date_only = text.size() == 10 && text.find('T') == std::string_view::npos;
+  if (!date_only) return *at;
+  // parse_timestamp read the date as UTC midnight: the same calendar day, locally.
+  date::local_days day{date::floor<date::days>(*at).time_since_epoch()};
+  if (is_end) day += date::days(1);
+  Timestamp out;
+  try {
+    out = date::floor<std::chrono::milliseconds>(zone.to_sys(date::local_seconds(day), date::choose::earliest));
+  } catch (const std::exception&) {
+    return Status::invalid_argument(field, "has no local midnight in the tenant's time zone");
+  }
+  if (Status s = check_timestamp(out, field); !s.is_ok()) return s;
+  return out;
+}
+
+}  // namespace
+
+Result<DateRange> parse_date_range(std::string_view start, std::string_view end, std::string_view time_zone,
+                                   std::string_view start_field, std::string_view end_field) {
+  auto zone = find_zone(time_zone, "time_zone");
+  if (!zone.ok()) return zone.status();
+  auto from = range_bound(start, **zone, false, start_field);
+  if (!from.ok()) return from.status();
+  auto to = range_bound(end, **zone, true, end_field);
+  if (!to.ok()) return to.status();
+  if (*to <= *from) return Status::invalid_argument(end_field, "must be after the start");
+  return DateRange{*from, *to};
 }
 
 }  // namespace vipcore

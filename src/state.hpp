@@ -63,7 +63,10 @@ class TenantContext {
 
   const std::string& id() const noexcept { return id_; }
   TenantKeys& keys() const noexcept { return *keys_; }
-  const TenantSettings& settings() const noexcept { return *settings_.load(std::memory_order_acquire); }
+  const TenantSettings& settings() const noexcept { return settings_.load(std::memory_order_acquire)->settings; }
+  /// The numbering plan of the settings' region.
+  const PhoneNormalizer& plan() const noexcept { return settings_.load(std::memory_order_acquire)->plan; }
+  /// REQUIRES: settings.region is empty or valid (settings.validate()).
   void publish(const TenantSettings& settings);
 
   /// The cached rules (null before the first load) and their replacement.
@@ -80,14 +83,20 @@ class TenantContext {
 
   std::string id_;
   std::unique_ptr<TenantKeys> keys_;
-  std::atomic<const TenantSettings*> settings_;
+  // Settings and the plan made from them, published together.
+  struct Published {
+    TenantSettings settings;
+    PhoneNormalizer plan;
+  };
+  static std::unique_ptr<const Published> make_published(const TenantSettings& settings);
+  std::atomic<const Published*> settings_;
   std::mutex versions_mu_;
-  std::vector<std::unique_ptr<const TenantSettings>> versions_;
+  std::vector<std::unique_ptr<const Published>> versions_;
 };
 
 struct DatabaseState {
   std::unique_ptr<Storage> storage;
-  PhoneNormalizer normalizer;
+  std::string default_region;
   std::shared_ptr<const Clock> clock;
   std::shared_ptr<Notifier> notifier;
   // Opened read-only (Options::sqlite.read_only): access entries cannot be written.
@@ -144,8 +153,13 @@ struct TenantState {
   Status authorize(Operation op) const;
 };
 
-/// Reads a tenant's settings from storage (defaults when none are stored).
-Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_id);
+inline constexpr std::string_view kSettingsKey = "settings";
+/// The numbering region of tenants that store none (scope "").
+inline constexpr std::string_view kDefaultRegionKey = "default_region";
+
+/// Reads a tenant's settings from storage (defaults when none are stored);
+/// the region is the database's `default_region` unless the tenant stores one.
+Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_id, std::string_view default_region);
 std::string encode_settings(const TenantSettings& settings);
 
 }  // namespace vipcore::detail

@@ -29,6 +29,10 @@ AuditEntry audit_entry(const TenantState& t, Timestamp at, std::string_view acti
   return e;
 }
 
+NumberRules number_rules(const TenantState& t) {
+  return NumberRules{t.ctx->plan(), t.ctx->settings().number_validation};
+}
+
 std::vector<std::string> field_names(const NewCaller& in) {
   std::vector<std::string> out;
   auto add = [&out](bool set, const char* name) {
@@ -106,6 +110,8 @@ std::vector<std::string> changed_settings(const TenantSettings& before, const Te
           ba.min_identifications != aa.min_identifications || ba.max_quality_drop != aa.max_quality_drop ||
           ba.min_calls != aa.min_calls,
       "alerts");
+  add(before.region != after.region, "region");
+  add(before.number_validation != after.number_validation, "number_validation");
   return out;
 }
 
@@ -197,7 +203,7 @@ const Actor& Tenant::actor() const noexcept { return state_->actor; }
 Result<VipCaller> Tenant::create(const NewCaller& caller) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::create_caller); !s.is_ok()) return s;
-  auto valid = detail::validate_new_caller(caller, t.db->normalizer);
+  auto valid = detail::validate_new_caller(caller, detail::number_rules(t));
   if (!valid.ok()) return valid.status();
   const Timestamp now = t.db->now();
   std::vector<CallerRecord> records;
@@ -246,7 +252,7 @@ Result<VipCaller> Tenant::update(std::string_view id, const CallerUpdate& update
   if (!*record) return not_found(t, *cid);
   CallerRecord r = std::move(**record);
   const Timestamp now = t.db->now();
-  if (Status s = detail::apply_update(update, t.db->normalizer, t.ctx->keys(), t.tenant_id(), now, &r); !s.is_ok())
+  if (Status s = detail::apply_update(update, detail::number_rules(t), t.ctx->keys(), t.tenant_id(), now, &r); !s.is_ok())
     return s;
   if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, &r.id); !s.is_ok()) return s;
   if (Status s = (*txn)->replace_caller(t.tenant_id(), r); !s.is_ok()) return s;
@@ -321,7 +327,7 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<
 
   // A search that reads as a phone number also matches the callers who own it.
   std::optional<PhoneHash> phone;
-  if (PhoneNumber n; t.db->normalizer.normalize(search, &n, "search").is_ok()) {
+  if (PhoneNumber n; t.ctx->plan().normalize(search, &n, "search").is_ok()) {
     phone.emplace();
     detail::hash_phone(keys, n.e164(), &*phone);
   }
@@ -412,7 +418,7 @@ namespace {
 Status identify_number(const TenantState& t, std::string_view number, Identification* out) {
   reset(out);
   PhoneNumber n;
-  if (Status s = t.db->normalizer.normalize(number, &n, "phone_number"); !s.is_ok()) return s;
+  if (Status s = t.ctx->plan().normalize(number, &n, "phone_number"); !s.is_ok()) return s;
   const detail::TenantKeys& keys = t.ctx->keys();
   PhoneHash hash;
   detail::hash_phone(keys, n.e164(), &hash);
@@ -464,19 +470,23 @@ int Tenant::routing_priority(Level level, HandlingRules rules) const noexcept {
 Result<TenantSettings> Tenant::settings() const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::read_settings); !s.is_ok()) return s;
-  return detail::load_settings(t.storage(), t.tenant_id());
+  return detail::load_settings(t.storage(), t.tenant_id(), t.db->default_region);
 }
 
-Status Tenant::update_settings(const TenantSettings& settings) const {
+Status Tenant::update_settings(const TenantSettings& wanted) const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::update_settings); !s.is_ok()) return s;
-  if (Status s = settings.validate(); !s.is_ok()) return s;
-  auto current = detail::load_settings(t.storage(), t.tenant_id());
+  if (Status s = wanted.validate(); !s.is_ok()) return s;
+  auto current = detail::load_settings(t.storage(), t.tenant_id(), t.db->default_region);
   if (!current.ok()) return current.status();
+  TenantSettings settings = wanted;
+  if (settings.region.empty()) settings.region = current->region;
+  settings.region = PhoneNormalizer::for_region(settings.region)->region();  // canonical case
   std::vector<std::string> fields = detail::changed_settings(*current, settings);
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = (*txn)->put_meta(t.tenant_id(), "settings", detail::encode_settings(settings)); !s.is_ok()) return s;
+  if (Status s = (*txn)->put_meta(t.tenant_id(), detail::kSettingsKey, detail::encode_settings(settings)); !s.is_ok())
+    return s;
   const auto entry = detail::audit_entry(t, t.db->now(), "update_settings", "settings", "", std::move(fields), "ok");
   if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
   t.ctx->publish(settings);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "state.hpp"
+#include "validate.hpp"
 #include "vipcore/audit.hpp"
 #include "vipcore/caller.hpp"
 #include "vipcore/settings.hpp"
@@ -25,6 +26,8 @@ std::vector<std::string> changed_settings(const TenantSettings& before, const Te
 /// belongs to a caller other than `own_id` (null: to any caller).
 Status check_phones_free(WriteTransaction& txn, std::string_view tenant_id, const CallerRecord& r,
                          const std::string* own_id);
+/// The number rules of the tenant's settings in force.
+NumberRules number_rules(const TenantState& t);
 /// Appends the audit entry and commits.
 Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry);
 

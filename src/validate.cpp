@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "numbering.hpp"
 #include "tenant_ops.hpp"
 #include "text.hpp"
 
@@ -138,28 +139,28 @@ Status check_window(const std::optional<Timestamp>& from, const std::optional<Ti
 }
 
 // Rules that need a field to be acted on.
-Status check_rule_requirements(HandlingRules rules, bool has_greeting, std::string_view preferred_agent_id) {
+// (DEDICATED_AGENT needs no preferred agent: the routing plan says plainly
+// that there is none and falls back as for a busy agent.)
+Status check_rule_requirements(HandlingRules rules, bool has_greeting) {
   if (rules.has(HandlingRule::custom_greeting) && !has_greeting)
     return Status::invalid_argument(kGreeting, "is required when handling_rules includes CUSTOM_GREETING");
-  if (rules.has(HandlingRule::dedicated_agent) && preferred_agent_id.empty())
-    return Status::invalid_argument("preferred_agent_id", "is required when handling_rules includes DEDICATED_AGENT");
   return Status::ok();
 }
 
 // Normalizes the primary and alternative numbers; rejects repeats.
-Status normalize_numbers(const PhoneNormalizer& normalizer, std::string_view primary,
+Status normalize_numbers(const NumberRules& numbers, std::string_view primary,
                          const std::vector<std::string>* alternatives, std::vector<PhoneNumber>* out) {
   if (alternatives != nullptr && alternatives->size() > Limits::kMaxAlternativeNumbers)
     return Status::invalid_argument("alternative_phone_numbers",
                                     fmt::format("at most {} alternative numbers", Limits::kMaxAlternativeNumbers));
   out->clear();
   PhoneNumber n;
-  if (Status s = normalizer.normalize(primary, &n, "phone_number"); !s.is_ok()) return s;
+  if (Status s = normalize_for_write(numbers, primary, "phone_number", &n); !s.is_ok()) return s;
   out->push_back(n);
   if (alternatives == nullptr) return Status::ok();
   for (std::size_t i = 0; i < alternatives->size(); ++i) {
     const std::string field = fmt::format("alternative_phone_numbers[{}]", i);
-    if (Status s = normalizer.normalize((*alternatives)[i], &n, field); !s.is_ok()) return s;
+    if (Status s = normalize_for_write(numbers, (*alternatives)[i], field, &n); !s.is_ok()) return s;
     for (const PhoneNumber& earlier : *out)
       if (earlier == n) return Status::invalid_argument(field, "repeats another of the caller's numbers");
     out->push_back(n);
@@ -211,11 +212,16 @@ Result<std::string> canonical_caller_id(std::string_view id, std::string_view fi
   return out;
 }
 
-Result<ValidCaller> validate_new_caller(const NewCaller& in, const PhoneNormalizer& normalizer) {
+Status normalize_for_write(const NumberRules& rules, std::string_view input, std::string_view field, PhoneNumber* out) {
+  if (Status s = rules.plan.normalize(input, out, field); !s.is_ok()) return s;
+  return check_for_write(*out, input, rules.plan, rules.validation, field);
+}
+
+Result<ValidCaller> validate_new_caller(const NewCaller& in, const NumberRules& numbers) {
   ValidCaller v;
   v.input = &in;
   Status checks[] = {
-      normalize_numbers(normalizer, in.phone_number, &in.alternative_phone_numbers, &v.phones),
+      normalize_numbers(numbers, in.phone_number, &in.alternative_phone_numbers, &v.phones),
       check_name(in.caller_name),
       check_display_text(kCompany, in.company_name, Limits::kMaxNameBytes, false),
       check_ref_id("preferred_agent_id", in.preferred_agent_id),
@@ -229,7 +235,7 @@ Result<ValidCaller> validate_new_caller(const NewCaller& in, const PhoneNormaliz
       check_text(kNotes, in.notes, Limits::kMaxNotesBytes, true),
       check_tags(in.tags),
       check_window(in.valid_from, in.valid_until),
-      check_rule_requirements(in.handling_rules, !in.custom_greeting.empty(), in.preferred_agent_id),
+      check_rule_requirements(in.handling_rules, !in.custom_greeting.empty()),
   };
   for (Status& s : checks)
     if (!s.is_ok()) return std::move(s);
@@ -266,7 +272,7 @@ CallerRecord seal_new_caller(const ValidCaller& v, const TenantKeys& keys, std::
   return r;
 }
 
-Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, const TenantKeys& keys,
+Status apply_update(const CallerUpdate& u, const NumberRules& number_rules, const TenantKeys& keys,
                     std::string_view tenant_id, Timestamp now, CallerRecord* r) {
   const std::string& id = r->id;
   // Never re-tag fields someone changed outside vipcore.
@@ -275,7 +281,7 @@ Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, co
     std::vector<StoredPhone> phones;
     std::vector<PhoneNumber> numbers;
     if (u.phone_number) {
-      if (Status s = normalize_numbers(normalizer, *u.phone_number, nullptr, &numbers); !s.is_ok()) return s;
+      if (Status s = normalize_numbers(number_rules, *u.phone_number, nullptr, &numbers); !s.is_ok()) return s;
       phones.push_back(store_phone(keys, numbers[0]));
     } else {
       phones.push_back(r->phones.at(0));
@@ -288,7 +294,7 @@ Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, co
       for (std::size_t i = 0; i < alts.size(); ++i) {
         const std::string field = fmt::format("alternative_phone_numbers[{}]", i);
         PhoneNumber n;
-        if (Status s = normalizer.normalize(alts[i], &n, field); !s.is_ok()) return s;
+        if (Status s = normalize_for_write(number_rules, alts[i], field, &n); !s.is_ok()) return s;
         StoredPhone p = store_phone(keys, n);
         for (const StoredPhone& earlier : phones)
           if (same_hash(earlier.hash, p.hash)) return Status::invalid_argument(field, "repeats another of the caller's numbers");
@@ -358,7 +364,7 @@ Status apply_update(const CallerUpdate& u, const PhoneNormalizer& normalizer, co
   if (u.valid_from) r->valid_from = *u.valid_from;
   if (u.valid_until) r->valid_until = *u.valid_until;
   if (Status s = check_window(r->valid_from, r->valid_until); !s.is_ok()) return s;
-  if (Status s = check_rule_requirements(r->handling_rules, !r->custom_greeting.empty(), r->preferred_agent_id);
+  if (Status s = check_rule_requirements(r->handling_rules, !r->custom_greeting.empty());
       !s.is_ok())
     return s;
   r->updated_at = now;

@@ -32,13 +32,22 @@ Status validate_text(std::string_view field, std::string_view value, std::size_t
 /// also refuses bidirectional controls and other invisible characters.
 Status validate_display_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines);
 
+/// How a write reads and checks phone numbers: the tenant's plan and its
+/// number_validation setting.
+struct NumberRules {
+  const PhoneNormalizer& plan;
+  NumberValidation validation;
+};
+/// Normalizes a number being written and checks it (numbering.hpp).
+Status normalize_for_write(const NumberRules& rules, std::string_view input, std::string_view field, PhoneNumber* out);
+
 /// A new caller, validated, with its numbers normalized (primary first).
 struct ValidCaller {
   const NewCaller* input = nullptr;
   std::vector<PhoneNumber> phones;
 };
 /// Validates every field of `input`; the first bad one is the error.
-Result<ValidCaller> validate_new_caller(const NewCaller& input, const PhoneNormalizer& normalizer);
+Result<ValidCaller> validate_new_caller(const NewCaller& input, const NumberRules& numbers);
 
 /// Seals a validated new caller into a record with a new id, created now.
 CallerRecord seal_new_caller(const ValidCaller& caller, const TenantKeys& keys, std::string_view tenant_id,
@@ -47,7 +56,7 @@ CallerRecord seal_new_caller(const ValidCaller& caller, const TenantKeys& keys, 
 /// Validates `update` and applies it to `record` (sealing changed fields),
 /// setting updated_at to `now`. On error `record` may be partly changed and
 /// must be discarded.
-Status apply_update(const CallerUpdate& update, const PhoneNormalizer& normalizer, const TenantKeys& keys,
+Status apply_update(const CallerUpdate& update, const NumberRules& numbers, const TenantKeys& keys,
                     std::string_view tenant_id, Timestamp now, CallerRecord* record);
 
 /// Turns a validated new caller into the update that would give an existing

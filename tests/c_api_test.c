@@ -348,8 +348,7 @@ static void test_open_options(void) {
   memset(&o, 0xab, sizeof o);
   vipcore_open_options_init(&o);
   CHECK_INT(o.struct_size, sizeof o);
-  CHECK(o.key_file == NULL && o.key == NULL && o.key_len == 0 && o.trunk_prefix == NULL);
-  CHECK_INT(o.default_country_code, 1);
+  CHECK(o.key_file == NULL && o.key == NULL && o.key_len == 0 && o.default_region == NULL);
   CHECK_INT(o.busy_timeout_ms, 5000);
   CHECK_INT(o.create_if_missing, 1);
   CHECK(o.notifier == NULL && o.notifier_user_data == NULL);
@@ -387,13 +386,13 @@ static void test_open_memory(void) {
   CHECK_INT(vipcore_caller_created_at(c), now); /* the test's clock */
   copy_id(id, vipcore_caller_id(c));
   vipcore_caller_free(c);
-  who = identify(t, "001 234 567 8900");
+  who = identify(t, "011 1 234 567 8900");
   CHECK_INT(who.is_vip, 0);
   CHECK_INT(who.match, VIPCORE_MATCH_NOT_YET_VALID);
   CHECK_OK(vipcore_inside_business_hours(&open, t));
   CHECK_INT(open, 1); /* mon-fri 09:00-17:00 UTC */
   now = at("2024-01-16T20:00:00Z"); /* the next evening */
-  who = identify(t, "001 234 567 8900");
+  who = identify(t, "011 1 234 567 8900");
   CHECK_INT(who.is_vip, 1);
   CHECK_STR(who.caller_id, id);
   CHECK_OK(vipcore_inside_business_hours(&open, t));
@@ -403,7 +402,7 @@ static void test_open_memory(void) {
   /* Each in-memory database is its own. */
   CHECK_OK(vipcore_open_memory(&other, &o));
   CHECK_OK(vipcore_tenant_open(&t, other, "acme", "pbx", VIPCORE_ROLE_SYSTEM));
-  CHECK_INT(identify(t, "001 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
+  CHECK_INT(identify(t, "011 1 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
   vipcore_tenant_close(t);
   vipcore_close(other);
   vipcore_close(db);
@@ -568,38 +567,69 @@ static void test_key_files(void) {
   vipcore_tenant_close(t);
 }
 
-/* default_country_code and trunk_prefix decide how national numbers read
- * (the trunk prefix is "0" by default outside country code 1). */
+/* default_region, stored by a new database, decides how tenants without a
+ * region of their own read national numbers, in every process. */
 static void test_phone_options(void) {
   char path[160];
   vipcore_open_options o;
   vipcore_db *db = NULL;
   vipcore_tenant *t = NULL;
-  vipcore_caller_input in = minimal_caller("+44 20 7946 0000", "Jane Smith", VIPCORE_LEVEL_SILVER);
+  vipcore_caller_input in = minimal_caller("07400 123456", "Jane Smith", VIPCORE_LEVEL_SILVER);
   vipcore_identification who;
+  vipcore_settings settings;
   char id[VIPCORE_ID_SIZE];
 
   path_in_dir(path, sizeof path, "uk.db");
   vipcore_open_options_init(&o);
   o.key = kKey;
   o.key_len = sizeof kKey;
-  o.default_country_code = 44;
+  o.default_region = "GB";
   CHECK_OK(vipcore_open(&db, path, &o));
   CHECK_OK(vipcore_tenant_open(&t, db, "london", "alice", VIPCORE_ROLE_ADMIN));
   create(t, &in, id);
-  who = identify(t, "020 7946 0000");
+  who = identify(t, "+44 7400 123456");
   CHECK_INT(who.is_vip, 1);
   CHECK_STR(who.caller_id, id);
+  /* Leeds, dialled nationally in the UK: not the Spanish +34 960000. */
+  CHECK_INT(identify(t, "0113 496 0000").match, VIPCORE_MATCH_NOT_FOUND);
+  vipcore_settings_init(&settings);
+  CHECK_OK(vipcore_settings_get(&settings, t));
+  CHECK_STR(settings.region, "GB");
+  CHECK_INT(settings.number_validation, VIPCORE_NUMBER_VALIDATION_STRICT);
   vipcore_tenant_close(t);
   vipcore_close(db);
 
-  /* The same file read with another trunk prefix. */
-  o.trunk_prefix = "9";
+  /* Another process that names no region reads the tenant as GB; one that
+   * names another region is told the database's. */
+  o.default_region = "US";
+  CHECK_FAILS(vipcore_open(&db, path, &o), VIPCORE_EINVAL, "default_region");
+  o.default_region = NULL;
   CHECK_OK(vipcore_open(&db, path, &o));
   CHECK_OK(vipcore_tenant_open(&t, db, "london", "pbx-1", VIPCORE_ROLE_SYSTEM));
-  CHECK_STR(identify(t, "920 7946 0000").caller_id, id);
+  CHECK_STR(identify(t, "07400 123456").caller_id, id);
+  vipcore_tenant_close(t);
+  /* A new tenant there is a GB one too, until it sets its own region. */
+  CHECK_OK(vipcore_tenant_open(&t, db, "munich", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_OK(vipcore_settings_get(&settings, t));
+  CHECK_STR(settings.region, "GB");
+  /* The region is a setting: set it, and an unknown one is refused by name. */
+  strcpy(settings.region, "ZZ");
+  CHECK_FAILS(vipcore_settings_set(t, &settings), VIPCORE_EINVAL, "region");
+  strcpy(settings.region, "de");
+  settings.number_validation = VIPCORE_NUMBER_VALIDATION_E164;
+  CHECK_OK(vipcore_settings_set(t, &settings));
+  CHECK_OK(vipcore_settings_get(&settings, t));
+  CHECK_STR(settings.region, "DE");
+  CHECK_INT(settings.number_validation, VIPCORE_NUMBER_VALIDATION_E164);
+  settings.number_validation = 7;
+  CHECK_FAILS(vipcore_settings_set(t, &settings), VIPCORE_EINVAL, "number_validation");
   vipcore_tenant_close(t);
   vipcore_close(db);
+
+  /* An unknown default region is refused at open. */
+  o.default_region = "XX";
+  CHECK_FAILS(vipcore_open(&db, path, &o), VIPCORE_EINVAL, "default_region");
+  CHECK(db == NULL);
 }
 
 /* ---------------------------------------------------------------- tenants */
@@ -727,7 +757,6 @@ static void test_caller_create_errors(void) {
   EXPECT_BAD_FIELD(in.status = 3, VIPCORE_EINVAL, "status");
   EXPECT_BAD_FIELD(in.handling_rules = 1u << 6, VIPCORE_EINVAL, "handling_rules");
   EXPECT_BAD_FIELD(in.handling_rules = 1u << VIPCORE_RULE_CUSTOM_GREETING, VIPCORE_EINVAL, "custom_greeting");
-  EXPECT_BAD_FIELD(in.handling_rules = 1u << VIPCORE_RULE_DEDICATED_AGENT, VIPCORE_EINVAL, "preferred_agent_id");
   EXPECT_BAD_FIELD(in.max_wait_time = 3601, VIPCORE_EINVAL, "max_wait_time");
   EXPECT_BAD_FIELD(in.callback_priority = 101, VIPCORE_EINVAL, "callback_priority");
   EXPECT_BAD_FIELD(in.email = "john at acme", VIPCORE_EINVAL, "email");
@@ -742,7 +771,7 @@ static void test_caller_create_errors(void) {
   EXPECT_BAD_FIELD((in.valid_from_ms = 2000, in.valid_until_ms = 1000), VIPCORE_EINVAL, "valid_until");
   EXPECT_BAD_FIELD(in.struct_size = 8, VIPCORE_EINVAL, "input");
   /* John's number in another format, and his alternative as a primary. */
-  EXPECT_BAD_FIELD(in.phone_number = "001 234 567 8900", VIPCORE_EEXISTS, "phone_number");
+  EXPECT_BAD_FIELD(in.phone_number = "011 1 234 567 8900", VIPCORE_EEXISTS, "phone_number");
   EXPECT_BAD_FIELD(in.phone_number = "1-234-567-8901", VIPCORE_EEXISTS, "phone_number");
   CHECK(!contains(vipcore_last_error(), "8901")); /* never a number in a message */
   CHECK_INT(identify(fx.pbx, "+1 555 010 0002").match, VIPCORE_MATCH_NOT_FOUND);
@@ -935,7 +964,7 @@ static void test_list(void) {
   CHECK_STR(names, "John Doe");
   CHECK_INT(search("ACME", names, sizeof names), 1);
   CHECK_INT(search("john.doe@", names, sizeof names), 1);
-  CHECK_INT(search("001 234 567 8900", names, sizeof names), 1);
+  CHECK_INT(search("011 1 234 567 8900", names, sizeof names), 1);
   CHECK_STR(names, "John Doe");
   CHECK_INT(search("+1.234.567.8901", names, sizeof names), 1); /* his alternative */
   CHECK_INT(search("+1 456 789 0123", names, sizeof names), 1);
@@ -1081,9 +1110,9 @@ static void check_not_vip_now(const vipcore_caller_input *in, int match) {
 }
 
 static void test_identify(void) {
-  static const char *const johns_numbers[] = {"+1 (234) 567-8900", "001 234 567 8900", "011 1 234 567 8900",
+  static const char *const johns_numbers[] = {"+1 (234) 567-8900", "011 1 234 567 8900", "011 1 234 567 8900",
                                               "1-234-567-8900",    "2345678900",       "+1.234.567.8901",
-                                              "+44 20 7946 0958",  "0044 20 7946 0958"};
+                                              "+44 20 7946 0958",  "011 44 20 7946 0958"};
   vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
   vipcore_caller_input in;
   size_t i;
@@ -1175,6 +1204,84 @@ static vipcore_routing_plan plan(const vipcore_identification *who, const char *
   CHECK_OK(vipcore_plan_route(&p, fx.pbx, who, &state));
   CHECK(p.reason[0] != '\0');
   return p;
+}
+
+/* The seed's update example, as written: PLATINUM, notes, and IMMEDIATE_TRANSFER
+ * with DEDICATED_AGENT for a caller who has no preferred agent. The plan says so
+ * and falls back to the first free agent, then the queue. */
+static void test_seed_update_example(void) {
+  static const char *const agents[] = {"agent-001"};
+  vipcore_tenant *admin = tenant("seedco", "alice", VIPCORE_ROLE_ADMIN);
+  vipcore_tenant *pbx = tenant("seedco", "pbx-1", VIPCORE_ROLE_SYSTEM);
+  vipcore_settings settings;
+  vipcore_caller_input in = minimal_caller("+1234567890", "John Doe", VIPCORE_LEVEL_GOLD);
+  vipcore_caller_input changes;
+  vipcore_caller *c = NULL;
+  vipcore_identification who;
+  vipcore_routing_plan p = VIPCORE_ROUTING_PLAN_INIT;
+  vipcore_pbx_state state;
+  char id[VIPCORE_ID_SIZE];
+
+  vipcore_settings_init(&settings);
+  CHECK_OK(vipcore_settings_get(&settings, admin));
+  settings.number_validation = VIPCORE_NUMBER_VALIDATION_E164; /* the seed's placeholder numbers */
+  CHECK_OK(vipcore_settings_set(admin, &settings));
+  create(admin, &in, id);
+
+  vipcore_caller_input_init(&changes);
+  changes.fields = VIPCORE_FIELD_VIP_LEVEL | VIPCORE_FIELD_NOTES | VIPCORE_FIELD_HANDLING_RULES;
+  changes.vip_level = VIPCORE_LEVEL_PLATINUM;
+  changes.notes = "Upgraded to Platinum level";
+  changes.handling_rules = (1u << VIPCORE_RULE_IMMEDIATE_TRANSFER) | (1u << VIPCORE_RULE_DEDICATED_AGENT);
+  CHECK_OK(vipcore_caller_update(&c, admin, id, &changes));
+  CHECK_INT(vipcore_caller_level(c), VIPCORE_LEVEL_PLATINUM);
+  CHECK_STR(vipcore_caller_notes(c), "Upgraded to Platinum level");
+  CHECK_INT(vipcore_caller_handling_rules(c), changes.handling_rules);
+  vipcore_caller_free(c);
+
+  who = identify(pbx, "+1234567890");
+  CHECK_INT(who.is_vip, 1);
+  vipcore_pbx_state_init(&state);
+  state.free_agents = agents;
+  state.free_agent_count = 1;
+  state.inside_business_hours = 1;
+  CHECK_OK(vipcore_plan_route(&p, pbx, &who, &state));
+  CHECK_INT(p.action, VIPCORE_ROUTE_TRANSFER);
+  CHECK_STR(p.target_agent_id, "agent-001");
+  CHECK(strstr(p.reason, "no preferred agent") != NULL);
+  state.free_agents = NULL;
+  state.free_agent_count = 0;
+  CHECK_OK(vipcore_plan_route(&p, pbx, &who, &state));
+  CHECK_INT(p.action, VIPCORE_ROUTE_QUEUE);
+  CHECK(strstr(p.reason, "no preferred agent") != NULL);
+  vipcore_tenant_close(pbx);
+  vipcore_tenant_close(admin);
+}
+
+/* Date-only bounds are whole local days in the tenant's time zone; times are exact. */
+static void test_date_range(void) {
+  vipcore_tenant *admin = tenant("tokyo", "alice", VIPCORE_ROLE_ADMIN);
+  vipcore_settings settings;
+  int64_t start = -1, end = -1;
+
+  vipcore_settings_init(&settings);
+  CHECK_OK(vipcore_settings_get(&settings, admin));
+  strcpy(settings.time_zone, "Asia/Tokyo");
+  CHECK_OK(vipcore_settings_set(admin, &settings));
+  CHECK_OK(vipcore_date_range(&start, &end, admin, "2024-01-01", "2024-01-31"));
+  CHECK_INT(start, at("2023-12-31T15:00:00Z"));
+  CHECK_INT(end, at("2024-01-31T15:00:00Z")); /* 31 January, 23:30 in Tokyo, is inside */
+  CHECK(at("2024-01-31T23:30:00+09:00") < end);
+  CHECK_OK(vipcore_date_range(&start, &end, admin, "2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"));
+  CHECK_INT(start, at("2024-01-01"));
+  CHECK_INT(end, at("2024-01-31"));
+  CHECK_FAILS(vipcore_date_range(&start, &end, admin, "2024-13-01", "2024-01-31"), VIPCORE_EINVAL, "start");
+  CHECK_INT(start, 0);
+  CHECK_FAILS(vipcore_date_range(&start, &end, admin, "2024-02-01", "2024-01-31"), VIPCORE_EINVAL, "end");
+  CHECK_FAILS(vipcore_date_range(&start, &end, NULL, "2024-01-01", "2024-01-31"), VIPCORE_EINVAL, "tenant");
+  CHECK_FAILS(vipcore_date_range(&start, &end, admin, NULL, "2024-01-31"), VIPCORE_EINVAL, "start");
+  CHECK_FAILS(vipcore_date_range(NULL, &end, admin, "2024-01-01", "2024-01-31"), VIPCORE_EINVAL, "start_ms");
+  vipcore_tenant_close(admin);
 }
 
 static void test_plan_route(void) {
@@ -2818,6 +2925,8 @@ int main(void) {
   test_identify();
   test_routing_priority();
   test_plan_route();
+  test_seed_update_example();
+  test_date_range();
   test_queue_priority();
   test_settings();
   test_import_all_or_nothing();

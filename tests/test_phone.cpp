@@ -15,19 +15,23 @@ std::string e164(const PhoneNormalizer& n, std::string_view input) {
 TEST_SUITE("phone") {
   TEST_CASE("every common North American format gives the same E.164 number") {
     const PhoneNormalizer n;
-    for (const char* input : {"+1 (234) 567-8900", "+12345678900", "001 234 567 8900", "011 1 234 567 8900",
+    for (const char* input : {"+1 (234) 567-8900", "+12345678900", "+1 234 567 8900", "011 1 234 567 8900",
                               "1-234-567-8900", "(234) 567-8900", "2345678900", "234.567.8900", " 234/567 8900 ",
                               "+1\t234 567 8900"}) {
       CAPTURE(input);
       CHECK(e164(n, input) == "+12345678900");
     }
+    // "00" is not the North American exit prefix (that is "011"): "001..." is no international number.
+    auto r = n.normalize("001 234 567 8900");
+    CHECK((!r.ok() || r->e164() != "+12345678900"));
   }
 
   TEST_CASE("international numbers are kept as given") {
     const PhoneNormalizer n;
     CHECK(e164(n, "+44 20 7946 0958") == "+442079460958");
-    CHECK(e164(n, "0044 20 7946 0958") == "+442079460958");
+    CHECK(e164(*PhoneNormalizer::for_region("GB"), "0044 20 7946 0958") == "+442079460958");
     CHECK(e164(n, "011 44 20 7946 0958") == "+442079460958");
+    CHECK_FALSE(n.normalize("0044 20 7946 0958").ok());  // "00" dials out from the UK, not from the US
     CHECK(e164(n, "+1234567890") == "+1234567890");  // the seed's example number
   }
 
@@ -60,10 +64,10 @@ TEST_SUITE("phone") {
         {"12+34567890", "'+' may only start"},
         {"911", "10 digits"},
         {"123456789012", "10 digits"},
-        {"134 567 8900", "10 digits"},        // trunk 1 dropped leaves 9 digits
-        {"1 034 567 8900", "area code"},
+        {"34 567 8900", "10 digits"},         // 9 digits
+        {"1 234 567 89", "10 digits"},        // trunk 1 dropped leaves 8 digits
         {"+0 234 567 8900", "cannot start with 0"},
-        {"+1234567", "too short"},
+        {"+1234", "too short"},               // E.164 numbers have at least 5 digits
         {"+1234567890123456", "too many digits"},
         {"1234567890123456789012345678901234567890", "too many digits"},
     };
@@ -78,6 +82,16 @@ TEST_SUITE("phone") {
       CHECK(out.e164().empty());
       if (std::string_view(c.input).size() > 6) CHECK(s.message().find(c.input) == std::string::npos);
     }
+  }
+
+  TEST_CASE("numbers that North America's plan cannot have are read as libphonenumber reads them") {
+    // The lookup reads them as libphonenumber does (an area code cannot start
+    // with 0 or 1, but a caller ID is compared, not judged); whether such a
+    // number may be stored is the write check's (test_numbering.cpp).
+    const PhoneNormalizer n;
+    CHECK(e164(n, "1 034 567 8900") == "+10345678900");  // an area code starting with 0
+    CHECK(e164(n, "134 567 8900") == "+11345678900");    // 10 digits: no trunk prefix to drop
+    CHECK(e164(n, "+1234567") == "+1234567");            // E.164-shaped; too short for +1 on write
   }
 
   TEST_CASE("bad options are rejected, naming the option") {

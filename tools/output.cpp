@@ -421,7 +421,9 @@ void print(const vipcore::TenantSettings& s, Style style) {
   for (int r = 0; r < vipcore::kHandlingRuleCount; ++r)
     bonus[std::string(vipcore::to_string(static_cast<vipcore::HandlingRule>(r)))] =
         s.priority.rule_bonus[static_cast<std::size_t>(r)];
-  const ordered_json all = {{"time_zone", s.time_zone},
+  const ordered_json all = {{"region", s.region},
+                            {"number_validation", std::string(vipcore::to_string(s.number_validation))},
+                            {"time_zone", s.time_zone},
                             {"business_hours", vipcore::format_weekly_hours(s.business_hours)},
                             {"levels", by_level},
                             {"rule_bonus", bonus},
@@ -434,6 +436,8 @@ void print(const vipcore::TenantSettings& s, Style style) {
                                         {"min_calls", s.alerts.min_calls}}}};
   if (style == Style::json) return print_json(all);
   Table facts;
+  facts.add({"region", s.region});
+  facts.add({"number_validation", std::string(vipcore::to_string(s.number_validation))});
   facts.add({"time_zone", s.time_zone});
   facts.add({"business_hours", vipcore::format_weekly_hours(s.business_hours)});
   std::string bonuses;  // the rules that change the priority: "IMMEDIATE_TRANSFER +20, ..."

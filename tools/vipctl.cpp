@@ -164,23 +164,30 @@ vipcore::Result<std::optional<vipcore::Timestamp>> optional_time(const std::stri
   return std::optional<vipcore::Timestamp>(*t);
 }
 
-// --from and --to of the reports: [from, to), by default the 30 days up to now.
+// --from and --to of the reports: by default the 30 days up to now. A date
+// is a whole local day in the tenant's time zone (--to 2024-01-31 includes
+// that day); an ISO 8601 time is exact, and --to excludes it.
 struct DateRangeOptions {
   std::string from;
   std::string to;
 
   void add_to(CLI::App& cmd) {
-    cmd.add_option("--from", from, "start, included: YYYY-MM-DD or an ISO 8601 time (default: 30 days before --to)");
-    cmd.add_option("--to", to, "end, excluded: YYYY-MM-DD or an ISO 8601 time (default: now)");
+    cmd.add_option("--from", from,
+                   "start: YYYY-MM-DD (from that day's start, in the tenant's time zone) or an ISO 8601 time "
+                   "(default: 30 days before --to)");
+    cmd.add_option("--to", to,
+                   "end: YYYY-MM-DD (that whole day included, in the tenant's time zone) or an ISO 8601 time, "
+                   "excluded (default: now)");
   }
-  vipcore::Result<vipcore::DateRange> range() const {
-    auto start = optional_time(from, "from");
-    auto end = optional_time(to, "to");
-    if (!start.ok()) return start.status();
-    if (!end.ok()) return end.status();
-    vipcore::DateRange r;
-    r.end = end->value_or(vipcore::SystemClock().now());
-    r.start = start->value_or(r.end - std::chrono::hours(24 * 30));
+  vipcore::Result<vipcore::DateRange> range(const vipcore::Tenant& tenant) const {
+    const std::string end = to.empty() ? vipcore::format_timestamp(vipcore::SystemClock().now()) : to;
+    if (!from.empty()) {
+      return tenant.date_range(from, end, "from", "to");
+    }
+    auto r = tenant.date_range(vipcore::format_timestamp(vipcore::from_unix_ms(vipcore::kMinTimestampMs)), end,
+                               "from", "to");
+    if (!r.ok()) return r.status();
+    r->start = std::max(r->end - std::chrono::hours(24 * 30), vipcore::from_unix_ms(vipcore::kMinTimestampMs));
     return r;
   }
 };
@@ -744,7 +751,7 @@ Command analytics_command(CLI::App& app) {
   o->range.add_to(*cmd);
   add_json_flag(*cmd, o->json);
   return {cmd, [o](const vipcore::Tenant& tenant) -> Status {
-            auto range = o->range.range();
+            auto range = o->range.range(tenant);
             if (!range.ok()) return range.status();
             if (o->caller_id.empty()) return print_result(tenant.overview(*range), style(o->json));
             return print_result(tenant.caller_analytics(o->caller_id, *range), style(o->json));
@@ -762,7 +769,7 @@ Command alerts_command(CLI::App& app) {
   o->range.add_to(*cmd);
   add_json_flag(*cmd, o->json);
   return {cmd, [o](const vipcore::Tenant& tenant) -> Status {
-            auto range = o->range.range();
+            auto range = o->range.range(tenant);
             if (!range.ok()) return range.status();
             return print_result(tenant.evaluate_alerts(*range), style(o->json));
           }};
@@ -838,6 +845,7 @@ Command settings_command(CLI::App& app) {
   struct Options {
     std::string time_zone;
     std::string business_hours;
+    std::optional<std::string> region, number_validation;
     std::vector<std::string> target_waits;
     std::vector<std::string> priorities;
     std::vector<std::string> escalation_rates;
@@ -852,6 +860,10 @@ Command settings_command(CLI::App& app) {
       "settings", "Show the tenant's settings, or change those given (time zone, hours, waits, priorities, alerts)");
   cmd->add_option("--time-zone", o->time_zone, "IANA time zone of the business hours, e.g. Europe/Paris");
   cmd->add_option("--business-hours", o->business_hours, "e.g. 'mon-fri 09:00-17:00; sat 10:00-14:00', '24/7'");
+  cmd->add_option("--region", o->region,
+                  "numbering region (ISO 3166-1 alpha-2, e.g. GB): how national numbers are read and checked");
+  cmd->add_option("--number-validation", o->number_validation,
+                  "strict (libphonenumber's possible-number check) or e164 (any E.164-shaped number)");
   cmd->add_option("--target-wait", o->target_waits, "LEVEL=SECONDS: max_wait_time of callers who have none");
   cmd->add_option("--priority", o->priorities, "LEVEL=N: the level's base routing priority");
   cmd->add_option("--alert-escalation-rate", o->escalation_rates, "LEVEL=RATE: alert above this rate, e.g. DIAMOND=0.05");
@@ -887,6 +899,16 @@ Command settings_command(CLI::App& app) {
             set_if_given(o->quality_drop, s.alerts.max_quality_drop);
             set_if_given(o->min_calls, s.alerts.min_calls);
             if (!o->time_zone.empty()) s.time_zone = o->time_zone;
+            if (o->region) {
+              auto plan = vipcore::PhoneNormalizer::for_region(*o->region);
+              if (!plan.ok()) return plan.status();
+              s.region = plan->region();
+            }
+            if (o->number_validation) {
+              auto v = vipcore::parse_number_validation(*o->number_validation, "number-validation");
+              if (!v.ok()) return v.status();
+              s.number_validation = *v;
+            }
             if (!o->business_hours.empty()) {
               auto hours = vipcore::parse_weekly_hours(o->business_hours, "business-hours");
               if (!hours.ok()) return hours.status();

@@ -55,6 +55,17 @@ struct DateRange {
   Timestamp end;
 };
 
+/// A range from the text of a report's bounds, each a date (YYYY-MM-DD) or
+/// an ISO 8601 time. A date is a whole local day in `time_zone`: as `start`
+/// it means that day's first instant, as `end` the next day's first instant,
+/// so "2024-01-01" to "2024-01-31" is all of January. A time is exact (the
+/// range stays half-open: start <= t < end). Errors name `start_field` or
+/// `end_field`; an end not after the start is an error too.
+/// Tenant::date_range reads the bounds in the tenant's time zone.
+VIPCORE_EXPORT Result<DateRange> parse_date_range(std::string_view start, std::string_view end,
+                                                  std::string_view time_zone, std::string_view start_field = "start",
+                                                  std::string_view end_field = "end");
+
 /// Wait times of a set of calls, in seconds. Percentiles are nearest-rank:
 /// the smallest wait that at least p% of the calls did not exceed.
 struct WaitStats {

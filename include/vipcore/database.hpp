@@ -32,8 +32,13 @@
 namespace vipcore {
 
 struct Options {
-  /// How numbers without an international prefix are read.
-  PhoneOptions phone;
+  /// The numbering region (ISO 3166-1 alpha-2, "US", "GB"...) of tenants
+  /// that have not set one in their settings (TenantSettings::region). A
+  /// new database stores it ("" gives "US"), so that every process and tool
+  /// on the database reads such tenants alike; opening an existing database
+  /// with another region than the stored one is Code::invalid_argument
+  /// naming "default_region" ("": the database's, whatever it is).
+  std::string default_region;
   /// The source of "now"; null means the system clock. Tests pass a ManualClock.
   std::shared_ptr<const Clock> clock;
   /// Used by Database::open(path, ...) only.

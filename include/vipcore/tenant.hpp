@@ -151,6 +151,11 @@ class VIPCORE_EXPORT Tenant {
   /// Call records are operational data, not changes to the VIP list: they
   /// are counted in metrics, not written to the audit trail.
   Result<CallHistoryEntry> record_call(const CallRecord& call) const;
+  /// The range of parse_date_range, read in the tenant's time zone
+  /// (TenantSettings::time_zone): "2024-01-31" as an end includes that
+  /// whole local day. Any role may ask. Errors name the fields given.
+  Result<DateRange> date_range(std::string_view start, std::string_view end, std::string_view start_field = "start",
+                               std::string_view end_field = "end") const;
   /// One caller's recorded calls in `range`, oldest first, at most `limit`.
   Result<std::vector<CallHistoryEntry>> call_history(std::string_view caller_id, const DateRange& range,
                                                      std::uint64_t limit = 1000) const;

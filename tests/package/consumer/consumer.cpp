@@ -37,7 +37,7 @@ int main() {
   rule.name = "Wait";
   rule.max_wait_time = 10;
   if (!admin->create_rule(rule).ok()) return 4;
-  auto who = admin->identify("001 234 567 8900");
+  auto who = admin->identify("011 1 234 567 8900");
   if (!who.ok() || !who->is_vip || who->routing_priority != 85) return 5;
   if (!admin->check_escalation(who->caller, 20, 1, "call-1").ok() || notifier->count != 1) return 6;
   std::printf("consumer (C++): %s is a VIP with priority %d\n", who->caller.caller_name.c_str(), who->routing_priority);
