@@ -108,6 +108,9 @@ inline constexpr const char* kCountCall =
 inline constexpr const char* kPurgeCalls =
     "DELETE FROM vip_call WHERE tenant_id = ?1 AND (at, call_id) IN (SELECT at, call_id FROM vip_call "
     "WHERE tenant_id = ?1 AND at < ?2 ORDER BY at LIMIT ?3)";
+inline constexpr const char* kSelectAudit =
+    "SELECT seq, at, actor_id, role, action, entity_type, entity_id, fields, outcome FROM vip_audit "
+    "WHERE tenant_id = ?1";  // query_audit adds its filters
 inline constexpr const char* kInsertAudit =
     "INSERT INTO vip_audit (tenant_id, at, actor_id, role, action, entity_type, entity_id, fields, outcome) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
