@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "sqlite/sqlite_util.hpp"
 #include "vipcore/storage.hpp"
@@ -32,6 +34,24 @@ Enum column_enum(const Statement& st, int col, int count) {
   const std::int64_t v = st.column_int(col);
   return static_cast<Enum>(v >= 0 && v < count ? v : 0);
 }
+
+/// Steps a statement that returns at most one row: nullopt when there is
+/// none, else what read(st) makes of it (a T, or a Result<T>).
+template <typename T, typename Read>
+Result<std::optional<T>> read_one(Statement& st, std::string_view context, Read&& read) {
+  auto row = st.step(context);
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<T>();
+  auto value = read(st);
+  if constexpr (std::is_same_v<decltype(value), Result<T>>) {
+    if (!value.ok()) return value.status();
+    return std::optional<T>(std::move(*value));
+  } else {
+    return std::optional<T>(std::move(value));
+  }
+}
+/// Column 0 as a string.
+inline std::string read_text(const Statement& st) { return std::string(st.column_view(0)); }
 
 /// Binds ?1..?27 of kInsertCaller / kUpdateCaller. `scratch` keeps the
 /// encoded strings alive until the statement runs.

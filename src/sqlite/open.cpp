@@ -53,6 +53,75 @@ std::string sql_quoted(std::string_view text) {
   return out;
 }
 
+// One of the database's two files, as migrating it sees it.
+struct SchemaFile {
+  Connection& conn;
+  const std::string& path;
+  const char* kind;             // "database", "activity file"
+  const char* migrated;         // what "migrating ... to version n" names
+  const char* reading_header;   // the context of an error reading its header
+  std::int64_t application_id;  // stamped in the header
+  std::int64_t version;         // the schema version this vipcore writes
+  const char* const* migrations;
+  bool blank_ok;  // a file with no tables and no application id may be made one
+};
+
+// The first column of the first row of `sql`; 0 when there is no row. An
+// error preparing it says `prepare_context` when that is not empty.
+Result<std::int64_t> select_int(const Connection& conn, const char* sql, std::string_view context,
+                                std::string_view prepare_context = {}) {
+  Statement st;
+  if (Status s = st.prepare(conn, sql); !s.is_ok())
+    return prepare_context.empty() ? s : s.with_context(prepare_context);
+  auto row = st.step(context);
+  if (!row.ok()) return row.status();
+  return *row ? st.column_int(0) : 0;
+}
+
+Result<std::int64_t> pragma_int(const SchemaFile& f, const char* sql) {
+  return select_int(f.conn, sql, f.reading_header);
+}
+
+// The file's schema version; an error when it is not a vipcore file of its
+// kind or newer than this vipcore knows.
+Result<std::int64_t> check_header(const SchemaFile& f) {
+  auto app = pragma_int(f, "PRAGMA application_id");
+  if (!app.ok()) return app.status();
+  auto version = pragma_int(f, "PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  auto tables = pragma_int(f, "SELECT count(*) FROM sqlite_master");
+  if (!tables.ok()) return tables.status();
+  if (*app != f.application_id && !(f.blank_ok && *app == 0 && *tables == 0))
+    return Status::version_error(fmt::format("{} is not a vipcore {}", f.path, f.kind));
+  if (*version > f.version)
+    return Status::version_error(
+        fmt::format("{} has schema version {}, newer than this vipcore ({}) knows; upgrade vipcore to open it", f.path,
+                    *version, f.version));
+  return *version;
+}
+
+// Brings the file to f.version in one transaction: `before(from)` first,
+// then the migrations from the version it has, then the new header.
+// Another process may be migrating too: takes the write lock, then looks again.
+template <typename Before>
+Status upgrade(const SchemaFile& f, Before&& before) {
+  if (Status s = f.conn.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+  auto version = check_header(f);
+  Status s = version.ok() ? Status::ok() : version.status();
+  if (s.is_ok() && *version < f.version) s = before(*version);
+  for (std::int64_t v = version.ok() ? *version : f.version; s.is_ok() && v < f.version; ++v) {
+    s = f.conn.exec(f.migrations[v]);
+    if (!s.is_ok()) s = s.with_context(fmt::format("migrating {} to version {}", f.migrated, v + 1));
+  }
+  if (s.is_ok()) {
+    const std::string stamp = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}; COMMIT",
+                                          f.application_id, f.version);
+    s = f.conn.exec(stamp.c_str());
+  }
+  if (!s.is_ok()) sqlite3_exec(f.conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return s;
+}
+
 }  // namespace
 
 Status SqliteStorage::open() {
@@ -165,22 +234,17 @@ Status SqliteStorage::check_activity_is_new() {
   if (::stat(activity_path_.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0)) return Status::ok();
   Connection conn;
   if (Status s = conn.open(activity_path_, Connection::Mode::read_only); !s.is_ok()) return s;
-  Statement tables;
-  if (Status s = tables.prepare(conn, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                      "('vip_call', 'vip_trigger', 'vip_caller_stats')");
-      !s.is_ok())
-    return s.with_context(fmt::format("reading {}", activity_path_));
-  auto counted = tables.step("reading the activity file");
-  if (!counted.ok()) return counted.status();
-  if (!*counted || tables.column_int(0) == 0) return Status::ok();
-  Statement st_rows;
-  if (Status s = st_rows.prepare(conn, "SELECT EXISTS (SELECT 1 FROM vip_call) OR EXISTS (SELECT 1 FROM vip_trigger) "
-                                       "OR EXISTS (SELECT 1 FROM vip_caller_stats)");
-      !s.is_ok())
-    return s.with_context(fmt::format("reading {}", activity_path_));
-  auto row = st_rows.step("reading the activity file");
-  if (!row.ok()) return row.status();
-  if (*row && st_rows.column_int(0) != 0)
+  const std::string reading = fmt::format("reading {}", activity_path_);
+  auto tables = select_int(conn, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                 "('vip_call', 'vip_trigger', 'vip_caller_stats')",
+                           "reading the activity file", reading);
+  if (!tables.ok()) return tables.status();
+  if (*tables == 0) return Status::ok();
+  auto rows = select_int(conn, "SELECT EXISTS (SELECT 1 FROM vip_call) OR EXISTS (SELECT 1 FROM vip_trigger) "
+                               "OR EXISTS (SELECT 1 FROM vip_caller_stats)",
+                         "reading the activity file", reading);
+  if (!rows.ok()) return rows.status();
+  if (*rows != 0)
     return Status::version_error(
         fmt::format("{} holds call history but {} is a new database: it belongs to another database; move it away",
                     activity_path_, path_));
@@ -208,48 +272,15 @@ Status SqliteStorage::create_activity_file() {
 }
 
 Status SqliteStorage::migrate_activity() {
-  Connection& conn = activity_writer_;
-  auto pragma_int = [&conn](const char* sql) -> Result<std::int64_t> {
-    Statement st;
-    if (Status s = st.prepare(conn, sql); !s.is_ok()) return s;
-    auto row = st.step("reading the activity file's header");
-    if (!row.ok()) return row.status();
-    return *row ? st.column_int(0) : 0;
-  };
-  auto check_header = [&]() -> Result<std::int64_t> {
-    auto app = pragma_int("PRAGMA application_id");
-    if (!app.ok()) return app.status();
-    auto version = pragma_int("PRAGMA user_version");
-    if (!version.ok()) return version.status();
-    auto tables = pragma_int("SELECT count(*) FROM sqlite_master");
-    if (!tables.ok()) return tables.status();
-    if (*app != kActivityApplicationId && (*app != 0 || *tables != 0))
-      return Status::version_error(fmt::format("{} is not a vipcore activity file", activity_path_));
-    if (*version > kActivitySchemaVersion)
-      return Status::version_error(fmt::format(
-          "{} has schema version {}, newer than this vipcore ({}) knows; upgrade vipcore to open it", activity_path_,
-          *version, kActivitySchemaVersion));
-    return *version;
-  };
-  auto version = check_header();
+  const SchemaFile file{activity_writer_,      activity_path_,         "activity file",
+                        "the activity file",   "reading the activity file's header",
+                        kActivityApplicationId, kActivitySchemaVersion, kActivityMigrations,
+                        /*blank_ok=*/true};
+  auto version = check_header(file);
   if (!version.ok()) return version.status();
-  if (Status s = conn.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
-  if (*version == kActivitySchemaVersion) return Status::ok();
-  if (Status s = conn.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
-  version = check_header();
-  Status s = version.ok() ? Status::ok() : version.status();
-  for (std::int64_t v = version.ok() ? *version : kActivitySchemaVersion; s.is_ok() && v < kActivitySchemaVersion;
-       ++v) {
-    s = conn.exec(kActivityMigrations[v]);
-    if (!s.is_ok()) s = s.with_context(fmt::format("migrating the activity file to version {}", v + 1));
-  }
-  if (s.is_ok()) {
-    const std::string stamp = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}; COMMIT",
-                                          kActivityApplicationId, kActivitySchemaVersion);
-    s = conn.exec(stamp.c_str());
-  }
-  if (!s.is_ok()) sqlite3_exec(conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-  return s;
+  if (Status s = file.conn.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
+  if (*version == file.version) return Status::ok();
+  return upgrade(file, [](std::int64_t) { return Status::ok(); });
 }
 
 // Copies what a main file of schema version `main_version` (1 to 3) holds of
@@ -286,30 +317,10 @@ Status SqliteStorage::adopt_activity(std::int64_t main_version) {
 }
 
 Status SqliteStorage::migrate() {
-  auto pragma_int = [this](const char* sql) -> Result<std::int64_t> {
-    Statement st;
-    if (Status s = st.prepare(writer_, sql); !s.is_ok()) return s;
-    auto row = st.step("reading the database header");
-    if (!row.ok()) return row.status();
-    return *row ? st.column_int(0) : 0;
-  };
-  auto check_header = [&]() -> Result<std::int64_t> {
-    auto app = pragma_int("PRAGMA application_id");
-    if (!app.ok()) return app.status();
-    auto version = pragma_int("PRAGMA user_version");
-    if (!version.ok()) return version.status();
-    auto tables = pragma_int("SELECT count(*) FROM sqlite_master");
-    if (!tables.ok()) return tables.status();
-    // Only a database being built starts out blank.
-    if (*app != kApplicationId && !(creating_ && *app == 0 && *tables == 0))
-      return Status::version_error(fmt::format("{} is not a vipcore database", path_));
-    if (*version > kSqliteSchemaVersion)
-      return Status::version_error(fmt::format(
-          "{} has schema version {}, newer than this vipcore ({}) knows; upgrade vipcore to open it", path_,
-          *version, kSqliteSchemaVersion));
-    return *version;
-  };
-  auto version = check_header();
+  // Only a database being built starts out blank.
+  const SchemaFile file{writer_, path_, "database", "the schema", "reading the database header", kApplicationId,
+                        kSqliteSchemaVersion, kMigrations, /*blank_ok=*/creating_};
+  auto version = check_header(file);
   if (!version.ok()) return version.status();
   if (options_.read_only) {
     if (*version == kSqliteSchemaVersion) return Status::ok();
@@ -320,25 +331,11 @@ Status SqliteStorage::migrate() {
   // WAL lets readers run while a writer commits; the setting is stored in the file.
   if (Status s = writer_.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
   if (*version == kSqliteSchemaVersion) return Status::ok();
-
-  // Another process may be migrating too: take the write lock, then look again.
-  if (Status s = writer_.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
-  version = check_header();
-  Status s = version.ok() ? Status::ok() : version.status();
   // A database being built has no activity to adopt (open() checked that
   // no earlier database's activity file is in the way).
-  if (s.is_ok() && !creating_ && *version >= 1 && *version < kSqliteSchemaVersion) s = adopt_activity(*version);
-  for (std::int64_t v = version.ok() ? *version : kSqliteSchemaVersion; s.is_ok() && v < kSqliteSchemaVersion; ++v) {
-    s = writer_.exec(kMigrations[v]);
-    if (!s.is_ok()) s = s.with_context(fmt::format("migrating the schema to version {}", v + 1));
-  }
-  if (s.is_ok()) {
-    const std::string stamp = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}; COMMIT",
-                                          kApplicationId, kSqliteSchemaVersion);
-    s = writer_.exec(stamp.c_str());
-  }
-  if (!s.is_ok()) sqlite3_exec(writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-  return s;
+  return upgrade(file, [this](std::int64_t from) {
+    return !creating_ && from >= 1 ? adopt_activity(from) : Status::ok();
+  });
 }
 
 Status SqliteStorage::prepare_writer() {

@@ -338,12 +338,7 @@ Result<std::optional<CallerRecord>> SqliteStorage::select_caller(Statement& st, 
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
   st.bind_text(2, id);
-  auto row = st.step("reading a caller");
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<CallerRecord>();
-  auto c = read_caller(st);
-  if (!c.ok()) return c.status();
-  return std::optional<CallerRecord>(std::move(*c));
+  return read_one<CallerRecord>(st, "reading a caller", read_caller);
 }
 
 Result<std::optional<std::string>> SqliteStorage::select_meta(Statement& st, std::string_view scope,
@@ -351,10 +346,7 @@ Result<std::optional<std::string>> SqliteStorage::select_meta(Statement& st, std
   ResetGuard reset(st);
   st.bind_text(1, scope);
   st.bind_text(2, key);
-  auto row = st.step("reading metadata");
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(st.column_view(0)));
+  return read_one<std::string>(st, "reading metadata", read_text);
 }
 
 }  // namespace vipcore::sqlite

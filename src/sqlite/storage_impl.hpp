@@ -89,7 +89,12 @@ class SqliteTransaction final : public WriteTransaction {
   template <typename F>
   Status in_savepoint(sqlite3* db, F&& body);
   Status begin_activity();
+  // Stores the caller's numbers with its summary.
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
+  Status insert_phone(std::string_view tenant_id, const CallerRecord& c, const PhoneHash& hash,
+                      const std::string& summary);
+  // Removes the numbers of the stored caller `id`; Code::not_found when there is none.
+  Status delete_phones(std::string_view tenant_id, std::string_view id);
   // Runs a purge statement (?1 tenant, ?2 before, ?3 limit); the rows deleted.
   Result<std::uint64_t> purge_older(Statement& st, std::string_view tenant_id, Timestamp before, std::uint64_t limit,
                                     std::string_view context);

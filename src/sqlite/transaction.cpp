@@ -11,6 +11,20 @@
 #include "sqlite/storage_impl.hpp"
 
 namespace vipcore::sqlite {
+namespace {
+
+constexpr std::string_view kNoSuchCaller = "no VIP caller with this id in the tenant";
+constexpr std::string_view kNoSuchRule = "no escalation rule with this id in the tenant";
+
+// Runs `st`, an UPDATE or DELETE of one row: Code::not_found with `missing`
+// when it changed no row of `db`.
+Status run_one_row(Statement& st, sqlite3* db, std::string_view context, std::string_view missing) {
+  if (Status s = st.run(context); !s.is_ok()) return s;
+  if (sqlite3_changes(db) == 0) return Status::not_found(missing);
+  return Status::ok();
+}
+
+}  // namespace
 
 SqliteTransaction::~SqliteTransaction() {
   if (activity_open_) sqlite3_exec(s_.activity_writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -77,21 +91,34 @@ Result<std::optional<std::string>> SqliteTransaction::find_phone_owner(std::stri
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
   st.bind_blob(2, hash.data(), hash.size());
-  auto row = st.step("looking up a phone number");
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(st.column_view(0)));
+  return read_one<std::string>(st, "looking up a phone number", read_text);
+}
+
+Status SqliteTransaction::insert_phone(std::string_view tenant_id, const CallerRecord& c, const PhoneHash& hash,
+                                       const std::string& summary) {
+  bind_phone(s_.w_insert_phone_, tenant_id, c, hash, summary);
+  Status s = s_.w_insert_phone_.run("storing a phone number");
+  if (s.is_already_exists())
+    return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+  return s;
 }
 
 Status SqliteTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
   std::string summary;
   encode_summary(c, summary);
-  for (const StoredPhone& p : c.phones) {
-    bind_phone(s_.w_insert_phone_, tenant_id, c, p.hash, summary);
-    Status s = s_.w_insert_phone_.run("storing a phone number");
-    if (s.is_already_exists())
-      return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
-    if (!s.is_ok()) return s;
+  for (const StoredPhone& p : c.phones)
+    if (Status s = insert_phone(tenant_id, c, p.hash, summary); !s.is_ok()) return s;
+  return Status::ok();
+}
+
+Status SqliteTransaction::delete_phones(std::string_view tenant_id, std::string_view id) {
+  auto old = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
+  if (!old.ok()) return old.status();
+  if (!*old) return Status::not_found(kNoSuchCaller);
+  for (const StoredPhone& p : (*old)->phones) {
+    s_.w_delete_phone_.bind_text(1, tenant_id);
+    s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
+    if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.is_ok()) return s;
   }
   return Status::ok();
 }
@@ -128,11 +155,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
     std::string summary;
     for (const auto& [hash, c] : phones) {
       encode_summary(*c, summary);
-      bind_phone(s_.w_insert_phone_, tenant_id, *c, *hash, summary);
-      Status s = s_.w_insert_phone_.run("storing a phone number");
-      if (s.is_already_exists())
-        return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
-      if (!s.is_ok()) return s;
+      if (Status s = insert_phone(tenant_id, *c, *hash, summary); !s.is_ok()) return s;
       if (!step()) return cancelled;
     }
     return Status::ok();
@@ -141,14 +164,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
 
 Status SqliteTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
   return atomically([&]() -> Status {
-    auto old = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, caller.id);
-    if (!old.ok()) return old.status();
-    if (!*old) return Status::not_found("no VIP caller with this id in the tenant");
-    for (const StoredPhone& p : (*old)->phones) {
-      s_.w_delete_phone_.bind_text(1, tenant_id);
-      s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
-      if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.is_ok()) return s;
-    }
+    if (Status s = delete_phones(tenant_id, caller.id); !s.is_ok()) return s;
     std::string scratch[3];
     bind_caller(s_.w_update_caller_, tenant_id, caller, scratch);
     if (Status s = s_.w_update_caller_.run("updating a caller"); !s.is_ok()) return s;
@@ -158,14 +174,7 @@ Status SqliteTransaction::replace_caller(std::string_view tenant_id, const Calle
 
 Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_view id) {
   return atomically([&]() -> Status {
-    auto old = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
-    if (!old.ok()) return old.status();
-    if (!*old) return Status::not_found("no VIP caller with this id in the tenant");
-    for (const StoredPhone& p : (*old)->phones) {
-      s_.w_delete_phone_.bind_text(1, tenant_id);
-      s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
-      if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.is_ok()) return s;
-    }
+    if (Status s = delete_phones(tenant_id, id); !s.is_ok()) return s;
     s_.w_delete_caller_.bind_text(1, tenant_id);
     s_.w_delete_caller_.bind_text(2, id);
     return s_.w_delete_caller_.run("deleting a caller");
@@ -178,10 +187,7 @@ Result<std::optional<RuleRecord>> SqliteTransaction::get_rule(std::string_view t
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
   st.bind_text(2, id);
-  auto row = st.step("reading an escalation rule");
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<RuleRecord>();
-  return std::optional<RuleRecord>(read_rule(st));
+  return read_one<RuleRecord>(st, "reading an escalation rule", read_rule);
 }
 
 Status SqliteTransaction::insert_rule(std::string_view tenant_id, const RuleRecord& rule) {
@@ -196,9 +202,7 @@ Status SqliteTransaction::insert_rule(std::string_view tenant_id, const RuleReco
 Status SqliteTransaction::replace_rule(std::string_view tenant_id, const RuleRecord& rule) {
   return atomically([&]() -> Status {
     bind_rule(s_.w_update_rule_, tenant_id, rule);
-    if (Status s = s_.w_update_rule_.run("updating an escalation rule"); !s.is_ok()) return s;
-    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no escalation rule with this id in the tenant");
-    return Status::ok();
+    return run_one_row(s_.w_update_rule_, s_.writer_.get(), "updating an escalation rule", kNoSuchRule);
   });
 }
 
@@ -206,9 +210,7 @@ Status SqliteTransaction::delete_rule(std::string_view tenant_id, std::string_vi
   return atomically([&]() -> Status {
     s_.w_delete_rule_.bind_text(1, tenant_id);
     s_.w_delete_rule_.bind_text(2, id);
-    if (Status s = s_.w_delete_rule_.run("deleting an escalation rule"); !s.is_ok()) return s;
-    if (sqlite3_changes(s_.writer_.get()) == 0) return Status::not_found("no escalation rule with this id in the tenant");
-    return Status::ok();
+    return run_one_row(s_.w_delete_rule_, s_.writer_.get(), "deleting an escalation rule", kNoSuchRule);
   });
 }
 
@@ -230,9 +232,7 @@ Status SqliteTransaction::mark_notified(std::string_view tenant_id, std::string_
     st.bind_text(2, call_id);
     st.bind_text(3, rule_id);
     st.bind_int(4, to_unix_ms(at));
-    if (Status s = st.run("recording a notification"); !s.is_ok()) return s;
-    if (sqlite3_changes(s_.activity_writer_.get()) == 0) return Status::not_found("no such escalation trigger");
-    return Status::ok();
+    return run_one_row(st, s_.activity_writer_.get(), "recording a notification", "no such escalation trigger");
   });
 }
 
