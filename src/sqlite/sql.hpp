@@ -86,10 +86,10 @@ inline constexpr const char* kInsertCall =
 inline constexpr const char* kListCalls =
     "SELECT {} FROM vip_call WHERE tenant_id = ?1 AND caller_id = ?2 AND at >= ?3 AND at < ?4 "
     "ORDER BY at, call_id LIMIT ?5";
-// One pass over the range, grouped by (level, wait): sums per group, and the
-// groups themselves are the wait histogram.
-// The calls of a range, streamed in key order and added up in C++: one pass
-// over the clustered rows, no GROUP BY sort (which cost most of an overview).
+// The calls of a range, streamed in key order and added up in C++ (add_call in
+// reads.cpp, which also counts the wait histogram): one pass over the
+// clustered rows, no GROUP BY sort (which cost most of an overview). The
+// first {} is an INDEXED BY clause, the second a caller_id condition.
 inline constexpr const char* kAggregateCalls =
     "SELECT vip_level, wait_seconds, max_wait_time, escalation_triggered, satisfaction_rating, "
     "service_quality_score, handling_rules FROM vip_call{} WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3{}";
