@@ -59,6 +59,15 @@ void fill_identify(const CallerRecord& c, IdentifyRecord* out) {
   out->integrity = c.integrity;
 }
 
+// Applies a transaction's changes to a table (nullopt: deleted).
+template <typename Changed, typename Table>
+void apply_changes(Changed& changed, Table& table) {
+  for (auto& [key, entry] : changed) {
+    if (entry) table[key] = std::move(*entry);
+    else table.erase(key);
+  }
+}
+
 class MemoryStorage;
 
 class MemoryTransaction final : public WriteTransaction {
@@ -239,6 +248,16 @@ class MemoryTransaction final : public WriteTransaction {
   const RuleRecord* find_rule(std::string_view tenant_id, std::string_view id) const;
   const TriggerRecord* find_trigger(std::string_view tenant_id, const TriggerKey& key) const;
   const CallRow* find_call(std::string_view tenant_id, std::string_view call_id) const;
+  // The live entry of `key` in one of a tenant's tables: as this transaction
+  // changed it (nullopt there: deleted), else as committed.
+  template <typename Changed, typename Table, typename Key>
+  const typename Table::mapped_type* find_live(std::string_view tenant_id, Changed Overlay::*changed,
+                                               Table TenantData::*table, const Key& key) const;
+  // Deletes the live entries of a table older than `before` (at(entry)
+  // gives an entry's time), oldest first, at most `limit`; how many.
+  template <typename Changed, typename Table, typename At>
+  std::uint64_t purge_older(std::string_view tenant_id, Changed Overlay::*changed, Table TenantData::*table,
+                            Timestamp before, std::uint64_t limit, At&& at);
 
   MemoryStorage& storage_;
   std::unique_lock<std::mutex> writer_;
@@ -432,105 +451,77 @@ class MemoryStorage final : public Storage {
 
 // Committed state only changes under writer_mu_, which this transaction
 // holds, so reading it here without mu_ is safe.
-const CallerRecord* MemoryTransaction::find_caller(std::string_view tenant_id, std::string_view id) const {
+template <typename Changed, typename Table, typename Key>
+const typename Table::mapped_type* MemoryTransaction::find_live(std::string_view tenant_id, Changed Overlay::*changed,
+                                                                Table TenantData::*table, const Key& key) const {
   if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
-    if (const auto c = o->second.callers.find(id); c != o->second.callers.end())
-      return c->second ? &*c->second : nullptr;
+    const Changed& overlay = o->second.*changed;
+    if (const auto it = overlay.find(key); it != overlay.end()) return it->second ? &*it->second : nullptr;
   }
   const TenantData* t = storage_.tenant(tenant_id);
   if (t == nullptr) return nullptr;
-  const auto c = t->callers.find(id);
-  return c == t->callers.end() ? nullptr : &c->second;
+  const Table& committed = t->*table;
+  const auto it = committed.find(key);
+  return it == committed.end() ? nullptr : &it->second;
+}
+
+const CallerRecord* MemoryTransaction::find_caller(std::string_view tenant_id, std::string_view id) const {
+  return find_live(tenant_id, &Overlay::callers, &TenantData::callers, id);
 }
 
 const std::string* MemoryTransaction::phone_owner(std::string_view tenant_id, const PhoneHash& hash) const {
-  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
-    if (const auto p = o->second.phones.find(hash); p != o->second.phones.end())
-      return p->second ? &*p->second : nullptr;
-  }
-  const TenantData* t = storage_.tenant(tenant_id);
-  if (t == nullptr) return nullptr;
-  const auto p = t->phones.find(hash);
-  return p == t->phones.end() ? nullptr : &p->second;
+  return find_live(tenant_id, &Overlay::phones, &TenantData::phones, hash);
 }
 
 const RuleRecord* MemoryTransaction::find_rule(std::string_view tenant_id, std::string_view id) const {
-  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
-    if (const auto r = o->second.rules.find(id); r != o->second.rules.end()) return r->second ? &*r->second : nullptr;
-  }
-  const TenantData* t = storage_.tenant(tenant_id);
-  if (t == nullptr) return nullptr;
-  const auto r = t->rules.find(id);
-  return r == t->rules.end() ? nullptr : &r->second;
+  return find_live(tenant_id, &Overlay::rules, &TenantData::rules, id);
 }
 
 const TriggerRecord* MemoryTransaction::find_trigger(std::string_view tenant_id, const TriggerKey& key) const {
-  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
-    if (const auto r = o->second.triggers.find(key); r != o->second.triggers.end())
-      return r->second ? &*r->second : nullptr;
+  return find_live(tenant_id, &Overlay::triggers, &TenantData::triggers, key);
+}
+
+const CallRow* MemoryTransaction::find_call(std::string_view tenant_id, std::string_view call_id) const {
+  return find_live(tenant_id, &Overlay::calls, &TenantData::calls, call_id);
+}
+
+template <typename Changed, typename Table, typename At>
+std::uint64_t MemoryTransaction::purge_older(std::string_view tenant_id, Changed Overlay::*changed,
+                                             Table TenantData::*table, Timestamp before, std::uint64_t limit, At&& at) {
+  // The oldest first: gather the live entries (committed, as changed by this
+  // transaction) that are old enough.
+  std::vector<std::pair<Timestamp, typename Table::key_type>> old;
+  if (const TenantData* t = storage_.tenant(tenant_id))
+    for (const auto& [key, entry] : t->*table)
+      if (at(entry) < before) old.emplace_back(at(entry), key);
+  if (const auto o = overlay_.find(tenant_id); o != overlay_.end())
+    for (const auto& [key, entry] : o->second.*changed)
+      if (entry && at(*entry) < before) old.emplace_back(at(*entry), key);
+  std::sort(old.begin(), old.end());
+  old.erase(std::unique(old.begin(), old.end()), old.end());
+  std::uint64_t purged = 0;
+  Changed& overlay = overlay_[std::string(tenant_id)].*changed;
+  for (const auto& [time, key] : old) {
+    if (purged == limit) break;
+    if (find_live(tenant_id, changed, table, key) == nullptr) continue;
+    overlay[key] = std::nullopt;
+    ++purged;
   }
-  const TenantData* t = storage_.tenant(tenant_id);
-  if (t == nullptr) return nullptr;
-  const auto r = t->triggers.find(key);
-  return r == t->triggers.end() ? nullptr : &r->second;
+  return purged;
 }
 
 Result<std::uint64_t> MemoryTransaction::purge_triggers(std::string_view tenant_id, Timestamp before,
                                                         std::uint64_t limit) {
   if (Status s = usable(); !s.is_ok()) return s;
-  // The oldest first: gather the live triggers (committed, as changed by this
-  // transaction) that are old enough.
-  std::vector<std::pair<Timestamp, TriggerKey>> old;
-  if (const TenantData* t = storage_.tenant(tenant_id))
-    for (const auto& [key, trigger] : t->triggers)
-      if (trigger.triggered_at < before) old.emplace_back(trigger.triggered_at, key);
-  if (const auto o = overlay_.find(tenant_id); o != overlay_.end())
-    for (const auto& [key, trigger] : o->second.triggers)
-      if (trigger && trigger->triggered_at < before) old.emplace_back(trigger->triggered_at, key);
-  std::sort(old.begin(), old.end());
-  old.erase(std::unique(old.begin(), old.end()), old.end());
-  std::uint64_t purged = 0;
-  Overlay& o = overlay_[std::string(tenant_id)];
-  for (const auto& [at, key] : old) {
-    if (purged == limit) break;
-    if (find_trigger(tenant_id, key) == nullptr) continue;
-    o.triggers[key] = std::nullopt;
-    ++purged;
-  }
-  return purged;
-}
-
-const CallRow* MemoryTransaction::find_call(std::string_view tenant_id, std::string_view call_id) const {
-  if (const auto o = overlay_.find(tenant_id); o != overlay_.end()) {
-    if (const auto c = o->second.calls.find(call_id); c != o->second.calls.end()) return c->second ? &*c->second : nullptr;
-  }
-  const TenantData* t = storage_.tenant(tenant_id);
-  if (t == nullptr) return nullptr;
-  const auto c = t->calls.find(call_id);
-  return c == t->calls.end() ? nullptr : &c->second;
+  return purge_older(tenant_id, &Overlay::triggers, &TenantData::triggers, before, limit,
+                     [](const TriggerRecord& t) { return t.triggered_at; });
 }
 
 Result<std::uint64_t> MemoryTransaction::purge_calls(std::string_view tenant_id, Timestamp before,
                                                      std::uint64_t limit) {
   if (Status s = usable(); !s.is_ok()) return s;
-  std::vector<std::pair<Timestamp, std::string>> old;
-  if (const TenantData* t = storage_.tenant(tenant_id))
-    for (const auto& [id, call] : t->calls)
-      if (call.at < before) old.emplace_back(call.at, id);
-  if (const auto o = overlay_.find(tenant_id); o != overlay_.end())
-    for (const auto& [id, call] : o->second.calls)
-      if (call && call->at < before) old.emplace_back(call->at, id);
-  std::sort(old.begin(), old.end());
-  old.erase(std::unique(old.begin(), old.end()), old.end());
-  std::uint64_t purged = 0;
-  Overlay& o = overlay_[std::string(tenant_id)];
-  for (const auto& [at, id] : old) {
-    if (purged == limit) break;
-    if (find_call(tenant_id, id) == nullptr) continue;
-    o.calls[id] = std::nullopt;
-    ++purged;
-  }
-  return purged;
+  return purge_older(tenant_id, &Overlay::calls, &TenantData::calls, before, limit,
+                     [](const CallRow& c) { return c.at; });
 }
 
 Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view scope, std::string_view key) {
@@ -546,31 +537,13 @@ Status MemoryTransaction::commit() {
   std::unique_lock lock(storage_.mu_);
   for (auto& [tenant_id, o] : overlay_) {
     TenantData& t = storage_.tenants_[tenant_id];
-    for (auto& [hash, owner] : o.phones) {
-      if (owner) t.phones[hash] = std::move(*owner);
-      else t.phones.erase(hash);
-    }
-    for (auto& [id, caller] : o.callers) {
-      if (caller) t.callers[id] = std::move(*caller);
-      else t.callers.erase(id);
-    }
-    for (auto& [id, rule] : o.rules) {
-      if (rule) t.rules[id] = std::move(*rule);
-      else t.rules.erase(id);
-    }
-    for (auto& [key, trigger] : o.triggers) {
-      if (trigger) t.triggers[key] = std::move(*trigger);
-      else t.triggers.erase(key);
-    }
-    for (auto& [id, call] : o.calls) {
-      if (call) t.calls[id] = std::move(*call);
-      else t.calls.erase(id);
-    }
+    apply_changes(o.phones, t.phones);
+    apply_changes(o.callers, t.callers);
+    apply_changes(o.rules, t.rules);
+    apply_changes(o.triggers, t.triggers);
+    apply_changes(o.calls, t.calls);
   }
-  for (auto& [key, value] : meta_) {
-    if (value) storage_.meta_[key] = std::move(*value);
-    else storage_.meta_.erase(key);
-  }
+  apply_changes(meta_, storage_.meta_);
   for (AuditEntry& e : audit_) {
     e.sequence = storage_.next_sequence_++;
     storage_.audit_.push_back(std::move(e));

@@ -470,7 +470,7 @@ TEST_SUITE("security") {
   // The clear columns identify and routing trust, edited in the file the way
   // someone with write access to it would: in vip_caller (what get and list
   // read) and in the identify index's summary (what identify reads; byte
-  // offsets as in src/sqlite/sqlite_storage.cpp's encode_summary).
+  // offsets as in src/sqlite/codec.cpp's encode_summary).
   TEST_CASE("editing a clear column in the file makes identify, get and list fail with an integrity error") {
     TempDir dir;
     const std::string path = dir.file("vip.db");

@@ -182,7 +182,8 @@ struct TriggerRecord {
 using CallRow = CallHistoryEntry;
 
 /// What the calls of one level add up to in a range: sums and counts only,
-/// so that a backend can compute them with aggregates.
+/// so that a backend adds them up in one pass over the range's calls
+/// without keeping them.
 struct CallAggregate {
   std::uint64_t calls = 0;
   std::uint64_t sla_met = 0;
