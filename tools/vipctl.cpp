@@ -971,27 +971,31 @@ Command purge_command(CLI::App& app) {
 }
 
 Status init(const GlobalOptions& g) {
-  // Both are checked before either is created, so that a refusal leaves nothing behind.
+  // Checked before anything is created, so that a refusal leaves nothing behind.
   if (std::filesystem::exists(g.db_path))
     return Status::already_exists("",
                                   fmt::format("{} already exists; vipctl init never overwrites a database", g.db_path));
-  auto key = new_key_file(g.key_file);  // refuses an existing file
+  // An existing key file (e.g. made as the README shows) is used as it is;
+  // a missing one is made.
+  const bool new_key = !std::filesystem::exists(g.key_file);
+  auto key = new_key ? new_key_file(g.key_file) : vipcore::MasterKey::from_file(g.key_file);
   if (!key.ok()) return key.status();
   auto db = vipcore::Database::open(g.db_path, *key, database_options(g));
   if (!db.ok()) {
-    std::filesystem::remove(g.key_file);  // a key without its database is of no use
+    if (new_key) std::filesystem::remove(g.key_file);  // a key without its database is of no use
     return db.status();
   }
-  fmt::print(
-      "created database {}\ncreated key file {} (mode 0600, key fingerprint {})\n"
-      "Keep the key file safe and backed up: without it the database cannot be read.\n",
-      g.db_path, g.key_file, key->fingerprint());
+  fmt::print("created database {}\n{} key file {} ({}key fingerprint {})\n"
+             "Keep the key file safe and backed up: without it the database cannot be read.\n",
+             g.db_path, new_key ? "created" : "used the existing", g.key_file, new_key ? "mode 0600, " : "",
+             key->fingerprint());
   return Status::ok();
 }
 
 Command init_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("init", "Create a database (--db) and its key file (--key-file, mode 0600)");
-  cmd->footer("Refuses to overwrite an existing database or key file.");
+  CLI::App* cmd = app.add_subcommand(
+      "init", "Create a database (--db) with the key in --key-file, making the key file (mode 0600) if it is missing");
+  cmd->footer("Refuses to overwrite an existing database; an existing key file is used, never changed.");
   return {cmd, init};
 }
 

@@ -229,7 +229,7 @@ std::map<std::string, std::string> levels_by_name(const json& callers) {
 }  // namespace
 
 TEST_SUITE("vipctl") {
-  TEST_CASE("init creates a database and a key file of mode 0600 and overwrites neither") {
+  TEST_CASE("init creates a database and a key file of mode 0600, uses an existing key file, and overwrites neither") {
     TempDir dir;
     Vipctl vipctl(dir);
     const Run created = vipctl({"init"});
@@ -248,13 +248,50 @@ TEST_SUITE("vipctl") {
       CHECK(contains(again.err, "already exists"));
       CHECK(read_text(dir / "vip.key") == key_text);
     }
-    SUBCASE("an existing key file, for a new database") {
+    SUBCASE("an existing key file, for a new database: used as it is") {
       const Run again = vipctl({"--db", (dir / "other.db").string(), "init"});
-      CHECK(again.exit_code == 5);
-      CHECK(contains(again.err, "already exists"));
-      CHECK_FALSE(fs::exists(dir / "other.db"));
+      REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+      CHECK(contains(again.out, "used the existing key file"));
       CHECK(read_text(dir / "vip.key") == key_text);
+      CHECK(vipcore::Database::open((dir / "other.db").string(), *key).ok());
     }
+  }
+
+  TEST_CASE("init uses a key file made as the README shows, and refuses a malformed one without creating anything") {
+    TempDir dir;
+    Vipctl vipctl(dir);
+    // (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > vipcore.key)
+    std::string hex;
+    const char* const digits = "0123456789abcdef";
+    for (int i = 0; i < 32; ++i) {
+      const int byte = (i * 37 + 11) & 0xff;
+      hex += digits[byte >> 4];
+      hex += digits[byte & 15];
+    }
+    {
+      std::ofstream out(dir / "vip.key");
+      out << hex;
+    }
+    fs::permissions(dir / "vip.key", fs::perms::owner_read | fs::perms::owner_write);
+    const Run created = vipctl({"init"});
+    REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+    CHECK(read_text(dir / "vip.key") == hex);
+    CHECK_FALSE(contains(created.out + created.err, hex));  // the key is never printed
+    auto key = vipcore::MasterKey::from_file((dir / "vip.key").string());
+    REQUIRE(key.ok());
+    CHECK(vipcore::Database::open((dir / "vip.db").string(), *key).ok());
+    CHECK(vipctl({"list"}).exit_code == 0);
+
+    {
+      std::ofstream out(dir / "bad.key");
+      out << "not a key";
+    }
+    fs::permissions(dir / "bad.key", fs::perms::owner_read | fs::perms::owner_write);
+    const Run bad = vipctl({"--db", (dir / "bad.db").string(), "--key-file", (dir / "bad.key").string(), "init"});
+    CHECK(bad.exit_code == 7);
+    CHECK(contains(bad.err, "bad.key"));
+    CHECK_FALSE(fs::exists(dir / "bad.db"));
+    CHECK(read_text(dir / "bad.key") == "not a key");
   }
 
   TEST_CASE("the seed's bulk-import body imports and list and search find its callers") {
