@@ -159,7 +159,12 @@ Status PhoneNormalizer::by_library(std::string_view input, std::string_view fiel
                                    bool valid_only) const {
   auto e164 = detail::library_e164(input, region_, field, valid_only);
   if (!e164.ok()) return e164.status();
-  if (e164->size() < 2 || e164->size() > PhoneNumber::kMaxDigits + 1)
+  // libphonenumber may read fewer digits than were given (it stops at a
+  // character it does not take for punctuation): what it reads must still be
+  // an E.164 number, one that normalizes to itself.
+  if (e164->size() < PhoneNumber::kMinDigits + 1)
+    return Status::invalid_argument(field, "is too short (E.164 numbers have 5 to 15 digits)");
+  if (e164->size() > PhoneNumber::kMaxDigits + 1)
     return Status::invalid_argument(field, "has too many digits (E.164 allows 15)");
   std::memcpy(out->buf_.data(), e164->data(), e164->size());
   out->len_ = static_cast<std::uint8_t>(e164->size());

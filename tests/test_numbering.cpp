@@ -177,6 +177,16 @@ TEST_SUITE("numbering") {
     CHECK(us.region() == "US");
   }
 
+  TEST_CASE("what libphonenumber reads of a national input is a whole E.164 number, or an error") {
+    // libphonenumber stops at the '~' and reads four digits: too short to be
+    // a number (found by fuzzing: "+1125" did not normalize to itself).
+    const PhoneNormalizer us;
+    auto r = us.normalize("1 25~35407901");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().field() == "phone_number");
+    CHECK(r.status().message().find("too short") != std::string::npos);
+  }
+
   TEST_CASE("unknown regions are refused by name") {
     for (const char* bad : {"", "ZZ", "UK", "USA", "1"}) {
       CAPTURE(bad);
