@@ -78,7 +78,7 @@ void check(bool ok, std::string_view what) {
 }
 
 void check_ok(const vipcore::Status& s, std::string_view what) {
-  if (!s.is_ok()) throw BenchFailure(std::string(what) + ": " + s.to_string());
+  if (!s.ok()) throw BenchFailure(std::string(what) + ": " + s.to_string());
 }
 
 const Clock::time_point g_start = Clock::now();

@@ -49,7 +49,7 @@ class CNotifier final : public vipcore::Notifier {
     c.queue_position = n.queue_position;
     c.at_ms = vipcore::to_unix_ms(n.at);
     const int rc = fn_(user_data_, &c);
-    if (rc == 0) return vipcore::Status::ok();
+    if (rc == 0) return vipcore::ok_status();
     return vipcore::Status::notifier_error("the notifier callback returned " + std::to_string(rc));
   }
 
@@ -112,6 +112,7 @@ namespace {
 
 using vipcore::Result;
 using vipcore::Status;
+using vipcore::ok_status;
 
 struct LastError {
   std::string message;
@@ -220,25 +221,25 @@ std::string text(const char* s) { return s == nullptr ? std::string() : std::str
 
 Status strings(const char* const* items, std::size_t count, const char* field, std::vector<std::string>* out) {
   out->clear();
-  if (count == 0) return Status::ok();
+  if (count == 0) return ok_status();
   if (items == nullptr) return Status::invalid_argument(field, "is NULL but its count is not 0");
   for (std::size_t i = 0; i < count; ++i) {
     if (items[i] == nullptr) return Status::invalid_argument(field, "holds a NULL string");
     out->emplace_back(items[i]);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status level_of(int value, const char* field, vipcore::Level* out) {
   if (value < 0 || value >= vipcore::kLevelCount) return Status::invalid_argument(field, "is not a vipcore_level");
   *out = static_cast<vipcore::Level>(value);
-  return Status::ok();
+  return ok_status();
 }
 
 Status status_of(int value, vipcore::CallerStatus* out) {
   if (value < 0 || value > 2) return Status::invalid_argument("status", "is not a vipcore_status");
   *out = static_cast<vipcore::CallerStatus>(value);
-  return Status::ok();
+  return ok_status();
 }
 
 std::optional<vipcore::Timestamp> time_of(int64_t ms) {
@@ -251,18 +252,18 @@ Status to_new_caller(const vipcore_caller_input& in, vipcore::NewCaller* out) {
   out->phone_number = text(in.phone_number);
   if (Status s = strings(in.alternative_phone_numbers, in.alternative_phone_count, "alternative_phone_numbers",
                          &out->alternative_phone_numbers);
-      !s.is_ok())
+      !s.ok())
     return s;
   out->caller_name = text(in.caller_name);
   out->company_name = text(in.company_name);
   if (in.vip_level != -1) {
     vipcore::Level l = vipcore::Level::standard;
-    if (Status s = level_of(in.vip_level, "vip_level", &l); !s.is_ok()) return s;
+    if (Status s = level_of(in.vip_level, "vip_level", &l); !s.ok()) return s;
     out->vip_level = l;
   }
   if (in.status != -1) {
     vipcore::CallerStatus st = vipcore::CallerStatus::active;
-    if (Status s = status_of(in.status, &st); !s.is_ok()) return s;
+    if (Status s = status_of(in.status, &st); !s.ok()) return s;
     out->status = st;
   }
   out->preferred_agent_id = text(in.preferred_agent_id);
@@ -277,10 +278,10 @@ Status to_new_caller(const vipcore_caller_input& in, vipcore::NewCaller* out) {
   out->account_number = text(in.account_number);
   if (in.has_account_value) out->account_value = in.account_value;
   out->notes = text(in.notes);
-  if (Status s = strings(in.tags, in.tag_count, "tags", &out->tags); !s.is_ok()) return s;
+  if (Status s = strings(in.tags, in.tag_count, "tags", &out->tags); !s.ok()) return s;
   out->valid_from = time_of(in.valid_from_ms);
   out->valid_until = time_of(in.valid_until_ms);
-  return Status::ok();
+  return ok_status();
 }
 
 Status to_update(const vipcore_caller_input& in, vipcore::CallerUpdate* u) {
@@ -291,19 +292,19 @@ Status to_update(const vipcore_caller_input& in, vipcore::CallerUpdate* u) {
     u->alternative_phone_numbers.emplace();
     if (Status s = strings(in.alternative_phone_numbers, in.alternative_phone_count, "alternative_phone_numbers",
                            &*u->alternative_phone_numbers);
-        !s.is_ok())
+        !s.ok())
       return s;
   }
   if (f & VIPCORE_FIELD_CALLER_NAME) u->caller_name = text(in.caller_name);
   if (f & VIPCORE_FIELD_COMPANY_NAME) u->company_name = text(in.company_name);
   if (f & VIPCORE_FIELD_VIP_LEVEL) {
     vipcore::Level l = vipcore::Level::standard;
-    if (Status s = level_of(in.vip_level, "vip_level", &l); !s.is_ok()) return s;
+    if (Status s = level_of(in.vip_level, "vip_level", &l); !s.ok()) return s;
     u->vip_level = l;
   }
   if (f & VIPCORE_FIELD_STATUS) {
     vipcore::CallerStatus st = vipcore::CallerStatus::active;
-    if (Status s = status_of(in.status, &st); !s.is_ok()) return s;
+    if (Status s = status_of(in.status, &st); !s.ok()) return s;
     u->status = st;
   }
   if (f & VIPCORE_FIELD_PREFERRED_AGENT_ID) u->preferred_agent_id = text(in.preferred_agent_id);
@@ -324,11 +325,11 @@ Status to_update(const vipcore_caller_input& in, vipcore::CallerUpdate* u) {
   if (f & VIPCORE_FIELD_NOTES) u->notes = text(in.notes);
   if (f & VIPCORE_FIELD_TAGS) {
     u->tags.emplace();
-    if (Status s = strings(in.tags, in.tag_count, "tags", &*u->tags); !s.is_ok()) return s;
+    if (Status s = strings(in.tags, in.tag_count, "tags", &*u->tags); !s.ok()) return s;
   }
   if (f & VIPCORE_FIELD_VALID_FROM) u->valid_from = time_of(in.valid_from_ms);
   if (f & VIPCORE_FIELD_VALID_UNTIL) u->valid_until = time_of(in.valid_until_ms);
-  return Status::ok();
+  return ok_status();
 }
 
 Status to_rule(const vipcore_rule_input& in, vipcore::EscalationRule* r) {
@@ -340,11 +341,11 @@ Status to_rule(const vipcore_rule_input& in, vipcore::EscalationRule* r) {
   if (in.max_queue_position != -1) r->max_queue_position = in.max_queue_position;
   if (in.escalation_type != nullptr) r->escalation_type = in.escalation_type;
   r->tier = in.tier;
-  if (Status s = strings(in.emails, in.email_count, "notify.emails", &r->notify.emails); !s.is_ok()) return s;
-  if (Status s = strings(in.sms_numbers, in.sms_count, "notify.sms_numbers", &r->notify.sms_numbers); !s.is_ok()) return s;
+  if (Status s = strings(in.emails, in.email_count, "notify.emails", &r->notify.emails); !s.ok()) return s;
+  if (Status s = strings(in.sms_numbers, in.sms_count, "notify.sms_numbers", &r->notify.sms_numbers); !s.ok()) return s;
   if (Status s = strings(in.internal_alerts, in.internal_alert_count, "notify.internal_alerts",
                          &r->notify.internal_alerts);
-      !s.is_ok())
+      !s.ok())
     return s;
   r->is_active = in.is_active != 0;
   r->priority = in.priority;
@@ -355,13 +356,13 @@ Status to_rule(const vipcore_rule_input& in, vipcore::EscalationRule* r) {
     if (!hours.ok()) return hours.status();
     r->business_hours = *hours;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status to_rule_update(const vipcore_rule_input& in, vipcore::EscalationRuleUpdate* u) {
   if (in.fields >= (1u << 11)) return Status::invalid_argument("fields", "has bits that name no field");
   vipcore::EscalationRule r;
-  if (Status s = to_rule(in, &r); !s.is_ok()) return s;
+  if (Status s = to_rule(in, &r); !s.ok()) return s;
   const uint32_t f = in.fields;
   if (f & VIPCORE_RULE_FIELD_NAME) u->name = r.name;
   if (f & VIPCORE_RULE_FIELD_VIP_LEVELS) u->vip_levels = r.vip_levels;
@@ -374,7 +375,7 @@ Status to_rule_update(const vipcore_rule_input& in, vipcore::EscalationRuleUpdat
   if (f & VIPCORE_RULE_FIELD_PRIORITY) u->priority = r.priority;
   if (f & VIPCORE_RULE_FIELD_SCHEDULE) u->schedule = r.schedule;
   if (f & VIPCORE_RULE_FIELD_BUSINESS_HOURS) u->business_hours = r.business_hours;
-  return Status::ok();
+  return ok_status();
 }
 
 // A vipcore_identification back into the C++ type, for routing.
@@ -384,7 +385,7 @@ Status to_identification(const vipcore_identification& in, vipcore::Identificati
   out->match = static_cast<vipcore::Match>(in.match);
   out->routing_priority = in.routing_priority;
   if (out->is_vip) {
-    if (Status s = level_of(in.level, "who.level", &out->caller.vip_level); !s.is_ok()) return s;
+    if (Status s = level_of(in.level, "who.level", &out->caller.vip_level); !s.ok()) return s;
   }
   out->caller.handling_rules = vipcore::HandlingRules::from_bits(in.handling_rules);
   out->caller.max_wait_time = in.max_wait_time;
@@ -394,7 +395,7 @@ Status to_identification(const vipcore_identification& in, vipcore::Identificati
   out->caller.custom_greeting = in.custom_greeting;
   out->caller.preferred_agent_id = in.preferred_agent_id;
   out->caller.preferred_department_id = in.preferred_department_id;
-  return Status::ok();
+  return ok_status();
 }
 
 void fill_stats(const vipcore::CallStats& s, vipcore_call_stats* out) {
@@ -502,7 +503,7 @@ Status to_settings(const vipcore_settings& in, vipcore::TenantSettings* out) {
     else if (in.number_validation == VIPCORE_NUMBER_VALIDATION_E164) out->number_validation = vipcore::NumberValidation::e164;
     else return Status::invalid_argument("number_validation", "must be VIPCORE_NUMBER_VALIDATION_STRICT or _E164");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 vipcore::AuditQuery to_audit_query(const vipcore_audit_query& in) {
@@ -662,7 +663,7 @@ int vipcore_identify(vipcore_tenant* tenant, const char* number, vipcore_identif
     // One Identification per thread keeps its strings' capacity: no
     // allocation once warm.
     thread_local vipcore::Identification who;
-    if (Status s = tenant->tenant.identify(number, &who); !s.is_ok()) return fail(s);
+    if (Status s = tenant->tenant.identify(number, &who); !s.ok()) return fail(s);
     out->is_vip = who.is_vip ? 1 : 0;
     out->match = static_cast<int>(who.match);
     out->routing_priority = who.routing_priority;
@@ -688,7 +689,7 @@ int vipcore_routing_priority(int* out, vipcore_tenant* tenant, int level, uint32
     *out = 0;
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     vipcore::Level l = vipcore::Level::standard;
-    if (Status s = level_of(level, "level", &l); !s.is_ok()) return fail(s);
+    if (Status s = level_of(level, "level", &l); !s.ok()) return fail(s);
     *out = tenant->tenant.routing_priority(l, vipcore::HandlingRules::from_bits(handling_rules));
     return VIPCORE_OK;
   });
@@ -719,9 +720,9 @@ int vipcore_plan_route(vipcore_routing_plan* out, vipcore_tenant* tenant, const 
     if (int rc = check_input(state, VIPCORE_V1_SIZE(vipcore_pbx_state, waited_seconds), "state"); rc != VIPCORE_OK)
       return rc;
     vipcore::Identification id;
-    if (Status s = to_identification(*who, &id); !s.is_ok()) return fail(s);
+    if (Status s = to_identification(*who, &id); !s.ok()) return fail(s);
     vipcore::PbxState st;
-    if (Status s = strings(state->free_agents, state->free_agent_count, "free_agents", &st.free_agents); !s.is_ok())
+    if (Status s = strings(state->free_agents, state->free_agent_count, "free_agents", &st.free_agents); !s.ok())
       return fail(s);
     if (state->inside_business_hours != -1) st.inside_business_hours = state->inside_business_hours != 0;
     st.waited_seconds = state->waited_seconds;
@@ -753,7 +754,7 @@ int vipcore_queue_priority(int* out, vipcore_tenant* tenant, const vipcore_ident
       return fail_invalid("who", "is NULL or not filled by vipcore_identify");
     if (waited_seconds < 0) return fail_invalid("waited_seconds", "must not be negative");
     vipcore::Identification id;
-    if (Status s = to_identification(*who, &id); !s.is_ok()) return fail(s);
+    if (Status s = to_identification(*who, &id); !s.ok()) return fail(s);
     *out = tenant->tenant.queue_priority(id, waited_seconds);
     return VIPCORE_OK;
   });
@@ -795,8 +796,8 @@ int vipcore_settings_set(vipcore_tenant* tenant, const vipcore_settings* setting
     // this caller's struct_size) keeps its value.
     auto s = tenant->tenant.settings();
     if (!s.ok()) return fail(s.status());
-    if (Status st = to_settings(*settings, &*s); !st.is_ok()) return fail(st);
-    if (Status st = tenant->tenant.update_settings(*s); !st.is_ok()) return fail(st);
+    if (Status st = to_settings(*settings, &*s); !st.ok()) return fail(st);
+    if (Status st = tenant->tenant.update_settings(*s); !st.ok()) return fail(st);
     return VIPCORE_OK;
   });
 }
@@ -829,7 +830,7 @@ int vipcore_caller_create(vipcore_caller** out, vipcore_tenant* tenant, const vi
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (int rc = check_input(input, kCallerInputV1, "input"); rc != VIPCORE_OK) return rc;
     vipcore::NewCaller c;
-    if (Status s = to_new_caller(*input, &c); !s.is_ok()) return fail(s);
+    if (Status s = to_new_caller(*input, &c); !s.ok()) return fail(s);
     auto created = tenant->tenant.create(c);
     if (!created.ok()) return fail(created.status());
     if (out != nullptr) *out = new vipcore_caller{std::move(*created)};
@@ -858,7 +859,7 @@ int vipcore_caller_update(vipcore_caller** out, vipcore_tenant* tenant, const ch
     if (id == nullptr) return fail_invalid("id", "is NULL");
     if (int rc = check_input(changes, kCallerInputV1, "changes"); rc != VIPCORE_OK) return rc;
     vipcore::CallerUpdate u;
-    if (Status s = to_update(*changes, &u); !s.is_ok()) return fail(s);
+    if (Status s = to_update(*changes, &u); !s.ok()) return fail(s);
     auto c = tenant->tenant.update(id, u);
     if (!c.ok()) return fail(c.status());
     if (out != nullptr) *out = new vipcore_caller{std::move(*c)};
@@ -870,7 +871,7 @@ int vipcore_caller_delete(vipcore_tenant* tenant, const char* id) {
   return guard([&]() -> int {
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (id == nullptr) return fail_invalid("id", "is NULL");
-    if (Status s = tenant->tenant.remove(id); !s.is_ok()) return fail(s);
+    if (Status s = tenant->tenant.remove(id); !s.ok()) return fail(s);
     return VIPCORE_OK;
   });
 }
@@ -936,12 +937,12 @@ int vipcore_caller_list_get(vipcore_caller_list** out, vipcore_tenant* tenant, c
     q.limit = query->limit;
     if (query->vip_level != -1) {
       vipcore::Level l = vipcore::Level::standard;
-      if (Status s = level_of(query->vip_level, "vip_level", &l); !s.is_ok()) return fail(s);
+      if (Status s = level_of(query->vip_level, "vip_level", &l); !s.ok()) return fail(s);
       q.vip_level = l;
     }
     if (query->status != -1) {
       vipcore::CallerStatus st = vipcore::CallerStatus::active;
-      if (Status s = status_of(query->status, &st); !s.is_ok()) return fail(s);
+      if (Status s = status_of(query->status, &st); !s.ok()) return fail(s);
       q.status = st;
     }
     q.search = text(query->search);
@@ -973,7 +974,7 @@ int vipcore_caller_foreach(vipcore_tenant* tenant, vipcore_caller_fn visit, void
       handle.c = c;
       return visit(user_data, &handle) == 0;
     });
-    if (!s.is_ok()) return fail(s);
+    if (!s.ok()) return fail(s);
     return VIPCORE_OK;
   });
 }
@@ -1011,7 +1012,7 @@ int vipcore_import(vipcore_import_report** report, vipcore_tenant* tenant, const
       Status s = rows[i].struct_size < kCallerInputV1
                      ? Status::invalid_argument("struct_size", "is too small: initialize rows with vipcore_caller_input_init")
                      : to_new_caller(rows[i], &c);
-      if (!s.is_ok()) {
+      if (!s.ok()) {
         unreadable.push_back(vipcore::ImportRowError{i, std::move(s)});
         continue;
       }
@@ -1045,7 +1046,7 @@ int vipcore_import(vipcore_import_report** report, vipcore_tenant* tenant, const
     std::stable_sort(r->r.errors.begin(), r->r.errors.end(),
                      [](const vipcore::ImportRowError& a, const vipcore::ImportRowError& b) { return a.index < b.index; });
     *report = r.release();
-    return s.is_ok() ? VIPCORE_OK : fail(s);
+    return s.ok() ? VIPCORE_OK : fail(s);
   });
 }
 
@@ -1091,7 +1092,7 @@ int vipcore_rule_create(vipcore_rule** out, vipcore_tenant* tenant, const vipcor
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (int rc = check_input(input, kRuleInputV1, "input"); rc != VIPCORE_OK) return rc;
     vipcore::EscalationRule r;
-    if (Status s = to_rule(*input, &r); !s.is_ok()) return fail(s);
+    if (Status s = to_rule(*input, &r); !s.ok()) return fail(s);
     auto created = tenant->tenant.create_rule(r);
     if (!created.ok()) return fail(created.status());
     if (out != nullptr) *out = new vipcore_rule(rule_handle(std::move(*created)));
@@ -1119,7 +1120,7 @@ int vipcore_rule_update(vipcore_rule** out, vipcore_tenant* tenant, const char* 
     if (id == nullptr) return fail_invalid("id", "is NULL");
     if (int rc = check_input(changes, kRuleInputV1, "changes"); rc != VIPCORE_OK) return rc;
     vipcore::EscalationRuleUpdate u;
-    if (Status s = to_rule_update(*changes, &u); !s.is_ok()) return fail(s);
+    if (Status s = to_rule_update(*changes, &u); !s.ok()) return fail(s);
     auto r = tenant->tenant.update_rule(id, u);
     if (!r.ok()) return fail(r.status());
     if (out != nullptr) *out = new vipcore_rule(rule_handle(std::move(*r)));
@@ -1131,7 +1132,7 @@ int vipcore_rule_delete(vipcore_tenant* tenant, const char* id) {
   return guard([&]() -> int {
     if (tenant == nullptr) return fail_invalid("tenant", "is NULL");
     if (id == nullptr) return fail_invalid("id", "is NULL");
-    if (Status s = tenant->tenant.remove_rule(id); !s.is_ok()) return fail(s);
+    if (Status s = tenant->tenant.remove_rule(id); !s.ok()) return fail(s);
     return VIPCORE_OK;
   });
 }
@@ -1208,7 +1209,7 @@ int vipcore_escalation_check_caller(vipcore_escalation** out, vipcore_tenant* te
       return fail_invalid("who", "is NULL or not filled by vipcore_identify");
     if (!who->is_vip) return fail_invalid("who", "is not a VIP: there is nothing to escalate");
     vipcore::Identification id;
-    if (Status s = to_identification(*who, &id); !s.is_ok()) return fail(s);
+    if (Status s = to_identification(*who, &id); !s.ok()) return fail(s);
     auto r = tenant->tenant.check_escalation(id.caller, wait_seconds, queue_position,
                                              call_id == nullptr ? std::string_view() : std::string_view(call_id));
     if (!r.ok()) return fail(r.status());
@@ -1287,7 +1288,7 @@ int vipcore_record_call(vipcore_tenant* tenant, const vipcore_call_input* call) 
     c.caller_id = text(call->caller_id);
     if (call->vip_level_at_call != -1) {
       vipcore::Level l = vipcore::Level::standard;
-      if (Status s = level_of(call->vip_level_at_call, "vip_level_at_call", &l); !s.is_ok()) return fail(s);
+      if (Status s = level_of(call->vip_level_at_call, "vip_level_at_call", &l); !s.ok()) return fail(s);
       c.vip_level_at_call = l;
     }
     c.handling_rules_applied = vipcore::HandlingRules::from_bits(call->handling_rules_applied);

@@ -134,7 +134,7 @@ class DemoNotifier final : public vipcore::Notifier {
                          " (" + std::string(vipcore::to_string(n.caller.vip_level)) + ") has waited " +
                          std::to_string(n.wait_seconds) + " s at position " + std::to_string(n.queue_position));
     }
-    return vipcore::Status::ok();
+    return vipcore::ok_status();
   }
   std::map<std::string, int> by_rule() const {
     std::lock_guard<std::mutex> g(mu_);
@@ -292,7 +292,7 @@ int run(const Settings& settings) {
 
   std::printf("vipcore %s demo: a PBX's morning on an embedded SQLite file\n", vipcore::version());
   auto key = vipcore::MasterKey::generate();
-  if (!key.ok() || !key->write_file(key_path).is_ok()) {
+  if (!key.ok() || !key->write_file(key_path).ok()) {
     std::fprintf(stderr, "cannot create the key file %s\n", key_path.c_str());
     return 1;
   }
@@ -327,8 +327,8 @@ int run(const Settings& settings) {
   vipcore::ImportReport report;
   const auto import_start = Clock::now();
   vipcore::Status imported = admin->update_settings(tenant_settings);
-  if (imported.is_ok()) imported = admin->import_callers(callers, {}, &report);
-  if (!imported.is_ok()) {
+  if (imported.ok()) imported = admin->import_callers(callers, {}, &report);
+  if (!imported.ok()) {
     std::fprintf(stderr, "set-up failed: %s\n", imported.to_string().c_str());
     return 1;
   }
@@ -374,7 +374,7 @@ int run(const Settings& settings) {
     totals.identify_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
     ++totals.calls;
     std::string kind_name, line;
-    if (!s.is_ok()) {
+    if (!s.ok()) {
       // The call must still be routed when the library says no.
       ++totals.bad_number;
       kind_name = "bad number";

@@ -34,7 +34,7 @@ class CallRouter {
 
   QueueDecision on_incoming_call(const std::string& caller_number) const {
     vipcore::Identification who;
-    if (!tenant_.identify(caller_number, &who).is_ok() || !who.is_vip) return {"general", 0, ""};
+    if (!tenant_.identify(caller_number, &who).ok() || !who.is_vip) return {"general", 0, ""};
     return {"vip", who.routing_priority, who.caller.custom_greeting};
   }
 

@@ -38,7 +38,7 @@ Status AlertThresholds::validate() const {
     return Status::invalid_argument("alerts.max_failed_identification_rate", "must lie in 0..1");
   if (!(max_quality_drop >= 0.0 && max_quality_drop <= 100.0))
     return Status::invalid_argument("alerts.max_quality_drop", "must lie in 0..100");
-  return Status::ok();
+  return ok_status();
 }
 
 namespace {
@@ -48,10 +48,10 @@ using detail::TenantState;
 constexpr int kMaxCallWait = 86400;
 
 Status check_range(const DateRange& range) {
-  if (Status s = check_timestamp(range.start, "range.start"); !s.is_ok()) return s;
-  if (Status s = check_timestamp(range.end, "range.end"); !s.is_ok()) return s;
+  if (Status s = check_timestamp(range.start, "range.start"); !s.ok()) return s;
+  if (Status s = check_timestamp(range.end, "range.end"); !s.ok()) return s;
   if (!(range.start < range.end)) return Status::invalid_argument("range", "start must be before end");
-  return Status::ok();
+  return ok_status();
 }
 
 // Nearest rank: the smallest wait that at least `p` of the calls did not exceed.
@@ -112,7 +112,7 @@ CallAggregate combine(const LevelAggregates& levels) {
 
 Status check_call(const CallRecord& c) {
   if (c.call_id.empty()) return Status::invalid_argument("call_id", "must not be empty");
-  if (Status s = detail::validate_text("call_id", c.call_id, Limits::kMaxIdBytes, false); !s.is_ok()) return s;
+  if (Status s = detail::validate_text("call_id", c.call_id, Limits::kMaxIdBytes, false); !s.ok()) return s;
   if (c.vip_level_at_call && static_cast<int>(*c.vip_level_at_call) >= kLevelCount)
     return Status::invalid_argument("vip_level_at_call", "is not a VIP level");
   if (c.wait_seconds < 0 || c.wait_seconds > kMaxCallWait)
@@ -123,8 +123,8 @@ Status check_call(const CallRecord& c) {
       !(std::isfinite(*c.service_quality_score) && *c.service_quality_score >= 0 && *c.service_quality_score <= 100))
     return Status::invalid_argument("service_quality_score", "must be a number from 0 to 100");
   if (c.at)
-    if (Status s = check_timestamp(*c.at, "at"); !s.is_ok()) return s;
-  return Status::ok();
+    if (Status s = check_timestamp(*c.at, "at"); !s.ok()) return s;
+  return ok_status();
 }
 
 // "7.5%"; two decimals for small rates, so that 1.04% does not read as 1.0%.
@@ -134,8 +134,8 @@ std::string percent(double v) { return fmt::format(v < 0.1 ? "{:.2f}%" : "{:.1f}
 
 Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::record_call); !s.is_ok()) return s;
-  if (Status s = check_call(call); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::record_call); !s.ok()) return s;
+  if (Status s = check_call(call); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(call.caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
 
@@ -161,12 +161,12 @@ Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
   entry.at = call.at.value_or(t.db->now());
   auto txn = t.storage().begin_activity_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = (*txn)->insert_call(t.tenant_id(), entry); !s.is_ok())
+  if (Status s = (*txn)->insert_call(t.tenant_id(), entry); !s.ok())
     return s.is_already_exists()
                ? Status::already_exists("call_id", fmt::format("call {} has already been recorded", call.call_id))
                : s;
-  if (Status s = (*txn)->count_call(t.tenant_id(), *cid, call.satisfaction_rating); !s.is_ok()) return s;
-  if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+  if (Status s = (*txn)->count_call(t.tenant_id(), *cid, call.satisfaction_rating); !s.ok()) return s;
+  if (Status s = (*txn)->commit(); !s.ok()) return s;
   t.ctx->counters().record_wait(entry.vip_level, entry.wait_seconds);
   return entry;
 }
@@ -179,8 +179,8 @@ Result<DateRange> Tenant::date_range(std::string_view start, std::string_view en
 Result<std::vector<CallHistoryEntry>> Tenant::call_history(std::string_view caller_id, const DateRange& range,
                                                            std::uint64_t limit) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_analytics); !s.is_ok()) return s;
-  if (Status s = check_range(range); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_analytics); !s.ok()) return s;
+  if (Status s = check_range(range); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
   return t.storage().list_calls(t.tenant_id(), *cid, range.start, range.end, limit);
@@ -188,8 +188,8 @@ Result<std::vector<CallHistoryEntry>> Tenant::call_history(std::string_view call
 
 Result<CallerAnalytics> Tenant::caller_analytics(std::string_view caller_id, const DateRange& range) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_analytics); !s.is_ok()) return s;
-  if (Status s = check_range(range); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_analytics); !s.ok()) return s;
+  if (Status s = check_range(range); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
   auto caller = t.storage().get_caller(t.tenant_id(), *cid);
@@ -202,8 +202,8 @@ Result<CallerAnalytics> Tenant::caller_analytics(std::string_view caller_id, con
 
 Result<OverviewAnalytics> Tenant::overview(const DateRange& range) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_analytics); !s.is_ok()) return s;
-  if (Status s = check_range(range); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_analytics); !s.ok()) return s;
+  if (Status s = check_range(range); !s.ok()) return s;
   auto counts = t.storage().count_callers_by_level_status(t.tenant_id());
   if (!counts.ok()) return counts.status();
   auto levels = t.storage().aggregate_calls(t.tenant_id(), range.start, range.end, {});
@@ -220,8 +220,8 @@ Result<OverviewAnalytics> Tenant::overview(const DateRange& range) const {
 
 Result<std::vector<Alert>> Tenant::evaluate_alerts(const DateRange& range) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_analytics); !s.is_ok()) return s;
-  if (Status s = check_range(range); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_analytics); !s.ok()) return s;
+  if (Status s = check_range(range); !s.ok()) return s;
   const TenantSettings& settings = t.ctx->settings();
   const AlertThresholds& th = settings.alerts;
   auto now = t.storage().aggregate_calls(t.tenant_id(), range.start, range.end, {});
@@ -268,15 +268,15 @@ Result<std::vector<Alert>> Tenant::evaluate_alerts(const DateRange& range) const
 
 Result<MetricsSnapshot> Tenant::metrics() const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_metrics); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_metrics); !s.ok()) return s;
   return t.ctx->counters().snapshot(t.tenant_id());
 }
 
 Result<PurgeReport> Tenant::purge(Timestamp before, std::uint64_t batch_size) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::purge); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::purge); !s.ok()) return s;
   if (batch_size == 0) return Status::invalid_argument("batch_size", "must be at least 1");
-  if (Status s = check_timestamp(before, "before"); !s.is_ok()) return s;
+  if (Status s = check_timestamp(before, "before"); !s.ok()) return s;
   PurgeReport report;
   for (;;) {
     // One transaction per batch, so that the PBX's writes interleave.
@@ -286,7 +286,7 @@ Result<PurgeReport> Tenant::purge(Timestamp before, std::uint64_t batch_size) co
     if (!purged.ok()) return purged.status();
     const auto entry = detail::audit_entry(t, t.db->now(), "purge_calls", "vip_call", "", {},
                                            fmt::format("deleted {} older than {}", *purged, format_timestamp(before)));
-    if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+    if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
     report.calls += *purged;
     if (*purged < batch_size) break;
   }

@@ -118,7 +118,7 @@ Status check_timestamp(Timestamp t, std::string_view field) {
   const std::int64_t ms = to_unix_ms(t);
   if (ms < kMinTimestampMs || ms > kMaxTimestampMs)
     return Status::invalid_argument(field, "is out of range (times must lie from 1970-01-01 to 9999-12-31, UTC)");
-  return Status::ok();
+  return ok_status();
 }
 
 Result<Timestamp> parse_timestamp(std::string_view text, std::string_view field) {
@@ -128,7 +128,7 @@ Result<Timestamp> parse_timestamp(std::string_view text, std::string_view field)
     return Status::invalid_argument(field, "is not a date (YYYY-MM-DD) or an ISO 8601 time (YYYY-MM-DDTHH:MM:SSZ, "
                                            "or with an offset of at most 18:00 such as +01:00)");
   const Timestamp t = from_unix_ms(ms);
-  if (Status s = check_timestamp(t, field); !s.is_ok()) return s;
+  if (Status s = check_timestamp(t, field); !s.ok()) return s;
   return t;
 }
 

@@ -117,7 +117,7 @@ Status sodium_ready() noexcept {
   // sodium_init is thread-safe and returns 1 when already initialized.
   static const int rc = sodium_init();
   if (rc < 0) return Status::key_error("libsodium could not be initialized (no system random source?)");
-  return Status::ok();
+  return ok_status();
 }
 
 namespace {
@@ -193,7 +193,7 @@ class KeyArena {
 KeyMemoryStats key_memory_stats() noexcept { return KeyArena::instance().stats(); }
 
 Result<SecretKey> SecretKey::allocate() noexcept {
-  if (Status s = sodium_ready(); !s.is_ok()) return s;
+  if (Status s = sodium_ready(); !s.ok()) return s;
   SecretKey k;
   k.p_ = KeyArena::instance().take();
   if (k.p_ == nullptr) return Status::key_error("no memory for a key (guarded key memory could not be allocated)");
@@ -274,13 +274,13 @@ Status TenantKeys::publish(const std::vector<std::uint32_t>& versions, std::uint
     if (old->current == next->current && old->entries.size() == next->entries.size() &&
         std::equal(old->entries.begin(), old->entries.end(), next->entries.begin(),
                    [](const Entry& a, const Entry& b) { return a.version == b.version && a.key == b.key; }))
-      return Status::ok();  // nothing new
+      return ok_status();  // nothing new
     owned_.reserve(owned_.size() + derived.size());
     snapshots_.reserve(snapshots_.size() + 1);
     for (auto& d : derived) owned_.push_back(std::move(d));
     snapshots_.push_back(std::move(next));
     snapshot_.store(snapshots_.back().get(), std::memory_order_release);
-    return Status::ok();
+    return ok_status();
   } catch (const std::bad_alloc&) {
     return Status::key_error("no memory to load the tenant's keys");
   }
@@ -369,7 +369,7 @@ Status KeyRing::add_random_version() {
   randombytes_buf(k->data(), kKeySize);
   data_roots.emplace_back(last + 1, std::move(*k));
   current_version = last + 1;
-  return Status::ok();
+  return ok_status();
 }
 
 void KeyRing::drop_retired_versions() {
@@ -503,7 +503,7 @@ Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view
   if (key == nullptr) {
     // Sealed under a key version this process has not loaded: another
     // process may have rotated the keys. Load them, once, and look again.
-    if (Status s = keys.refresh(); !s.is_ok()) return s;
+    if (Status s = keys.refresh(); !s.ok()) return s;
     key = keys.data_key(version);
     if (key == nullptr)
       return Status::integrity_error(fmt::format(
@@ -519,7 +519,7 @@ Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view
     return Status::integrity_error(
         "a stored field failed authentication: it was altered or moved from another record, field or tenant");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 std::string new_uuid() {

@@ -132,7 +132,7 @@ class TenantKeys {
                  const std::function<Result<SecretKey>(std::uint32_t)>& derive);
   /// Asks the database for key versions this process has not loaded:
   /// another process may have rotated the keys.
-  Status refresh() const { return refresh_ ? refresh_() : Status::ok(); }
+  Status refresh() const { return refresh_ ? refresh_() : ok_status(); }
 
  private:
   struct Entry {

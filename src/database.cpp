@@ -23,7 +23,7 @@ Result<std::unique_ptr<TenantKeys>> DatabaseState::keys_for(std::string_view ten
   } catch (const std::bad_alloc&) {
     return Status::key_error("no memory for the tenant's keys");
   }
-  if (Status s = ring.load_into(tenant_id, *keys); !s.is_ok()) return s;
+  if (Status s = ring.load_into(tenant_id, *keys); !s.ok()) return s;
   return keys;
 }
 
@@ -32,7 +32,7 @@ Status DatabaseState::install_ring(KeyRing new_ring) {
   std::lock_guard<std::mutex> g(tenants_mu);
   Status result;
   for (auto& [id, ctx] : tenants)
-    if (Status s = ring.load_into(id, ctx->keys()); !s.is_ok() && result.is_ok()) result = s;
+    if (Status s = ring.load_into(id, ctx->keys()); !s.ok() && result.ok()) result = s;
   return result;
 }
 
@@ -121,7 +121,7 @@ void TenantContext::set_rules(std::shared_ptr<const RuleSet> rules) {
 }
 
 Status TenantState::authorize(Operation op) const {
-  if (is_allowed(actor.role, op)) return Status::ok();
+  if (is_allowed(actor.role, op)) return ok_status();
   return Status::permission_denied(
       fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
 }
@@ -143,9 +143,9 @@ Result<KeyRing> open_key_ring(Storage& storage, const MasterKey& key, std::strin
   if (!ring.ok()) return ring.status();
   auto wrapped = ring->wrap(key);
   if (!wrapped.ok()) return wrapped.status();
-  if (Status s = (*txn)->put_meta("", kKeyRingKey, *wrapped); !s.is_ok()) return s;
-  if (Status s = (*txn)->put_meta("", kDefaultRegionKey, default_region); !s.is_ok()) return s;
-  if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+  if (Status s = (*txn)->put_meta("", kKeyRingKey, *wrapped); !s.ok()) return s;
+  if (Status s = (*txn)->put_meta("", kDefaultRegionKey, default_region); !s.ok()) return s;
+  if (Status s = (*txn)->commit(); !s.ok()) return s;
   return ring;
 }
 
@@ -172,14 +172,14 @@ Database& Database::operator=(Database&&) noexcept = default;
 Database::~Database() = default;
 
 Result<Database> Database::open(const std::string& path, const MasterKey& key, const Options& options) {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   auto storage = open_sqlite_storage(path, options.sqlite);
   if (!storage.ok()) return storage.status();
   return open(std::move(*storage), key, options);
 }
 
 Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKey& key, const Options& options) {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   if (!storage) return Status::invalid_argument("storage", "is null");
   if (key.data() == nullptr) return Status::key_error("master key: the key was moved from");
   std::string wanted_region = options.default_region;
@@ -201,14 +201,14 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
   state->read_only = options.sqlite.read_only;
-  if (Status s = detail::tag_untagged_callers(*state); !s.is_ok()) return s.with_context("tagging callers");
+  if (Status s = detail::tag_untagged_callers(*state); !s.ok()) return s.with_context("tagging callers");
   return Database(std::move(state));
 }
 
 Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) const {
   if (!state_) return Status::invalid_argument("database", "the handle was moved from");
-  if (Status s = detail::validate_tenant_id(tenant_id); !s.is_ok()) return s;
-  if (Status s = detail::validate_actor_id(actor.id); !s.is_ok()) return s;
+  if (Status s = detail::validate_tenant_id(tenant_id); !s.ok()) return s;
+  if (Status s = detail::validate_actor_id(actor.id); !s.ok()) return s;
   if (static_cast<int>(actor.role) >= kRoleCount)
     return Status::invalid_argument("actor.role", "is not a role");
   // Settings are re-read on every call, so that a long-running process picks

@@ -28,13 +28,13 @@ Status check_call_id(std::string_view call_id) {
     return Status::invalid_argument("call_id", fmt::format("is longer than {} bytes", Limits::kMaxIdBytes));
   if (!detail::is_clean_utf8(call_id, false))
     return Status::invalid_argument("call_id", "must be UTF-8 text without control characters");
-  return Status::ok();
+  return ok_status();
 }
 
 Status call_notifier(Notifier& notifier, const EscalationNotice& notice) {
   try {
     Status s = notifier.notify(notice);
-    if (s.is_ok()) return s;
+    if (s.ok()) return s;
     return Status::notifier_error(s.message());
   } catch (const std::exception& e) {
     return Status::notifier_error(fmt::format("the notifier threw: {}", e.what()));
@@ -48,14 +48,14 @@ Status call_notifier(Notifier& notifier, const EscalationNotice& notice) {
 Result<EscalationResult> Tenant::check_escalation(std::string_view caller_id, int wait_seconds, int queue_position,
                                                   std::string_view call_id) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::check_escalation); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::check_escalation); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
   auto record = t.storage().get_caller(t.tenant_id(), *cid);
   if (!record.ok()) return record.status();
   if (!*record) return Status::not_found(fmt::format("no VIP caller {} in tenant {}", *cid, t.tenant_id()));
   VipCaller c;
-  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &c); !s.is_ok())
+  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &c); !s.ok())
     return s;
   CallerSummary summary;
   summary.id = c.id;
@@ -153,7 +153,7 @@ Result<std::vector<TriggeredRule*>> store_triggers(const TenantState& t, const C
   for (TriggeredRule* tr : fresh) {
     TriggerRecord rec{std::string(call_id), tr->rule_id, caller.id, now, std::nullopt};
     bool inserted = false;
-    if (Status s = (*txn)->insert_trigger(t.tenant_id(), rec, &inserted); !s.is_ok()) return s;
+    if (Status s = (*txn)->insert_trigger(t.tenant_id(), rec, &inserted); !s.ok()) return s;
     if (inserted) {
       to_notify.push_back(tr);
       ++inserted_now;
@@ -161,7 +161,7 @@ Result<std::vector<TriggeredRule*>> store_triggers(const TenantState& t, const C
       tr->already_triggered = true;  // another thread or process got there first
     }
   }
-  if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+  if (Status s = (*txn)->commit(); !s.ok()) return s;
   detail::TenantCounters::add(t.ctx->counters().escalations_by_level[static_cast<std::size_t>(caller.vip_level)],
                               inserted_now);
   return to_notify;
@@ -176,18 +176,18 @@ Status notify_triggers(const TenantState& t, const CallerSummary& caller, std::s
   for (TriggeredRule* tr : to_notify) {
     EscalationNotice notice{t.tenant_id(), std::string(call_id), *tr, caller, wait_seconds, queue_position, now};
     Status s = call_notifier(*t.db->notifier, notice);
-    if (s.is_ok()) delivered.push_back(tr);
+    if (s.ok()) delivered.push_back(tr);
     else result.notification_failures.push_back(NotificationFailure{tr->rule_id, std::move(s)});
   }
   detail::TenantCounters::add(t.ctx->counters().notification_failures, result.notification_failures.size());
-  if (delivered.empty()) return Status::ok();
+  if (delivered.empty()) return ok_status();
   auto txn = t.storage().begin_activity_write();
   if (!txn.ok()) return txn.status();
   for (TriggeredRule* tr : delivered)
-    if (Status s = (*txn)->mark_notified(t.tenant_id(), call_id, tr->rule_id, now); !s.is_ok()) return s;
-  if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+    if (Status s = (*txn)->mark_notified(t.tenant_id(), call_id, tr->rule_id, now); !s.ok()) return s;
+  if (Status s = (*txn)->commit(); !s.ok()) return s;
   for (TriggeredRule* tr : delivered) tr->notified = true;
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace
@@ -195,8 +195,8 @@ Status notify_triggers(const TenantState& t, const CallerSummary& caller, std::s
 Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position,
                                                   std::string_view call_id) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::check_escalation); !s.is_ok()) return s;
-  if (Status s = check_call_id(call_id); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::check_escalation); !s.ok()) return s;
+  if (Status s = check_call_id(call_id); !s.ok()) return s;
   if (!call_id.empty() && caller.id.empty())
     return Status::invalid_argument("caller.id", "is required to record triggers for a call");
   auto rules = detail::current_rules(t);
@@ -213,16 +213,16 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
   if (!to_notify.ok()) return to_notify.status();
   if (t.db->notifier == nullptr || to_notify->empty()) return result;
   if (Status s = notify_triggers(t, caller, call_id, wait_seconds, queue_position, now, *to_notify, *result);
-      !s.is_ok())
+      !s.ok())
     return s;
   return result;
 }
 
 Result<std::uint64_t> Tenant::purge_escalation_triggers(Timestamp before, std::uint64_t batch_size) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::purge); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::purge); !s.ok()) return s;
   if (batch_size == 0) return Status::invalid_argument("batch_size", "must be at least 1");
-  if (Status s = check_timestamp(before, "before"); !s.is_ok()) return s;
+  if (Status s = check_timestamp(before, "before"); !s.ok()) return s;
   std::uint64_t total = 0;
   for (;;) {
     // One transaction per batch, so that the PBX's writes interleave.
@@ -232,7 +232,7 @@ Result<std::uint64_t> Tenant::purge_escalation_triggers(Timestamp before, std::u
     if (!purged.ok()) return purged.status();
     const auto entry = detail::audit_entry(t, t.db->now(), "purge_triggers", "escalation_trigger", "",
                                            {}, fmt::format("deleted {} older than {}", *purged, format_timestamp(before)));
-    if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+    if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
     total += *purged;
     if (*purged < batch_size) return total;
   }

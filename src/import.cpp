@@ -78,7 +78,7 @@ Decision decide(const PhoneHash* hs, std::size_t count, const ClaimMap& claimed,
                 DuplicatePolicy policy) {
   Status conflict;
   const std::string* owner = nullptr;  // the existing VIP all duplicate numbers belong to
-  for (std::size_t p = 0; p < count && conflict.is_ok(); ++p) {
+  for (std::size_t p = 0; p < count && conflict.ok(); ++p) {
     if (const auto c = claimed.find(hs[p]); c != claimed.end()) {
       conflict = Status::already_exists(phone_field(p), fmt::format("repeats a number of row {}", c->second));
     } else if (const auto e = existing.find(hs[p]); e != existing.end()) {
@@ -87,7 +87,7 @@ Decision decide(const PhoneHash* hs, std::size_t count, const ClaimMap& claimed,
       owner = &e->second;
     }
   }
-  if (!conflict.is_ok())
+  if (!conflict.ok())
     return policy == DuplicatePolicy::skip ? Decision{Decision::skip, nullptr, {}}
                                            : Decision{Decision::fail, nullptr, std::move(conflict)};
   if (owner == nullptr) return Decision{Decision::create, nullptr, {}};
@@ -115,8 +115,8 @@ class Importer {
     validate_and_hash();
     auto txn = t_.storage().begin_write();
     if (!txn.ok()) return txn.status();
-    if (Status s = find_owners(**txn); !s.is_ok()) return s;
-    if (Status s = write_rows(**txn); !s.is_ok()) return s;
+    if (Status s = find_owners(**txn); !s.ok()) return s;
+    if (Status s = write_rows(**txn); !s.ok()) return s;
     return commit(**txn);
   }
 
@@ -158,7 +158,7 @@ class Importer {
     }
     lookups_.clear();
     lookups_.shrink_to_fit();
-    return Status::ok();
+    return ok_status();
   }
 
   // 3. In row order: decide, then create (sealed, written in chunks), update, skip or fail.
@@ -166,7 +166,7 @@ class Importer {
     chunk_.reserve(std::min(rows_.size(), kChunk));
     for (std::size_t i = 0; i < rows_.size(); ++i) {
       planned_ = i + 1;
-      if (Status s = write_row(txn, i); !s.is_ok()) return s;
+      if (Status s = write_row(txn, i); !s.ok()) return s;
       valid_[i].reset();
       if (!progress_.at(planned_, static_cast<double>(written_))) return cancelled();
     }
@@ -174,23 +174,23 @@ class Importer {
   }
 
   Status write_row(WriteTransaction& txn, std::size_t i) {
-    if (!row_errors_[i].is_ok()) {
+    if (!row_errors_[i].ok()) {
       fail_row(i, std::move(row_errors_[i]));
-      return Status::ok();
+      return ok_status();
     }
     const PhoneHash* const hs = hashes_.data() + first_hash_[i];
     const std::size_t count = first_hash_[i + 1] - first_hash_[i];
     Decision d = decide(hs, count, claimed_, existing_, options_.on_duplicate);
     switch (d.kind) {
-      case Decision::fail: fail_row(i, std::move(d.error)); return Status::ok();
-      case Decision::skip: ++report_->skipped; return Status::ok();
+      case Decision::fail: fail_row(i, std::move(d.error)); return ok_status();
+      case Decision::skip: ++report_->skipped; return ok_status();
       case Decision::update: return update_row(txn, i, *d.owner);
       case Decision::create: break;
     }
     claim(hs, count, i);
     chunk_.push_back(detail::seal_new_caller(*valid_[i], keys_, tenant_id_, detail::new_uuid(), now_));
     ++report_->created;
-    return chunk_.size() == kChunk ? flush(txn) : Status::ok();
+    return chunk_.size() == kChunk ? flush(txn) : ok_status();
   }
 
   Status update_row(WriteTransaction& txn, std::size_t i, const std::string& owner) {
@@ -199,20 +199,20 @@ class Importer {
     if (!*record) return Status::internal_error("a phone number points to a missing caller");
     CallerRecord r = std::move(**record);
     Status s = detail::apply_update(detail::update_from_new(rows_[i]), numbers_, keys_, tenant_id_, now_, &r);
-    if (s.is_ok()) s = detail::check_phones_free(txn, tenant_id_, r, &r.id);
-    if (s.is_ok()) s = txn.replace_caller(tenant_id_, r);
-    if (s.is_ok()) {
+    if (s.ok()) s = detail::check_phones_free(txn, tenant_id_, r, &r.id);
+    if (s.ok()) s = txn.replace_caller(tenant_id_, r);
+    if (s.ok()) {
       ++report_->updated;
       claim(hashes_.data() + first_hash_[i], first_hash_[i + 1] - first_hash_[i], i);
-      return Status::ok();
+      return ok_status();
     }
     if (!s.is_invalid_argument() && !s.is_already_exists()) return s;
     fail_row(i, std::move(s));
-    return Status::ok();
+    return ok_status();
   }
 
   Status flush(WriteTransaction& txn) {
-    if (chunk_.empty()) return Status::ok();
+    if (chunk_.empty()) return ok_status();
     Status s = txn.insert_callers(tenant_id_, chunk_, [&](std::size_t done, std::size_t total) {
       const double in_chunk = static_cast<double>(chunk_.size()) * static_cast<double>(done) / static_cast<double>(total);
       return progress_.at(planned_, static_cast<double>(written_) + in_chunk);
@@ -234,10 +234,10 @@ class Importer {
     const std::string outcome = fmt::format("created {}, updated {}, skipped {}, failed {}", report_->created,
                                             report_->updated, report_->skipped, report_->failed);
     const auto entry = detail::audit_entry(t_, now_, "import", "vip_caller", "", {}, outcome);
-    if (Status s = detail::commit_with_audit(txn, entry); !s.is_ok()) return s;
+    if (Status s = detail::commit_with_audit(txn, entry); !s.ok()) return s;
     report_->committed = true;
     progress_.finish();
-    return Status::ok();
+    return ok_status();
   }
 
   void claim(const PhoneHash* hs, std::size_t count, std::size_t row) {
@@ -280,7 +280,7 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   *report = ImportReport();
   report->total = rows.size();
   const detail::TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::import_callers); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::import_callers); !s.ok()) return s;
   if (options.progress_every == 0) return Status::invalid_argument("progress_every", "must be at least 1");
   return Importer(t, rows, options, report).run();
 }

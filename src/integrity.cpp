@@ -19,7 +19,7 @@ Status tag_untagged_callers(DatabaseState& db) {
   Storage& storage = *db.storage;
   auto pending = storage.get_meta("", kIntegrityPendingKey);
   if (!pending.ok()) return pending.status();
-  if (!*pending) return Status::ok();
+  if (!*pending) return ok_status();
   if (db.read_only)
     return Status::version_error(
         "the callers have no integrity tags yet (the database was upgraded and not opened read-write since); "
@@ -42,7 +42,7 @@ Status tag_untagged_callers(DatabaseState& db) {
           untagged.push_back(std::move(r.id));
         return true;
       });
-      if (!scan.is_ok()) return scan;
+      if (!scan.ok()) return scan;
       if (last.empty()) break;
       filter.after_id = last;
       if (untagged.empty()) continue;
@@ -54,14 +54,14 @@ Status tag_untagged_callers(DatabaseState& db) {
         if (!*current) continue;
         CallerRecord& r = **current;
         r.integrity = integrity_tag(*keys, r);
-        if (Status s = (*txn)->replace_caller(tenant_id, r); !s.is_ok()) return s;
+        if (Status s = (*txn)->replace_caller(tenant_id, r); !s.ok()) return s;
       }
-      if (Status s = (*txn)->commit(); !s.is_ok()) return s;
+      if (Status s = (*txn)->commit(); !s.ok()) return s;
     }
   }
   auto txn = storage.begin_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = (*txn)->delete_meta("", kIntegrityPendingKey); !s.is_ok()) return s;
+  if (Status s = (*txn)->delete_meta("", kIntegrityPendingKey); !s.ok()) return s;
   return (*txn)->commit();
 }
 

@@ -52,7 +52,7 @@ MasterKey MasterKey::clone() const {
 }
 
 Result<MasterKey> MasterKey::from_bytes(const void* data, std::size_t size) {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   if (data == nullptr) return Status::key_error("master key: no key given");
   if (size != kSize) return Status::key_error(fmt::format("master key: must be {} bytes, got {}", kSize, size));
   MasterKey k;
@@ -62,7 +62,7 @@ Result<MasterKey> MasterKey::from_bytes(const void* data, std::size_t size) {
 }
 
 Result<MasterKey> MasterKey::from_hex(std::string_view hex) {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   hex = detail::trim(hex);
   if (hex.size() != 2 * kSize)
     return Status::key_error(fmt::format("master key: must be {} hexadecimal characters, got {}", 2 * kSize, hex.size()));
@@ -75,7 +75,7 @@ Result<MasterKey> MasterKey::from_hex(std::string_view hex) {
 }
 
 Result<MasterKey> MasterKey::from_file(const std::string& path) {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return Status::key_error(fmt::format("key file {}: {}", path, std::strerror(errno)));
@@ -98,7 +98,7 @@ Result<MasterKey> MasterKey::from_file(const std::string& path) {
 }
 
 Result<MasterKey> MasterKey::generate() {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   MasterKey k;
   if (k.bytes_ == nullptr) return no_key_memory();
   randombytes_buf(k.bytes_, kSize);
@@ -106,7 +106,7 @@ Result<MasterKey> MasterKey::generate() {
 }
 
 Result<MasterKey> MasterKey::for_testing(std::string_view seed) {
-  if (Status s = detail::sodium_ready(); !s.is_ok()) return s;
+  if (Status s = detail::sodium_ready(); !s.ok()) return s;
   MasterKey k;
   if (k.bytes_ == nullptr) return no_key_memory();
   static constexpr char kLabel[] = "vipcore/test-key/1";
@@ -144,7 +144,7 @@ Status MasterKey::write_file(const std::string& path) const {
     ::unlink(path.c_str());
     return Status::key_error(fmt::format("key file {}: could not be written", path));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 std::string MasterKey::fingerprint() const {

@@ -87,7 +87,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                         const std::function<bool(std::size_t, std::size_t)>& progress) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     if (progress && !progress(callers.size(), callers.size()))
       return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
     std::unordered_set<PhoneHash, PhoneHashHasher> batch_phones;
@@ -104,11 +104,11 @@ class MemoryTransaction final : public WriteTransaction {
       for (const StoredPhone& p : c.phones) o.phones[p.hash] = c.id;
       o.callers[c.id] = c;
     }
-    return Status::ok();
+    return ok_status();
   }
 
   Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     const CallerRecord* old = find_caller(tenant_id, caller.id);
     if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
     for (const StoredPhone& p : caller.phones) {
@@ -120,17 +120,17 @@ class MemoryTransaction final : public WriteTransaction {
     for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
     for (const StoredPhone& p : caller.phones) o.phones[p.hash] = caller.id;
     o.callers[caller.id] = caller;  // may invalidate `old`: not used after this
-    return Status::ok();
+    return ok_status();
   }
 
   Status delete_caller(std::string_view tenant_id, std::string_view id) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     const CallerRecord* old = find_caller(tenant_id, id);
     if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
     Overlay& o = overlay_[std::string(tenant_id)];
     for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
     o.callers[std::string(id)] = std::nullopt;
-    return Status::ok();
+    return ok_status();
   }
 
   Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) override {
@@ -139,61 +139,61 @@ class MemoryTransaction final : public WriteTransaction {
   }
 
   Status insert_rule(std::string_view tenant_id, const RuleRecord& rule) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     if (find_rule(tenant_id, rule.id) != nullptr) return Status::already_exists("id", "a rule with this id already exists");
     overlay_[std::string(tenant_id)].rules[rule.id] = rule;
-    return Status::ok();
+    return ok_status();
   }
 
   Status replace_rule(std::string_view tenant_id, const RuleRecord& rule) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     if (find_rule(tenant_id, rule.id) == nullptr) return Status::not_found("no escalation rule with this id in the tenant");
     overlay_[std::string(tenant_id)].rules[rule.id] = rule;
-    return Status::ok();
+    return ok_status();
   }
 
   Status delete_rule(std::string_view tenant_id, std::string_view id) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     if (find_rule(tenant_id, id) == nullptr) return Status::not_found("no escalation rule with this id in the tenant");
     overlay_[std::string(tenant_id)].rules[std::string(id)] = std::nullopt;
-    return Status::ok();
+    return ok_status();
   }
 
   Status insert_trigger(std::string_view tenant_id, const TriggerRecord& trigger, bool* inserted) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     const TriggerKey key(trigger.call_id, trigger.rule_id);
     *inserted = find_trigger(tenant_id, key) == nullptr;
     if (*inserted) overlay_[std::string(tenant_id)].triggers[key] = trigger;
-    return Status::ok();
+    return ok_status();
   }
 
   Status mark_notified(std::string_view tenant_id, std::string_view call_id, std::string_view rule_id,
                        Timestamp at) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     const TriggerKey key(call_id, rule_id);
     const TriggerRecord* t = find_trigger(tenant_id, key);
     if (t == nullptr) return Status::not_found("no such escalation trigger");
     TriggerRecord updated = *t;
     updated.notified_at = at;
     overlay_[std::string(tenant_id)].triggers[key] = std::move(updated);
-    return Status::ok();
+    return ok_status();
   }
 
   Result<std::uint64_t> purge_triggers(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
 
   Status insert_call(std::string_view tenant_id, const CallRow& call) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     if (find_call(tenant_id, call.call_id) != nullptr)
       return Status::already_exists("call_id", "this call has already been recorded");
     overlay_[std::string(tenant_id)].calls[call.call_id] = call;
-    return Status::ok();
+    return ok_status();
   }
 
   Status count_call(std::string_view tenant_id, std::string_view caller_id,
                     std::optional<int> satisfaction_rating) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     const CallerRecord* c = find_caller(tenant_id, caller_id);
-    if (c == nullptr) return Status::ok();  // deleted since: its calls stay, counters go with it
+    if (c == nullptr) return ok_status();  // deleted since: its calls stay, counters go with it
     CallerRecord updated = *c;
     ++updated.total_calls;
     if (satisfaction_rating) {
@@ -203,7 +203,7 @@ class MemoryTransaction final : public WriteTransaction {
       updated.satisfaction_score = sum / static_cast<double>(updated.rated_calls);
     }
     overlay_[std::string(tenant_id)].callers[updated.id] = std::move(updated);
-    return Status::ok();
+    return ok_status();
   }
 
   Result<std::uint64_t> purge_calls(std::string_view tenant_id, Timestamp before, std::uint64_t limit) override;
@@ -211,21 +211,21 @@ class MemoryTransaction final : public WriteTransaction {
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
 
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     meta_[MetaKey(scope, key)] = std::string(value);
-    return Status::ok();
+    return ok_status();
   }
 
   Status delete_meta(std::string_view scope, std::string_view key) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     meta_[MetaKey(scope, key)] = std::nullopt;
-    return Status::ok();
+    return ok_status();
   }
 
   Status append_audit(const AuditEntry& entry) override {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     audit_.push_back(entry);
-    return Status::ok();
+    return ok_status();
   }
 
   Status commit() override;
@@ -241,7 +241,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status usable() const {
     if (done_) return Status::internal_error("the write transaction has already been committed");
-    return Status::ok();
+    return ok_status();
   }
   const CallerRecord* find_caller(std::string_view tenant_id, std::string_view id) const;
   const std::string* phone_owner(std::string_view tenant_id, const PhoneHash& hash) const;
@@ -276,14 +276,14 @@ class MemoryStorage final : public Storage {
     std::shared_lock lock(mu_);
     *found = false;
     const TenantData* t = tenant(tenant_id);
-    if (t == nullptr) return Status::ok();
+    if (t == nullptr) return ok_status();
     const auto p = t->phones.find(hash);
-    if (p == t->phones.end()) return Status::ok();
+    if (p == t->phones.end()) return ok_status();
     const auto c = t->callers.find(p->second);
     if (c == t->callers.end()) return Status::internal_error("a phone entry points to no caller");
     fill_identify(c->second, out);
     *found = true;
-    return Status::ok();
+    return ok_status();
   }
 
   Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override {
@@ -299,7 +299,7 @@ class MemoryStorage final : public Storage {
                       const std::function<bool(CallerRecord&&)>& visit) override {
     std::shared_lock lock(mu_);
     const TenantData* t = tenant(tenant_id);
-    if (t == nullptr) return Status::ok();
+    if (t == nullptr) return ok_status();
     std::uint64_t skipped = 0, visited = 0;
     for (const auto& [id, c] : t->callers) {
       if (!matches(c, filter)) continue;
@@ -312,7 +312,7 @@ class MemoryStorage final : public Storage {
       CallerRecord copy = c;
       if (!visit(std::move(copy))) break;
     }
-    return Status::ok();
+    return ok_status();
   }
 
   Result<std::uint64_t> count_callers(std::string_view tenant_id, const CallerFilter& filter) override {
@@ -512,14 +512,14 @@ std::uint64_t MemoryTransaction::purge_older(std::string_view tenant_id, Changed
 
 Result<std::uint64_t> MemoryTransaction::purge_triggers(std::string_view tenant_id, Timestamp before,
                                                         std::uint64_t limit) {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable(); !s.ok()) return s;
   return purge_older(tenant_id, &Overlay::triggers, &TenantData::triggers, before, limit,
                      [](const TriggerRecord& t) { return t.triggered_at; });
 }
 
 Result<std::uint64_t> MemoryTransaction::purge_calls(std::string_view tenant_id, Timestamp before,
                                                      std::uint64_t limit) {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable(); !s.ok()) return s;
   return purge_older(tenant_id, &Overlay::calls, &TenantData::calls, before, limit,
                      [](const CallRow& c) { return c.at; });
 }
@@ -533,7 +533,7 @@ Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view 
 }
 
 Status MemoryTransaction::commit() {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable(); !s.ok()) return s;
   std::unique_lock lock(storage_.mu_);
   for (auto& [tenant_id, o] : overlay_) {
     TenantData& t = storage_.tenants_[tenant_id];
@@ -549,7 +549,7 @@ Status MemoryTransaction::commit() {
     storage_.audit_.push_back(std::move(e));
   }
   done_ = true;
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace

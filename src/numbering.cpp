@@ -148,7 +148,7 @@ Result<PhoneNormalizer> PhoneNormalizer::for_region(std::string_view region_code
     util().Format(example, PhoneNumberUtil::NATIONAL, &national);
     util().Format(example, PhoneNumberUtil::E164, &e164);
     PhoneNumber fast;
-    if (!plan->normalize(national, &fast).is_ok() || fast.e164() == e164) continue;
+    if (!plan->normalize(national, &fast).ok() || fast.e164() == e164) continue;
     auto reference = detail::library_e164(national, region, "phone_number");
     if (reference.ok() && *reference == e164) plan->national_by_library_ = true;
   }
@@ -214,7 +214,7 @@ Status check_for_write(const PhoneNumber& n, std::string_view input, const Phone
                              "with + and the country code",
                              plan.region()));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace detail

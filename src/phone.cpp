@@ -136,7 +136,7 @@ Status PhoneNormalizer::national(std::string_view input, const char* d, std::siz
       // A national form the rules cannot read (Argentina's mobile "011 15-...",
       // whose trunk prefix is a pattern; Canada's 7-digit "310-1234"): what
       // libphonenumber reads as a valid number of the region.
-      if (library_fallback_ && by_library(input, field, result, true).is_ok()) return Status::ok();
+      if (library_fallback_ && by_library(input, field, result, true).ok()) return ok_status();
       return Status::invalid_argument(
           field, fmt::format("is not a possible national number{}{} (those have {} digits)",
                              region_.empty() ? "" : " of ", region_, describe_lengths(national_lengths_)));
@@ -151,7 +151,7 @@ Status PhoneNormalizer::national(std::string_view input, const char* d, std::siz
   *pos += country_len_;
   std::memcpy(result->buf_.data() + *pos, d, len);
   *pos += len;
-  return Status::ok();
+  return ok_status();
 }
 
 // libphonenumber's reading, for the national inputs the rules cannot settle.
@@ -169,7 +169,7 @@ Status PhoneNormalizer::by_library(std::string_view input, std::string_view fiel
   std::memcpy(out->buf_.data(), e164->data(), e164->size());
   out->len_ = static_cast<std::uint8_t>(e164->size());
   out->form_ = PhoneForm::national;
-  return Status::ok();
+  return ok_status();
 }
 
 Status PhoneNormalizer::normalize(std::string_view input, PhoneNumber* out, std::string_view field) const {
@@ -227,23 +227,23 @@ Status PhoneNormalizer::normalize(std::string_view input, PhoneNumber* out, std:
     pos += len;
   } else {
     result.form_ = PhoneForm::national;
-    if (Status s = national(input, d, len, field, &result, &pos); !s.is_ok()) return s;
+    if (Status s = national(input, d, len, field, &result, &pos); !s.ok()) return s;
     if (result.len_ != 0) {  // read by libphonenumber
       *out = result;
-      return Status::ok();
+      return ok_status();
     }
   }
   if (pos - 1 < PhoneNumber::kMinDigits)
     return Status::invalid_argument(field, "is too short (E.164 numbers have 5 to 15 digits)");
   result.len_ = static_cast<std::uint8_t>(pos);
   *out = result;
-  return Status::ok();
+  return ok_status();
 }
 
 Result<PhoneNumber> PhoneNormalizer::normalize(std::string_view input, std::string_view field) const {
   PhoneNumber number;
   Status s = normalize(input, &number, field);
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return number;
 }
 

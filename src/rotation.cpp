@@ -64,19 +64,19 @@ Result<detail::KeyRing> begin_rotation(detail::DatabaseState& db, const MasterKe
   if (!cloned.ok()) return cloned.status();
   detail::KeyRing ring = std::move(*cloned);
   // Fails, before anything is written, when the versions are used up.
-  if (Status s = ring.add_random_version(); !s.is_ok()) return s;
+  if (Status s = ring.add_random_version(); !s.ok()) return s;
   auto wrapped_new = ring.wrap(new_key);
   if (!wrapped_new.ok()) return wrapped_new.status();
   auto wrapped_old = ring.wrap(*db.master);
   if (!wrapped_old.ok()) return wrapped_old.status();
   Status s = (*txn)->put_meta("", detail::kKeyRingKey, *wrapped_new);
-  if (s.is_ok()) s = (*txn)->put_meta("", detail::kPreviousKeyRingKey, *wrapped_old);
-  if (s.is_ok()) s = (*txn)->put_meta("", detail::kRotationKey, std::to_string(ring.current_version));
-  if (s.is_ok())
+  if (s.ok()) s = (*txn)->put_meta("", detail::kPreviousKeyRingKey, *wrapped_old);
+  if (s.ok()) s = (*txn)->put_meta("", detail::kRotationKey, std::to_string(ring.current_version));
+  if (s.ok())
     s = detail::commit_with_audit(**txn, database_entry(actor, db.now(), "rotate_key_start",
                                                         fmt::format("new master key {}, data key version {}",
                                                                     new_key.fingerprint(), ring.current_version)));
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return ring;
 }
 
@@ -92,7 +92,7 @@ Status reencrypt_tenant(const detail::TenantState& t, std::uint64_t batch_size, 
       batch.push_back(std::move(r));
       return true;
     });
-    if (!scan.is_ok()) return scan;
+    if (!scan.ok()) return scan;
     if (batch.empty()) break;
     filter.after_id = batch.back().id;
     auto txn = t.storage().begin_write();
@@ -106,13 +106,13 @@ Status reencrypt_tenant(const detail::TenantState& t, std::uint64_t batch_size, 
       auto resealed = detail::reseal_caller(**current, keys, tenant_id);
       if (!resealed.ok()) return resealed.status();
       if (!*resealed) continue;
-      if (Status s = (*txn)->replace_caller(tenant_id, **current); !s.is_ok()) return s;
+      if (Status s = (*txn)->replace_caller(tenant_id, **current); !s.ok()) return s;
       ++changed;
     }
     const auto entry = detail::audit_entry(t, t.db->now(), "rotate_key", "vip_caller", "", {},
                                            fmt::format("re-encrypted {} callers under key version {}", changed,
                                                        keys.current_version()));
-    if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+    if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
     report->callers_reencrypted += changed;
     if (batch.size() < batch_size) break;
   }
@@ -126,15 +126,15 @@ Status reencrypt_tenant(const detail::TenantState& t, std::uint64_t batch_size, 
     auto resealed = detail::reseal_rule(r, keys, tenant_id);
     if (!resealed.ok()) return resealed.status();
     if (!*resealed) continue;
-    if (Status s = (*txn)->replace_rule(tenant_id, r); !s.is_ok()) return s;
+    if (Status s = (*txn)->replace_rule(tenant_id, r); !s.ok()) return s;
     ++changed;
   }
   const auto entry = detail::audit_entry(t, t.db->now(), "rotate_key", "escalation_rule", "", {},
                                          fmt::format("re-encrypted {} rules under key version {}", changed,
                                                      keys.current_version()));
-  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
   report->rules_reencrypted += changed;
-  return Status::ok();
+  return ok_status();
 }
 
 // Step 3.
@@ -156,16 +156,16 @@ Status finish_rotation(detail::DatabaseState& db, const MasterKey& new_key, cons
   auto txn = db.storage->begin_write();
   if (!txn.ok()) return txn.status();
   Status s = (*txn)->put_meta("", detail::kKeyRingKey, *wrapped);
-  if (s.is_ok()) s = (*txn)->delete_meta("", detail::kPreviousKeyRingKey);
-  if (s.is_ok()) s = (*txn)->delete_meta("", detail::kRotationKey);
-  if (s.is_ok())
+  if (s.ok()) s = (*txn)->delete_meta("", detail::kPreviousKeyRingKey);
+  if (s.ok()) s = (*txn)->delete_meta("", detail::kRotationKey);
+  if (s.ok())
     s = detail::commit_with_audit(
         **txn, database_entry(actor, db.now(), "rotate_key_finish",
                               fmt::format("master key {}, data key version {}: re-encrypted {} callers and {} rules "
                                           "in {} tenants",
                                           new_key.fingerprint(), report.key_version, report.callers_reencrypted,
                                           report.rules_reencrypted, report.tenants)));
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   std::lock_guard<std::mutex> g(db.keys_mu);
   db.master = std::move(new_master);
   return db.install_ring(std::move(ring));
@@ -189,7 +189,7 @@ Result<KeyRotationReport> Database::rotate_master_key(const MasterKey& new_key, 
   report.key_version = ring->current_version;
   {
     std::lock_guard<std::mutex> g(db.keys_mu);
-    if (Status s = db.install_ring(std::move(*ring)); !s.is_ok()) return s;
+    if (Status s = db.install_ring(std::move(*ring)); !s.ok()) return s;
   }
 
   auto tenants = db.storage->list_tenants();
@@ -197,10 +197,10 @@ Result<KeyRotationReport> Database::rotate_master_key(const MasterKey& new_key, 
   for (const std::string& id : *tenants) {
     auto t = tenant(id, actor);
     if (!t.ok()) return t.status();
-    if (Status s = reencrypt_tenant(*t->state_, batch_size, &report); !s.is_ok()) return s;
+    if (Status s = reencrypt_tenant(*t->state_, batch_size, &report); !s.ok()) return s;
     ++report.tenants;
   }
-  if (Status s = finish_rotation(db, new_key, actor, report); !s.is_ok()) return s;
+  if (Status s = finish_rotation(db, new_key, actor, report); !s.ok()) return s;
   return report;
 }
 

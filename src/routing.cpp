@@ -24,7 +24,7 @@ Status PriorityPolicy::validate() const {
       return Status::invalid_argument(
           fmt::format("priority.rule_bonus[{}]", to_string(static_cast<HandlingRule>(i))), "must lie in -100..100");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 int routing_priority(Level level, HandlingRules rules, const PriorityPolicy& policy) noexcept {
@@ -51,7 +51,7 @@ Status DynamicPriorityPolicy::validate() const {
     return Status::invalid_argument("dynamic_priority.rise_start", "must lie in [0, 1)");
   if (!(exponent >= 0.25 && exponent <= 4.0))
     return Status::invalid_argument("dynamic_priority.exponent", "must lie in [0.25, 4]");
-  return Status::ok();
+  return ok_status();
 }
 
 int dynamic_priority(int base, int waited_seconds, int max_wait_time, const DynamicPriorityPolicy& policy) noexcept {

@@ -123,7 +123,7 @@ Result<bool> Tenant::inside_business_hours() const {
 
 Result<RoutingPlan> Tenant::routing_plan(const Identification& who, const PbxState& state) const {
   const detail::TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::route_call); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::route_call); !s.ok()) return s;
   if (state.waited_seconds < 0) return Status::invalid_argument("waited_seconds", "must not be negative");
   bool open = true;
   if (state.inside_business_hours) {

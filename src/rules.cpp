@@ -75,7 +75,7 @@ int built_in_tier(std::string_view type) noexcept {
 // normalized SMS numbers. The first bad field is the error.
 Status validate_rule(EscalationRule& r, const detail::NumberRules& numbers) {
   if (detail::trim(r.name).empty()) return Status::invalid_argument("name", "must not be empty");
-  if (Status s = detail::validate_display_text("name", r.name, 128, false); !s.is_ok()) return s;
+  if (Status s = detail::validate_display_text("name", r.name, 128, false); !s.ok()) return s;
   for (std::size_t i = 0; i < r.vip_levels.size(); ++i)
     if (static_cast<int>(r.vip_levels[i]) >= kLevelCount)
       return Status::invalid_argument(fmt::format("vip_levels[{}]", i), "is not a VIP level");
@@ -107,25 +107,25 @@ Status validate_rule(EscalationRule& r, const detail::NumberRules& numbers) {
   if (n.emails.size() > kMaxTargets || n.sms_numbers.size() > kMaxTargets || n.internal_alerts.size() > kMaxTargets)
     return Status::invalid_argument("notify", fmt::format("at most {} targets of each kind", kMaxTargets));
   for (std::size_t i = 0; i < n.emails.size(); ++i)
-    if (Status s = detail::validate_email(fmt::format("notify.emails[{}]", i), n.emails[i]); !s.is_ok()) return s;
+    if (Status s = detail::validate_email(fmt::format("notify.emails[{}]", i), n.emails[i]); !s.ok()) return s;
   for (std::size_t i = 0; i < n.sms_numbers.size(); ++i) {
     PhoneNumber p;
     if (Status s = detail::normalize_for_write(numbers, n.sms_numbers[i], fmt::format("notify.sms_numbers[{}]", i), &p);
-        !s.is_ok())
+        !s.ok())
       return s;
     n.sms_numbers[i] = std::string(p.e164());
   }
   for (std::size_t i = 0; i < n.internal_alerts.size(); ++i) {
     const std::string field = fmt::format("notify.internal_alerts[{}]", i);
     if (detail::trim(n.internal_alerts[i]).empty()) return Status::invalid_argument(field, "must not be empty");
-    if (Status s = detail::validate_text(field, n.internal_alerts[i], 128, false); !s.is_ok()) return s;
+    if (Status s = detail::validate_text(field, n.internal_alerts[i], 128, false); !s.ok()) return s;
   }
   if (r.priority < 1 || r.priority > kMaxRulePriority)
     return Status::invalid_argument("priority", fmt::format("must be 1 (first) to {}", kMaxRulePriority));
   if (static_cast<int>(r.schedule) > 2) return Status::invalid_argument("schedule", "is not a schedule");
   if (r.business_hours)
-    if (Status s = r.business_hours->validate("business_hours"); !s.is_ok()) return s;
-  return Status::ok();
+    if (Status s = r.business_hours->validate("business_hours"); !s.ok()) return s;
+  return ok_status();
 }
 
 std::uint32_t level_mask(const std::vector<Level>& levels) noexcept {
@@ -169,7 +169,7 @@ Result<EscalationRule> open_rule(const RuleRecord& rec, const detail::TenantKeys
   r.tier = rec.tier;
   if (!rec.notify.empty()) {
     std::string text;
-    if (Status s = detail::open(keys, tenant_id, rec.id, kNotifyField, rec.notify, &text); !s.is_ok()) return s;
+    if (Status s = detail::open(keys, tenant_id, rec.id, kNotifyField, rec.notify, &text); !s.ok()) return s;
     const auto j = nlohmann::json::parse(text, nullptr, false);
     auto strings = [&j](const char* key, std::vector<std::string>* out) {
       if (!j.contains(key) || !j[key].is_array()) return false;
@@ -249,8 +249,8 @@ Status write_rule_change(const TenantState& t, std::string_view action, std::str
                          std::vector<std::string> fields, Change&& change) {
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = change(**txn); !s.is_ok()) return s.is_not_found() ? rule_not_found(t, id) : s;
-  if (Status s = bump_rules_version(**txn, t.tenant_id()); !s.is_ok()) return s;
+  if (Status s = change(**txn); !s.ok()) return s.is_not_found() ? rule_not_found(t, id) : s;
+  if (Status s = bump_rules_version(**txn, t.tenant_id()); !s.ok()) return s;
   const auto entry = detail::audit_entry(t, t.db->now(), action, "escalation_rule", id, std::move(fields), "ok");
   return detail::commit_with_audit(**txn, entry);
 }
@@ -260,16 +260,16 @@ Status write_rule_change(const TenantState& t, std::string_view action, std::str
 Result<bool> detail::reseal_rule(RuleRecord& rule, const TenantKeys& keys, std::string_view tenant_id) {
   if (rule.notify.empty() || sealed_version(rule.notify) == keys.current_version()) return false;
   std::string plain;
-  if (Status s = detail::open(keys, tenant_id, rule.id, kNotifyField, rule.notify, &plain); !s.is_ok()) return s;
+  if (Status s = detail::open(keys, tenant_id, rule.id, kNotifyField, rule.notify, &plain); !s.ok()) return s;
   rule.notify = detail::seal(keys, tenant_id, rule.id, kNotifyField, plain);
   return true;
 }
 
 Result<EscalationRule> Tenant::create_rule(const EscalationRule& rule) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::manage_rules); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::manage_rules); !s.ok()) return s;
   EscalationRule r = rule;
-  if (Status s = validate_rule(r, detail::number_rules(t)); !s.is_ok()) return s;
+  if (Status s = validate_rule(r, detail::number_rules(t)); !s.ok()) return s;
   r.id = detail::new_uuid();
   r.created_at = r.updated_at = t.db->now();
   const RuleRecord rec = seal_rule(r, t.ctx->keys(), t.tenant_id());
@@ -277,13 +277,13 @@ Result<EscalationRule> Tenant::create_rule(const EscalationRule& rule) const {
                                      "tier", "notify", "is_active", "priority", "schedule", "business_hours"};
   Status s = write_rule_change(t, "create_rule", r.id, std::move(fields),
                                [&](WriteTransaction& txn) { return txn.insert_rule(t.tenant_id(), rec); });
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return r;
 }
 
 Result<EscalationRule> Tenant::get_rule(std::string_view id) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_rules); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_rules); !s.ok()) return s;
   auto rid = detail::canonical_caller_id(id, "id");
   if (!rid.ok()) return rid.status();
   auto rules = current_rules(t);
@@ -295,7 +295,7 @@ Result<EscalationRule> Tenant::get_rule(std::string_view id) const {
 
 Result<EscalationRule> Tenant::update_rule(std::string_view id, const EscalationRuleUpdate& u) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::manage_rules); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::manage_rules); !s.ok()) return s;
   auto rid = detail::canonical_caller_id(id, "id");
   if (!rid.ok()) return rid.status();
   std::vector<std::string> fields = u.field_names();
@@ -321,18 +321,18 @@ Result<EscalationRule> Tenant::update_rule(std::string_view id, const Escalation
     if (u.priority) r->priority = *u.priority;
     if (u.schedule) r->schedule = *u.schedule;
     if (u.business_hours) r->business_hours = *u.business_hours;
-    if (Status v = validate_rule(*r, detail::number_rules(t)); !v.is_ok()) return v;
+    if (Status v = validate_rule(*r, detail::number_rules(t)); !v.ok()) return v;
     r->updated_at = t.db->now();
     updated = *r;
     return txn.replace_rule(t.tenant_id(), seal_rule(*r, t.ctx->keys(), t.tenant_id()));
   });
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return updated;
 }
 
 Status Tenant::remove_rule(std::string_view id) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::manage_rules); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::manage_rules); !s.ok()) return s;
   auto rid = detail::canonical_caller_id(id, "id");
   if (!rid.ok()) return rid.status();
   return write_rule_change(t, "delete_rule", *rid, {},
@@ -341,7 +341,7 @@ Status Tenant::remove_rule(std::string_view id) const {
 
 Result<std::vector<EscalationRule>> Tenant::list_rules() const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_rules); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_rules); !s.ok()) return s;
   auto rules = current_rules(t);
   if (!rules.ok()) return rules.status();
   return (*rules)->rules;

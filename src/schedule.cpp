@@ -87,7 +87,7 @@ Status WeeklyHours::validate(std::string_view field) const {
                                         "must run from 00:00-23:59 to a different time up to 24:00");
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<WeeklyHours> parse_weekly_hours(std::string_view text, std::string_view field) {
@@ -144,7 +144,7 @@ Result<WeeklyHours> parse_weekly_hours(std::string_view text, std::string_view f
       day.insert(day.end(), parsed.begin(), parsed.end());
     }
   }
-  if (Status s = h.validate(field); !s.is_ok()) return s;
+  if (Status s = h.validate(field); !s.ok()) return s;
   return h;
 }
 
@@ -189,12 +189,12 @@ Result<const date::time_zone*> find_zone(std::string_view time_zone, std::string
 
 Status validate_time_zone(std::string_view time_zone, std::string_view field) {
   auto zone = find_zone(time_zone, field);
-  return zone.ok() ? Status::ok() : zone.status();
+  return zone.ok() ? ok_status() : zone.status();
 }
 
 Result<bool> within_hours(const WeeklyHours& hours, std::string_view time_zone, Timestamp at) {
   // Far-away instants would overflow the conversion to local time.
-  if (Status s = check_timestamp(at, "at"); !s.is_ok()) return s;
+  if (Status s = check_timestamp(at, "at"); !s.ok()) return s;
   auto zone = find_zone(time_zone, "time_zone");
   if (!zone.ok()) return zone.status();
   const auto local = (*zone)->to_local(at);
@@ -228,7 +228,7 @@ Result<Timestamp> range_bound(std::string_view text, const date::time_zone& zone
   } catch (const std::exception&) {
     return Status::invalid_argument(field, "has no local midnight in the tenant's time zone");
   }
-  if (Status s = check_timestamp(out, field); !s.is_ok()) return s;
+  if (Status s = check_timestamp(out, field); !s.ok()) return s;
   return out;
 }
 

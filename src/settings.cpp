@@ -28,14 +28,14 @@ Status TenantSettings::validate() const {
       return Status::invalid_argument(fmt::format("level_waits[{}]", to_string(static_cast<Level>(i))),
                                       fmt::format("must lie in 1..{} seconds", Limits::kMaxWaitSeconds));
   }
-  if (Status s = priority.validate(); !s.is_ok()) return s;
-  if (Status s = dynamic_priority.validate(); !s.is_ok()) return s;
-  if (Status s = validate_time_zone(time_zone); !s.is_ok()) return s;
-  if (Status s = business_hours.validate(); !s.is_ok()) return s;
-  if (Status s = alerts.validate(); !s.is_ok()) return s;
+  if (Status s = priority.validate(); !s.ok()) return s;
+  if (Status s = dynamic_priority.validate(); !s.ok()) return s;
+  if (Status s = validate_time_zone(time_zone); !s.ok()) return s;
+  if (Status s = business_hours.validate(); !s.ok()) return s;
+  if (Status s = alerts.validate(); !s.ok()) return s;
   if (!region.empty())
     if (auto plan = PhoneNormalizer::for_region(region); !plan.ok()) return plan.status();
-  return Status::ok();
+  return ok_status();
 }
 
 namespace detail {
@@ -122,7 +122,7 @@ Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_i
   auto parsed_hours = parse_weekly_hours(hours);
   if (!parsed_hours.ok()) return malformed;
   s.business_hours = std::move(*parsed_hours);
-  if (Status v = s.validate(); !v.is_ok()) return v.with_context("stored settings");
+  if (Status v = s.validate(); !v.ok()) return v.with_context("stored settings");
   return s;
 }
 

@@ -45,14 +45,14 @@ Status Status::notifier_error(std::string_view message) { return Status(Code::no
 Status Status::internal_error(std::string_view message) { return Status(Code::internal, {}, message); }
 
 std::string Status::to_string() const {
-  if (is_ok()) return "ok";
+  if (ok()) return "ok";
   std::string out(vipcore::to_string(code_));
   out.append(": ").append(message_);
   return out;
 }
 
 Status Status::with_context(std::string_view context) const {
-  if (is_ok()) return *this;
+  if (ok()) return *this;
   Status s = *this;
   std::string m(context);
   m.append(": ").append(message_);

@@ -70,20 +70,20 @@ Status check_phones_free(WriteTransaction& txn, std::string_view tenant_id, cons
       return Status::already_exists(field, fmt::format("the number already belongs to VIP {}", **owner));
     }
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry) {
-  if (Status s = txn.append_audit(entry); !s.is_ok()) return s;
+  if (Status s = txn.append_audit(entry); !s.ok()) return s;
   return txn.commit();
 }
 
 Status log_access(const TenantState& t, std::string_view action, std::string_view entity_id,
                   std::vector<std::string> fields, std::string outcome) {
-  if (t.actor.role == Role::system) return Status::ok();
+  if (t.actor.role == Role::system) return ok_status();
   // A database opened read-only cannot take the entry; the read goes on
   // (see SqliteOptions::read_only).
-  if (t.db->read_only) return Status::ok();
+  if (t.db->read_only) return ok_status();
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
   return commit_with_audit(**txn, audit_entry(t, t.db->now(), action, "vip_caller", entity_id, std::move(fields),
@@ -164,11 +164,11 @@ Status scan_callers(const TenantState& t, const CallerFilter& filter, const std:
   Status failure;
   Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
     VipCaller c;
-    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.is_ok())
+    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.ok())
       return note_damaged(r.id, std::move(opened), damaged, &failure);
     return visit(std::move(c));
   });
-  return s.is_ok() ? failure : s;
+  return s.ok() ? failure : s;
 }
 
 // " (N damaged callers skipped)" for an access entry's outcome, or "".
@@ -202,7 +202,7 @@ const Actor& Tenant::actor() const noexcept { return state_->actor; }
 
 Result<VipCaller> Tenant::create(const NewCaller& caller) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::create_caller); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::create_caller); !s.ok()) return s;
   auto valid = detail::validate_new_caller(caller, detail::number_rules(t));
   if (!valid.ok()) return valid.status();
   const Timestamp now = t.db->now();
@@ -212,34 +212,34 @@ Result<VipCaller> Tenant::create(const NewCaller& caller) const {
 
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, nullptr); !s.is_ok()) return s;
-  if (Status s = (*txn)->insert_callers(t.tenant_id(), records); !s.is_ok()) return s;
+  if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, nullptr); !s.ok()) return s;
+  if (Status s = (*txn)->insert_callers(t.tenant_id(), records); !s.ok()) return s;
   const auto entry = detail::audit_entry(t, now, "create", "vip_caller", r.id, detail::field_names(caller), "ok");
-  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
 
   VipCaller out;
-  if (Status s = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok()) return s;
+  if (Status s = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.ok()) return s;
   return out;
 }
 
 Result<VipCaller> Tenant::get(std::string_view id) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_caller); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_caller); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(id);
   if (!cid.ok()) return cid.status();
   auto record = t.storage().get_caller(t.tenant_id(), *cid);
   if (!record.ok()) return record.status();
   if (!*record) return not_found(t, *cid);
   VipCaller out;
-  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok())
+  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.ok())
     return s;
-  if (Status s = detail::log_access(t, "read", *cid, detail::caller_fields(), "ok"); !s.is_ok()) return s;
+  if (Status s = detail::log_access(t, "read", *cid, detail::caller_fields(), "ok"); !s.ok()) return s;
   return out;
 }
 
 Result<VipCaller> Tenant::update(std::string_view id, const CallerUpdate& update) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::update_caller); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::update_caller); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(id);
   if (!cid.ok()) return cid.status();
   std::vector<std::string> fields = update.field_names();
@@ -252,26 +252,26 @@ Result<VipCaller> Tenant::update(std::string_view id, const CallerUpdate& update
   if (!*record) return not_found(t, *cid);
   CallerRecord r = std::move(**record);
   const Timestamp now = t.db->now();
-  if (Status s = detail::apply_update(update, detail::number_rules(t), t.ctx->keys(), t.tenant_id(), now, &r); !s.is_ok())
+  if (Status s = detail::apply_update(update, detail::number_rules(t), t.ctx->keys(), t.tenant_id(), now, &r); !s.ok())
     return s;
-  if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, &r.id); !s.is_ok()) return s;
-  if (Status s = (*txn)->replace_caller(t.tenant_id(), r); !s.is_ok()) return s;
+  if (Status s = detail::check_phones_free(**txn, t.tenant_id(), r, &r.id); !s.ok()) return s;
+  if (Status s = (*txn)->replace_caller(t.tenant_id(), r); !s.ok()) return s;
   const auto entry = detail::audit_entry(t, now, "update", "vip_caller", r.id, std::move(fields), "ok");
-  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
 
   VipCaller out;
-  if (Status s = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.is_ok()) return s;
+  if (Status s = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.ok()) return s;
   return out;
 }
 
 Status Tenant::remove(std::string_view id) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::delete_caller); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::delete_caller); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(id);
   if (!cid.ok()) return cid.status();
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = (*txn)->delete_caller(t.tenant_id(), *cid); !s.is_ok())
+  if (Status s = (*txn)->delete_caller(t.tenant_id(), *cid); !s.ok())
     return s.is_not_found() ? not_found(t, *cid) : s;
   const auto entry = detail::audit_entry(t, t.db->now(), "delete", "vip_caller", *cid, {}, "ok");
   return detail::commit_with_audit(**txn, entry);
@@ -282,7 +282,7 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query) const { retu
 Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<std::string>* damaged) const {
   const TenantState& t = *state_;
   if (damaged != nullptr) damaged->clear();
-  if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::list_callers); !s.ok()) return s;
   if (query.limit < 1 || query.limit > ListQuery::kMaxLimit)
     return Status::invalid_argument("limit", fmt::format("must be 1 to {}", ListQuery::kMaxLimit));
   if (query.search.size() > 256) return Status::invalid_argument("search", "is longer than 256 bytes");
@@ -306,7 +306,7 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<
   const auto logged = [&](std::vector<VipCaller>&& found) -> Result<std::vector<VipCaller>> {
     if (Status s = detail::log_access(t, "list", "", params,
                                       fmt::format("returned {} callers{}", found.size(), skipped_note(damaged)));
-        !s.is_ok())
+        !s.ok())
       return s;
     return std::move(found);
   };
@@ -321,13 +321,13 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<
           return true;
         },
         damaged);
-    if (!s.is_ok()) return s;
+    if (!s.ok()) return s;
     return logged(std::move(out));
   }
 
   // A search that reads as a phone number also matches the callers who own it.
   std::optional<PhoneHash> phone;
-  if (PhoneNumber n; t.ctx->plan().normalize(search, &n, "search").is_ok()) {
+  if (PhoneNumber n; t.ctx->plan().normalize(search, &n, "search").ok()) {
     phone.emplace();
     detail::hash_phone(keys, n.e164(), &*phone);
   }
@@ -343,7 +343,7 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<
         {"caller_name", &r.caller_name}, {"company_name", &r.company_name}, {"email", &r.email}};
     for (const auto& [field, sealed] : fields) {
       if (hit || sealed->empty()) continue;
-      if (Status opened = detail::open(keys, t.tenant_id(), r.id, field, *sealed, &text); !opened.is_ok())
+      if (Status opened = detail::open(keys, t.tenant_id(), r.id, field, *sealed, &text); !opened.ok())
         return note_damaged(r.id, std::move(opened), damaged, &failure);
       hit = detail::icontains(text, search);
     }
@@ -353,14 +353,14 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<
       return true;
     }
     VipCaller c;
-    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.is_ok())
+    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.ok())
       return note_damaged(r.id, std::move(opened), damaged, &failure);
     out.push_back(std::move(c));
     return out.size() < query.limit;
   });
   sodium_memzero(text.data(), text.size());  // the last decrypted name, company or e-mail
-  if (!s.is_ok()) return s;
-  if (!failure.is_ok()) return failure;
+  if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
   return logged(std::move(out));
 }
 
@@ -371,7 +371,7 @@ Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visi
 Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visit,
                                std::vector<std::string>* damaged) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::list_callers); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::list_callers); !s.ok()) return s;
   if (!visit) return Status::invalid_argument("visit", "is empty");
   if (damaged != nullptr) damaged->clear();
   std::uint64_t visited = 0;
@@ -382,7 +382,7 @@ Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visi
         return visit(c);
       },
       damaged);
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return detail::log_access(t, "export", "", {},
                             fmt::format("returned {} callers{}", visited, skipped_note(damaged)));
 }
@@ -390,14 +390,14 @@ Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visi
 Status Tenant::identify(std::string_view number, Identification* out) const {
   if (out == nullptr) return Status::invalid_argument("out", "is null");
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::identify); !s.is_ok()) {
+  if (Status s = t.authorize(Operation::identify); !s.ok()) {
     reset(out);
     return s;
   }
   detail::TenantCounters& counters = t.ctx->counters();
   detail::TenantCounters::add(counters.identify_attempted);
   Status s = identify_number(t, number, out);
-  if (!s.is_ok()) detail::TenantCounters::add(counters.identify_failed);
+  if (!s.ok()) detail::TenantCounters::add(counters.identify_failed);
   else if (!out->is_vip) detail::TenantCounters::add(counters.identify_not_vip);
   else {
     detail::TenantCounters::add(counters.identify_matched);
@@ -405,10 +405,10 @@ Status Tenant::identify(std::string_view number, Identification* out) const {
   }
   // A person looking a number up is an access to log; the PBX's lookups
   // (SYSTEM) are only counted, log_access returns at once for them.
-  if (s.is_ok() && t.actor.role != Role::system) {
+  if (s.ok() && t.actor.role != Role::system) {
     s = detail::log_access(t, "identify", out->caller.id, out->is_vip ? detail::caller_fields() : std::vector<std::string>{},
                            std::string(to_string(out->match)));
-    if (!s.is_ok()) reset(out);
+    if (!s.ok()) reset(out);
   }
   return s;
 }
@@ -418,7 +418,7 @@ namespace {
 Status identify_number(const TenantState& t, std::string_view number, Identification* out) {
   reset(out);
   PhoneNumber n;
-  if (Status s = t.ctx->plan().normalize(number, &n, "phone_number"); !s.is_ok()) return s;
+  if (Status s = t.ctx->plan().normalize(number, &n, "phone_number"); !s.ok()) return s;
   const detail::TenantKeys& keys = t.ctx->keys();
   PhoneHash hash;
   detail::hash_phone(keys, n.e164(), &hash);
@@ -426,20 +426,20 @@ Status identify_number(const TenantState& t, std::string_view number, Identifica
   // One record per thread, so that its strings keep their capacity.
   thread_local IdentifyRecord rec;
   bool found = false;
-  if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, &rec, &found); !s.is_ok()) return s;
-  if (!found) return Status::ok();
+  if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, &rec, &found); !s.ok()) return s;
+  if (!found) return ok_status();
   // Level, status, rules, window...: the clear fields must be the ones vipcore wrote.
   if (!detail::integrity_ok(keys, rec)) return detail::tampered_caller(rec.caller_id);
 
   out->caller.id.assign(rec.caller_id);
   out->match = evaluate(rec, *t.db->clock);
-  if (out->match != Match::vip) return Status::ok();
+  if (out->match != Match::vip) return ok_status();
 
   CallerSummary& c = out->caller;
   Status s = detail::open(keys, t.tenant_id(), rec.caller_id, "caller_name", rec.caller_name, &c.caller_name);
-  if (s.is_ok() && !rec.custom_greeting.empty())
+  if (s.ok() && !rec.custom_greeting.empty())
     s = detail::open(keys, t.tenant_id(), rec.caller_id, "custom_greeting", rec.custom_greeting, &c.custom_greeting);
-  if (!s.is_ok()) {
+  if (!s.ok()) {
     reset(out);
     return s;
   }
@@ -452,14 +452,14 @@ Status identify_number(const TenantState& t, std::string_view number, Identifica
   c.callback_priority = rec.callback_priority;
   out->is_vip = true;
   out->routing_priority = vipcore::routing_priority(rec.vip_level, rec.handling_rules, settings.priority);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace
 
 Result<Identification> Tenant::identify(std::string_view number) const {
   Identification out;
-  if (Status s = identify(number, &out); !s.is_ok()) return s;
+  if (Status s = identify(number, &out); !s.ok()) return s;
   return out;
 }
 
@@ -469,14 +469,14 @@ int Tenant::routing_priority(Level level, HandlingRules rules) const noexcept {
 
 Result<TenantSettings> Tenant::settings() const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_settings); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_settings); !s.ok()) return s;
   return detail::load_settings(t.storage(), t.tenant_id(), t.db->default_region);
 }
 
 Status Tenant::update_settings(const TenantSettings& wanted) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::update_settings); !s.is_ok()) return s;
-  if (Status s = wanted.validate(); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::update_settings); !s.ok()) return s;
+  if (Status s = wanted.validate(); !s.ok()) return s;
   auto current = detail::load_settings(t.storage(), t.tenant_id(), t.db->default_region);
   if (!current.ok()) return current.status();
   TenantSettings settings = wanted;
@@ -485,21 +485,21 @@ Status Tenant::update_settings(const TenantSettings& wanted) const {
   std::vector<std::string> fields = detail::changed_settings(*current, settings);
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
-  if (Status s = (*txn)->put_meta(t.tenant_id(), detail::kSettingsKey, detail::encode_settings(settings)); !s.is_ok())
+  if (Status s = (*txn)->put_meta(t.tenant_id(), detail::kSettingsKey, detail::encode_settings(settings)); !s.ok())
     return s;
   const auto entry = detail::audit_entry(t, t.db->now(), "update_settings", "settings", "", std::move(fields), "ok");
-  if (Status s = detail::commit_with_audit(**txn, entry); !s.is_ok()) return s;
+  if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
   t.ctx->publish(settings);
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::vector<AuditEntry>> Tenant::audit(const AuditQuery& query) const {
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::read_audit); !s.is_ok()) return s;
+  if (Status s = t.authorize(Operation::read_audit); !s.ok()) return s;
   if (query.from)
-    if (Status s = check_timestamp(*query.from, "from"); !s.is_ok()) return s;
+    if (Status s = check_timestamp(*query.from, "from"); !s.ok()) return s;
   if (query.until)
-    if (Status s = check_timestamp(*query.until, "until"); !s.is_ok()) return s;
+    if (Status s = check_timestamp(*query.until, "until"); !s.ok()) return s;
   return t.storage().query_audit(t.tenant_id(), query);
 }
 

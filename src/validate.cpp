@@ -27,17 +27,17 @@ Status check_text(std::string_view field, std::string_view value, std::size_t ma
   if (value.size() > max) return Status::invalid_argument(field, fmt::format("is longer than {} bytes", max));
   if (!is_clean_utf8(value, allow_newlines))
     return Status::invalid_argument(field, "must be UTF-8 text without control characters");
-  return Status::ok();
+  return ok_status();
 }
 
 // Text shown to people in tables and on the PBX: no invisible characters
 // that reorder or hide what is displayed around them.
 Status check_display_text(std::string_view field, std::string_view value, std::size_t max, bool allow_newlines) {
-  if (Status s = check_text(field, value, max, allow_newlines); !s.is_ok()) return s;
+  if (Status s = check_text(field, value, max, allow_newlines); !s.ok()) return s;
   if (has_invisible_controls(value))
     return Status::invalid_argument(field, "must not contain bidirectional control characters (U+200E, U+200F, "
                                            "U+202A-U+202E, U+2066-U+2069, U+061C) or other invisible controls");
-  return Status::ok();
+  return ok_status();
 }
 
 Status check_name(std::string_view value) {
@@ -46,7 +46,7 @@ Status check_name(std::string_view value) {
 }
 
 Status check_email(std::string_view value) {
-  if (value.empty()) return Status::ok();
+  if (value.empty()) return ok_status();
   return validate_email(kEmail, value);
 }
 
@@ -62,7 +62,7 @@ Status validate_display_text(std::string_view field, std::string_view value, std
 
 Status validate_email(std::string_view field, std::string_view value) {
   if (value.empty()) return Status::invalid_argument(field, "is empty");
-  if (Status s = check_text(field, value, Limits::kMaxEmailBytes, false); !s.is_ok()) return s;
+  if (Status s = check_text(field, value, Limits::kMaxEmailBytes, false); !s.ok()) return s;
   const std::size_t at = value.find('@');
   if (at == std::string_view::npos || at == 0 || value.find('@', at + 1) != std::string_view::npos)
     return Status::invalid_argument(field, "is not an e-mail address (expected name@domain)");
@@ -81,38 +81,38 @@ Status validate_email(std::string_view field, std::string_view value) {
                     c == '.' || static_cast<unsigned char>(c) >= 0x80;
     if (!ok) return Status::invalid_argument(field, "has a character not allowed in a domain name");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 namespace {
 
 Status check_ref_id(std::string_view field, std::string_view value) {
-  if (Status s = check_text(field, value, Limits::kMaxIdBytes, false); !s.is_ok()) return s;
+  if (Status s = check_text(field, value, Limits::kMaxIdBytes, false); !s.ok()) return s;
   if (trim(value).size() != value.size())
     return Status::invalid_argument(field, "must not start or end with whitespace");
-  return Status::ok();
+  return ok_status();
 }
 
 Status check_wait(const std::optional<int>& wait) {
   if (wait && (*wait < 1 || *wait > Limits::kMaxWaitSeconds))
     return Status::invalid_argument("max_wait_time",
                                     fmt::format("must be 1 to {} seconds, got {}", Limits::kMaxWaitSeconds, *wait));
-  return Status::ok();
+  return ok_status();
 }
 
 Status check_callback_priority(int p) {
   if (p < 1 || p > Limits::kMaxCallbackPriority)
     return Status::invalid_argument("callback_priority",
                                     fmt::format("must be 1 (first) to {}, got {}", Limits::kMaxCallbackPriority, p));
-  return Status::ok();
+  return ok_status();
 }
 
 Status check_account_value(const std::optional<double>& v) {
-  if (!v) return Status::ok();
+  if (!v) return ok_status();
   if (!std::isfinite(*v)) return Status::invalid_argument(kAccountValue, "must be a finite number");
   if (*v < 0) return Status::invalid_argument(kAccountValue, "must not be negative");
   if (*v > Limits::kMaxAccountValue) return Status::invalid_argument(kAccountValue, "is implausibly large (over 1e15)");
-  return Status::ok();
+  return ok_status();
 }
 
 Status check_tags(const std::vector<std::string>& tags) {
@@ -122,20 +122,20 @@ Status check_tags(const std::vector<std::string>& tags) {
   for (std::size_t i = 0; i < tags.size(); ++i) {
     const std::string field = fmt::format("tags[{}]", i);
     if (trim(tags[i]).empty()) return Status::invalid_argument(field, "must not be empty");
-    if (Status s = check_text(field, tags[i], Limits::kMaxTagBytes, false); !s.is_ok()) return s;
+    if (Status s = check_text(field, tags[i], Limits::kMaxTagBytes, false); !s.ok()) return s;
     if (!seen.insert(tags[i]).second) return Status::invalid_argument(field, "repeats an earlier tag");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status check_window(const std::optional<Timestamp>& from, const std::optional<Timestamp>& until) {
   if (from)
-    if (Status s = check_timestamp(*from, "valid_from"); !s.is_ok()) return s;
+    if (Status s = check_timestamp(*from, "valid_from"); !s.ok()) return s;
   if (until)
-    if (Status s = check_timestamp(*until, "valid_until"); !s.is_ok()) return s;
+    if (Status s = check_timestamp(*until, "valid_until"); !s.ok()) return s;
   if (from && until && !(*from < *until))
     return Status::invalid_argument("valid_until", "must be later than valid_from");
-  return Status::ok();
+  return ok_status();
 }
 
 // Rules that need a field to be acted on.
@@ -144,7 +144,7 @@ Status check_window(const std::optional<Timestamp>& from, const std::optional<Ti
 Status check_rule_requirements(HandlingRules rules, bool has_greeting) {
   if (rules.has(HandlingRule::custom_greeting) && !has_greeting)
     return Status::invalid_argument(kGreeting, "is required when handling_rules includes CUSTOM_GREETING");
-  return Status::ok();
+  return ok_status();
 }
 
 // Normalizes the primary and alternative numbers; rejects repeats.
@@ -155,17 +155,17 @@ Status normalize_numbers(const NumberRules& numbers, std::string_view primary,
                                     fmt::format("at most {} alternative numbers", Limits::kMaxAlternativeNumbers));
   out->clear();
   PhoneNumber n;
-  if (Status s = normalize_for_write(numbers, primary, "phone_number", &n); !s.is_ok()) return s;
+  if (Status s = normalize_for_write(numbers, primary, "phone_number", &n); !s.ok()) return s;
   out->push_back(n);
-  if (alternatives == nullptr) return Status::ok();
+  if (alternatives == nullptr) return ok_status();
   for (std::size_t i = 0; i < alternatives->size(); ++i) {
     const std::string field = fmt::format("alternative_phone_numbers[{}]", i);
-    if (Status s = normalize_for_write(numbers, (*alternatives)[i], field, &n); !s.is_ok()) return s;
+    if (Status s = normalize_for_write(numbers, (*alternatives)[i], field, &n); !s.ok()) return s;
     for (const PhoneNumber& earlier : *out)
       if (earlier == n) return Status::invalid_argument(field, "repeats another of the caller's numbers");
     out->push_back(n);
   }
-  return Status::ok();
+  return ok_status();
 }
 
 StoredPhone store_phone(const TenantKeys& keys, const PhoneNumber& n) {
@@ -196,7 +196,7 @@ Status validate_tenant_id(std::string_view id) {
                     c == '_' || c == ':' || c == '@' || c == '-';
     if (!ok) return Status::invalid_argument("tenant_id", "may contain only letters, digits and . _ : @ -");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status validate_actor_id(std::string_view id) {
@@ -213,7 +213,7 @@ Result<std::string> canonical_caller_id(std::string_view id, std::string_view fi
 }
 
 Status normalize_for_write(const NumberRules& rules, std::string_view input, std::string_view field, PhoneNumber* out) {
-  if (Status s = rules.plan.normalize(input, out, field); !s.is_ok()) return s;
+  if (Status s = rules.plan.normalize(input, out, field); !s.ok()) return s;
   return check_for_write(*out, input, rules.plan, rules.validation, field);
 }
 
@@ -238,7 +238,7 @@ Result<ValidCaller> validate_new_caller(const NewCaller& in, const NumberRules& 
       check_rule_requirements(in.handling_rules, !in.custom_greeting.empty()),
   };
   for (Status& s : checks)
-    if (!s.is_ok()) return std::move(s);
+    if (!s.ok()) return std::move(s);
   return v;
 }
 
@@ -281,7 +281,7 @@ Status apply_update(const CallerUpdate& u, const NumberRules& number_rules, cons
     std::vector<StoredPhone> phones;
     std::vector<PhoneNumber> numbers;
     if (u.phone_number) {
-      if (Status s = normalize_numbers(number_rules, *u.phone_number, nullptr, &numbers); !s.is_ok()) return s;
+      if (Status s = normalize_numbers(number_rules, *u.phone_number, nullptr, &numbers); !s.ok()) return s;
       phones.push_back(store_phone(keys, numbers[0]));
     } else {
       phones.push_back(r->phones.at(0));
@@ -294,7 +294,7 @@ Status apply_update(const CallerUpdate& u, const NumberRules& number_rules, cons
       for (std::size_t i = 0; i < alts.size(); ++i) {
         const std::string field = fmt::format("alternative_phone_numbers[{}]", i);
         PhoneNumber n;
-        if (Status s = normalize_for_write(number_rules, alts[i], field, &n); !s.is_ok()) return s;
+        if (Status s = normalize_for_write(number_rules, alts[i], field, &n); !s.ok()) return s;
         StoredPhone p = store_phone(keys, n);
         for (const StoredPhone& earlier : phones)
           if (same_hash(earlier.hash, p.hash)) return Status::invalid_argument(field, "repeats another of the caller's numbers");
@@ -310,66 +310,66 @@ Status apply_update(const CallerUpdate& u, const NumberRules& number_rules, cons
     r->phones = std::move(phones);
   }
   if (u.caller_name) {
-    if (Status s = check_name(*u.caller_name); !s.is_ok()) return s;
+    if (Status s = check_name(*u.caller_name); !s.ok()) return s;
     r->caller_name = seal(keys, tenant_id, id, kName, *u.caller_name);
   }
   if (u.company_name) {
-    if (Status s = check_display_text(kCompany, *u.company_name, Limits::kMaxNameBytes, false); !s.is_ok()) return s;
+    if (Status s = check_display_text(kCompany, *u.company_name, Limits::kMaxNameBytes, false); !s.ok()) return s;
     r->company_name = seal_optional(keys, tenant_id, id, kCompany, *u.company_name);
   }
   if (u.vip_level) r->vip_level = *u.vip_level;
   if (u.status) r->status = *u.status;
   if (u.preferred_agent_id) {
-    if (Status s = check_ref_id("preferred_agent_id", *u.preferred_agent_id); !s.is_ok()) return s;
+    if (Status s = check_ref_id("preferred_agent_id", *u.preferred_agent_id); !s.ok()) return s;
     r->preferred_agent_id = *u.preferred_agent_id;
   }
   if (u.preferred_department_id) {
-    if (Status s = check_ref_id("preferred_department_id", *u.preferred_department_id); !s.is_ok()) return s;
+    if (Status s = check_ref_id("preferred_department_id", *u.preferred_department_id); !s.ok()) return s;
     r->preferred_department_id = *u.preferred_department_id;
   }
   if (u.handling_rules) r->handling_rules = *u.handling_rules;
   if (u.custom_greeting) {
-    if (Status s = check_display_text(kGreeting, *u.custom_greeting, Limits::kMaxGreetingBytes, true); !s.is_ok()) return s;
+    if (Status s = check_display_text(kGreeting, *u.custom_greeting, Limits::kMaxGreetingBytes, true); !s.ok()) return s;
     r->custom_greeting = seal_optional(keys, tenant_id, id, kGreeting, *u.custom_greeting);
   }
   if (u.max_wait_time) {
-    if (Status s = check_wait(*u.max_wait_time); !s.is_ok()) return s;
+    if (Status s = check_wait(*u.max_wait_time); !s.ok()) return s;
     r->max_wait_time = *u.max_wait_time;
   }
   if (u.callback_priority) {
-    if (Status s = check_callback_priority(*u.callback_priority); !s.is_ok()) return s;
+    if (Status s = check_callback_priority(*u.callback_priority); !s.ok()) return s;
     r->callback_priority = *u.callback_priority;
   }
   if (u.email) {
-    if (Status s = check_email(*u.email); !s.is_ok()) return s;
+    if (Status s = check_email(*u.email); !s.ok()) return s;
     r->email = seal_optional(keys, tenant_id, id, kEmail, *u.email);
   }
   if (u.account_number) {
-    if (Status s = check_text(kAccountNumber, *u.account_number, Limits::kMaxAccountNumberBytes, false); !s.is_ok())
+    if (Status s = check_text(kAccountNumber, *u.account_number, Limits::kMaxAccountNumberBytes, false); !s.ok())
       return s;
     r->account_number = seal_optional(keys, tenant_id, id, kAccountNumber, *u.account_number);
   }
   if (u.account_value) {
-    if (Status s = check_account_value(*u.account_value); !s.is_ok()) return s;
+    if (Status s = check_account_value(*u.account_value); !s.ok()) return s;
     r->account_value = seal_account_value(keys, tenant_id, id, *u.account_value);
   }
   if (u.notes) {
-    if (Status s = check_text(kNotes, *u.notes, Limits::kMaxNotesBytes, true); !s.is_ok()) return s;
+    if (Status s = check_text(kNotes, *u.notes, Limits::kMaxNotesBytes, true); !s.ok()) return s;
     r->notes = seal_optional(keys, tenant_id, id, kNotes, *u.notes);
   }
   if (u.tags) {
-    if (Status s = check_tags(*u.tags); !s.is_ok()) return s;
+    if (Status s = check_tags(*u.tags); !s.ok()) return s;
     r->tags = *u.tags;
   }
   if (u.valid_from) r->valid_from = *u.valid_from;
   if (u.valid_until) r->valid_until = *u.valid_until;
-  if (Status s = check_window(r->valid_from, r->valid_until); !s.is_ok()) return s;
+  if (Status s = check_window(r->valid_from, r->valid_until); !s.ok()) return s;
   if (Status s = check_rule_requirements(r->handling_rules, !r->custom_greeting.empty());
-      !s.is_ok())
+      !s.ok())
     return s;
   r->updated_at = now;
   r->integrity = integrity_tag(keys, *r);
-  return Status::ok();
+  return ok_status();
 }
 
 CallerUpdate update_from_new(const NewCaller& in) {
@@ -406,7 +406,7 @@ Result<bool> reseal_caller(CallerRecord& r, const TenantKeys& keys, std::string_
       {kAccountValue, &r.account_value}, {kNotes, &r.notes},   {kGreeting, &r.custom_greeting}};
   for (const auto& [field, sealed] : fields) {
     if (sealed->empty() || sealed_version(*sealed) == current) continue;
-    if (Status s = open(keys, tenant_id, r.id, field, *sealed, &plain); !s.is_ok()) return s;
+    if (Status s = open(keys, tenant_id, r.id, field, *sealed, &plain); !s.ok()) return s;
     *sealed = seal(keys, tenant_id, r.id, field, plain);
     changed = true;
   }
@@ -426,14 +426,14 @@ Status open_caller(const CallerRecord& r, const TenantKeys& keys, std::string_vi
   auto open_optional = [&](std::string_view field, const Sealed& sealed, std::string* value) -> Status {
     if (sealed.empty()) {
       value->clear();
-      return Status::ok();
+      return ok_status();
     }
     return open(keys, tenant_id, r.id, field, sealed, value);
   };
   if (!integrity_ok(keys, r)) return tampered_caller(r.id);
   out->id = r.id;
   out->tenant_id = std::string(tenant_id);
-  if (Status s = open(keys, tenant_id, r.id, kName, r.caller_name, &out->caller_name); !s.is_ok()) return s;
+  if (Status s = open(keys, tenant_id, r.id, kName, r.caller_name, &out->caller_name); !s.ok()) return s;
   const std::pair<std::string_view, std::pair<const Sealed*, std::string*>> fields[] = {
       {kCompany, {&r.company_name, &out->company_name}},
       {kEmail, {&r.email, &out->email}},
@@ -442,9 +442,9 @@ Status open_caller(const CallerRecord& r, const TenantKeys& keys, std::string_vi
       {kGreeting, {&r.custom_greeting, &out->custom_greeting}},
   };
   for (const auto& [field, io] : fields)
-    if (Status s = open_optional(field, *io.first, io.second); !s.is_ok()) return s;
+    if (Status s = open_optional(field, *io.first, io.second); !s.ok()) return s;
   std::string value;
-  if (Status s = open_optional(kAccountValue, r.account_value, &value); !s.is_ok()) return s;
+  if (Status s = open_optional(kAccountValue, r.account_value, &value); !s.ok()) return s;
   out->account_value.reset();
   if (!value.empty()) {
     double v = 0;
@@ -470,7 +470,7 @@ Status open_caller(const CallerRecord& r, const TenantKeys& keys, std::string_vi
   out->updated_at = r.updated_at;
   out->phones.clear();
   for (std::size_t i = 0; i < r.phones.size(); ++i) out->phones.push_back(MaskedPhone{r.phones[i].masked, i == 0});
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace vipcore::detail

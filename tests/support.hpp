@@ -71,7 +71,7 @@ struct Env {
     auto s = admin.settings();
     REQUIRE_MESSAGE(s.ok(), s.status().to_string());
     s->number_validation = NumberValidation::e164;
-    REQUIRE(admin.update_settings(*s).is_ok());
+    REQUIRE(admin.update_settings(*s).ok());
   }
   Options options() const {
     Options o = quiet_options();
@@ -121,7 +121,7 @@ class RecordingNotifier final : public Notifier {
     if (mode_ == Mode::throw_exception) throw std::runtime_error("SMTP server unreachable");
     if (mode_ == Mode::fail) return Status::notifier_error("SMS gateway said no");
     notices_.push_back(notice);
-    return Status::ok();
+    return ok_status();
   }
   void set_mode(Mode m) {
     std::lock_guard<std::mutex> g(mu_);

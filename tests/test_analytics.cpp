@@ -259,7 +259,7 @@ TEST_SUITE("analytics") {
       CHECK(kinds(kDay) == K{{AlertKind::escalation_rate, Level::gold}});
       TenantSettings s = *f.admin.settings();
       s.alerts.max_escalation_rate[static_cast<int>(Level::gold)] = 0.25;
-      REQUIRE(f.admin.update_settings(s).is_ok());
+      REQUIRE(f.admin.update_settings(s).ok());
       CHECK(kinds(kDay).empty());
       s.alerts.max_escalation_rate[0] = 1.5;
       CHECK(f.admin.update_settings(s).field() == "alerts.max_escalation_rate[STANDARD]");

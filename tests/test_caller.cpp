@@ -88,7 +88,7 @@ TEST_SUITE("caller") {
     PriorityPolicy p;
     p.level_base = {-50, -40, -30, -20, -10};
     CHECK(routing_priority(Level::standard, {}, p) == 0);
-    CHECK(p.validate().is_ok());
+    CHECK(p.validate().ok());
     p.level_base = {50, 60, 90, 80, 95};
     CHECK(p.validate().field() == "priority.level_base[PLATINUM]");
     p = PriorityPolicy();
@@ -98,7 +98,7 @@ TEST_SUITE("caller") {
 
   TEST_CASE("tenant settings validate their waits") {
     TenantSettings s;
-    CHECK(s.validate().is_ok());
+    CHECK(s.validate().ok());
     CHECK(s.level_waits == LevelWaits{120, 90, 60, 30, 15});
     s.level_waits[static_cast<int>(Level::gold)] = 0;
     CHECK(s.validate().field() == "level_waits[GOLD]");

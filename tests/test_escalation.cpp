@@ -146,7 +146,7 @@ TEST_SUITE("escalation") {
       const auto d = std::find_if(rules->begin(), rules->end(), [](auto& x) { return x.name == "Diamond only"; });
       REQUIRE(f.admin.update_rule(d->id, level).ok());
       CHECK(f.check(100, 2).triggered_rules.size() == 5);
-      REQUIRE(f.admin.remove_rule(d->id).is_ok());
+      REQUIRE(f.admin.remove_rule(d->id).ok());
       CHECK(f.check(100, 2).triggered_rules.size() == 4);
       CHECK(f.admin.get_rule(d->id).status().is_not_found());
       CHECK(f.admin.remove_rule(d->id).is_not_found());
@@ -207,7 +207,7 @@ TEST_SUITE("escalation") {
     TenantSettings s;
     s.time_zone = "America/New_York";
     s.business_hours = *parse_weekly_hours("mon-fri 09:00-17:00");
-    REQUIRE(f.admin.update_settings(s).is_ok());
+    REQUIRE(f.admin.update_settings(s).ok());
     EscalationRule day = wait_rule(10);
     day.name = "Office hours rule";
     day.schedule = RuleSchedule::inside_business_hours;

@@ -103,7 +103,7 @@ TEST_SUITE("hardening") {
       auto updated = admin.update(ok.id, u);
       REQUIRE_FALSE(updated.ok());
       CHECK(updated.status().field() == "valid_until");
-      REQUIRE(admin.remove(ok.id).is_ok());
+      REQUIRE(admin.remove(ok.id).ok());
 
       const VipCaller someone = *admin.create(minimal(fmt_number(3)));
       CallRecord call;
@@ -113,7 +113,7 @@ TEST_SUITE("hardening") {
       auto recorded = admin.record_call(call);
       REQUIRE_FALSE(recorded.ok());
       CHECK(recorded.status().field() == "at");
-      REQUIRE(admin.remove(someone.id).is_ok());
+      REQUIRE(admin.remove(someone.id).ok());
 
       for (const DateRange& range :
            {DateRange{t0(), from_unix_ms(ms)}, DateRange{from_unix_ms(ms), t0()}}) {
@@ -193,7 +193,7 @@ TEST_SUITE("hardening") {
       updated = admin.update(ok.id, u);
       REQUIRE_FALSE(updated.ok());
       CHECK(updated.status().field() == "company_name");
-      REQUIRE(admin.remove(ok.id).is_ok());
+      REQUIRE(admin.remove(ok.id).ok());
 
       EscalationRule rule;
       rule.name = bad;
@@ -216,7 +216,7 @@ TEST_SUITE("hardening") {
     s.business_hours = *parse_weekly_hours("mon-sat 08:00-20:00");
     s.alerts.max_escalation_rate[0] = 0.5;
     s.dynamic_priority.rise_start = 0.25;
-    REQUIRE(admin.update_settings(s).is_ok());
+    REQUIRE(admin.update_settings(s).ok());
     AuditQuery q;
     auto entries = admin.audit(q);
     REQUIRE(entries.ok());
@@ -275,7 +275,7 @@ TEST_SUITE("hardening") {
                    return true;
                  },
                  &damaged)
-                .is_ok());
+                .ok());
     CHECK(seen.size() == 2);
     CHECK(std::find(seen.begin(), seen.end(), michael.id) != seen.end());
     CHECK(damaged == std::vector<std::string>{john.id});

@@ -63,17 +63,17 @@ TEST_CASE_TEMPLATE("identify allocates nothing once warm, for VIPs and non-VIPs"
   REQUIRE(env.tenant().create(c).ok());
   const Tenant pbx = env.tenant("acme", Role::system);
   Identification out;
-  CHECK(allocations_of([&] { REQUIRE(pbx.identify("+1 456 789 0123", &out).is_ok()); }) == 0);
+  CHECK(allocations_of([&] { REQUIRE(pbx.identify("+1 456 789 0123", &out).ok()); }) == 0);
   CHECK(out.is_vip);
-  CHECK(allocations_of([&] { REQUIRE(pbx.identify("(800) 555-0199", &out).is_ok()); }) == 0);
+  CHECK(allocations_of([&] { REQUIRE(pbx.identify("(800) 555-0199", &out).ok()); }) == 0);
   CHECK_FALSE(out.is_vip);
   // The counter does see allocations: the overload that returns a fresh
   // Identification allocates its strings every time.
   CHECK(allocations_of([&] { REQUIRE(pbx.identify("+1 456 789 0123").ok()); }) > 0);
   // Alternating VIP and non-VIP reuses the same buffers too.
   CHECK(allocations_of([&] {
-          REQUIRE(pbx.identify("+1 456 789 0123", &out).is_ok());
-          REQUIRE(pbx.identify("+1 800 555 0199", &out).is_ok());
+          REQUIRE(pbx.identify("+1 456 789 0123", &out).ok());
+          REQUIRE(pbx.identify("+1 800 555 0199", &out).ok());
         }) == 0);
 }
 

@@ -75,7 +75,7 @@ TEST_SUITE("identify") {
       Identification out;
       out.is_vip = true;  // must be reset on error
       Status s = pbx.identify(bad, &out);
-      REQUIRE_FALSE(s.is_ok());
+      REQUIRE_FALSE(s.ok());
       CHECK(s.is_invalid_argument());
       CHECK(s.field() == "phone_number");
       CHECK_FALSE(out.is_vip);
@@ -139,7 +139,7 @@ TEST_SUITE("identify") {
     CHECK(who->caller.caller_name == "John Q. Doe");
     CHECK(who->caller.custom_greeting == "Welcome back, Mr. Doe.");
     CHECK(who->routing_priority == 100);
-    REQUIRE(admin.remove(c->id).is_ok());
+    REQUIRE(admin.remove(c->id).ok());
     CHECK_FALSE(pbx.identify("+1 234 567 8900")->is_vip);
   }
 
@@ -148,17 +148,17 @@ TEST_SUITE("identify") {
     REQUIRE(env.tenant().create(michael_chen()).ok());
     Tenant pbx = env.tenant("acme", Role::system);
     Identification out;
-    REQUIRE(pbx.identify("+1 456 789 0123", &out).is_ok());
+    REQUIRE(pbx.identify("+1 456 789 0123", &out).ok());
     CHECK(out.is_vip);
     CHECK(out.caller.caller_name == "Michael Chen");
     CHECK(out.routing_priority == 100);
     // Longer than any small-string buffer, so it lives on the heap.
     CHECK(out.caller.custom_greeting == "Hello Mr. Chen, transferring you immediately.");
     const char* greeting_buffer = out.caller.custom_greeting.data();
-    REQUIRE(pbx.identify("+1 800 555 0199", &out).is_ok());
+    REQUIRE(pbx.identify("+1 800 555 0199", &out).ok());
     CHECK_FALSE(out.is_vip);
     CHECK(out.caller.caller_name.empty());
-    REQUIRE(pbx.identify("+1 456 789 0123", &out).is_ok());
+    REQUIRE(pbx.identify("+1 456 789 0123", &out).ok());
     CHECK(out.caller.custom_greeting.data() == greeting_buffer);  // same storage: no new allocation
     CHECK(pbx.identify("+1 456 789 0123", nullptr).field() == "out");
   }

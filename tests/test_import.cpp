@@ -49,7 +49,7 @@ TEST_SUITE("import") {
     };
     o.progress_every = 100;
     ImportReport report;
-    REQUIRE(t.import_callers(rows(250), o, &report).is_ok());
+    REQUIRE(t.import_callers(rows(250), o, &report).ok());
     CHECK(report.committed);
     CHECK(report.total == 252);
     CHECK(report.created == 252);
@@ -83,7 +83,7 @@ TEST_SUITE("import") {
     in[9].max_wait_time = -1;
     ImportReport report;
     Status s = t.import_callers(in, {}, &report);
-    REQUIRE_FALSE(s.is_ok());
+    REQUIRE_FALSE(s.ok());
     CHECK(s.is_invalid_argument());
     CHECK(s.field() == "import");
     CHECK(s.message().find("3 of 12 rows failed") != std::string::npos);
@@ -110,7 +110,7 @@ TEST_SUITE("import") {
     ImportOptions o;
     o.mode = ImportMode::best_effort;
     ImportReport report;
-    REQUIRE(t.import_callers(in, o, &report).is_ok());
+    REQUIRE(t.import_callers(in, o, &report).ok());
     CHECK(report.committed);
     CHECK(report.created == 11);
     CHECK(report.failed == 1);
@@ -136,7 +136,7 @@ TEST_SUITE("import") {
 
     SUBCASE("fail: duplicates are errors, within the import too") {
       o.on_duplicate = DuplicatePolicy::fail;
-      REQUIRE(t.import_callers(in, o, &report).is_ok());
+      REQUIRE(t.import_callers(in, o, &report).ok());
       CHECK(report.created == 2);
       CHECK(report.failed == 2);
       REQUIRE(report.errors.size() == 2);
@@ -149,7 +149,7 @@ TEST_SUITE("import") {
     }
     SUBCASE("skip: duplicates are counted and left alone") {
       o.on_duplicate = DuplicatePolicy::skip;
-      REQUIRE(t.import_callers(in, o, &report).is_ok());
+      REQUIRE(t.import_callers(in, o, &report).ok());
       CHECK(report.created == 2);
       CHECK(report.skipped == 2);
       CHECK(report.failed == 0);
@@ -158,7 +158,7 @@ TEST_SUITE("import") {
     }
     SUBCASE("update: the existing VIP takes the row's fields, keeping the others") {
       o.on_duplicate = DuplicatePolicy::update;
-      REQUIRE(t.import_callers(in, o, &report).is_ok());
+      REQUIRE(t.import_callers(in, o, &report).ok());
       CHECK(report.created == 2);
       CHECK(report.updated == 1);
       CHECK(report.failed == 1);  // the repeat within the import
@@ -170,7 +170,7 @@ TEST_SUITE("import") {
     }
     SUBCASE("all or nothing with a duplicate writes nothing") {
       o.mode = ImportMode::all_or_nothing;
-      CHECK_FALSE(t.import_callers(in, o, &report).is_ok());
+      CHECK_FALSE(t.import_callers(in, o, &report).ok());
       CHECK(count_all(env) == 1);
     }
   }
@@ -196,7 +196,7 @@ TEST_SUITE("import") {
     Env env = B::open();
     Tenant t = env.tenant();
     ImportReport report;
-    REQUIRE(t.import_callers({}, {}, &report).is_ok());
+    REQUIRE(t.import_callers({}, {}, &report).ok());
     CHECK(report.committed);
     CHECK(report.total == 0);
     CHECK(t.audit({})->size() == 1);

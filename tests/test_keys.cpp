@@ -38,7 +38,7 @@ TEST_SUITE("keys") {
     TempDir dir;
     const std::string path = dir.file("vip.key");
     const MasterKey k = *MasterKey::generate();
-    REQUIRE(k.write_file(path).is_ok());
+    REQUIRE(k.write_file(path).ok());
     struct stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);

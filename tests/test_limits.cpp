@@ -127,7 +127,7 @@ TEST_SUITE("limits") {
     CHECK(rules->front().notify.emails == std::vector<std::string>{"boss@acme.com"});
 
     Identification who;
-    REQUIRE(t.identify("+1 (234) 567-8900", &who).is_ok());
+    REQUIRE(t.identify("+1 (234) 567-8900", &who).ok());
     CHECK(who.is_vip);
     ListQuery q;
     q.limit = ListQuery::kMaxLimit;
@@ -143,7 +143,7 @@ TEST_SUITE("limits") {
     // One tenant is served throughout and keeps its counters.
     Tenant kept = *db.tenant("kept", {"pbx", Role::system});
     Identification who;
-    CHECK(kept.identify("+1 555 200 0000", &who).is_ok());
+    CHECK(kept.identify("+1 555 200 0000", &who).ok());
 
     constexpr int kTenants = 100000;
     long maps_at_10k = 0, rss_at_10k = 0, maps_at_end = 0, rss_at_end = 0;
@@ -168,7 +168,7 @@ TEST_SUITE("limits") {
 #endif
 
     // The kept tenant still works, and its counters survived.
-    CHECK(kept.identify("+1 555 200 0001", &who).is_ok());
+    CHECK(kept.identify("+1 555 200 0001", &who).ok());
     bool found = false;
     for (const MetricsSnapshot& m : db.metrics())
       if (m.tenant_id == "kept") {
@@ -198,7 +198,7 @@ TEST_SUITE("limits") {
     };
     Identification who;
     Status s = t.identify("+1 234 567 8900", &who);
-    CHECK_MESSAGE(s.is_ok(), s.to_string());
+    CHECK_MESSAGE(s.ok(), s.to_string());
     CHECK(who.is_vip);
     CHECK(who.caller.caller_name == "John Doe");
     CHECK(storage->after_find == nullptr);
@@ -219,8 +219,8 @@ TEST_SUITE("limits") {
         Identification who;
         for (int i = 0; i < 1500; ++i) {
           auto t = db.tenant("t" + std::to_string(w) + "-" + std::to_string(i), {"pbx", Role::system});
-          if (!t.ok() || !t->identify("+1 555 200 0000", &who).is_ok()) ++failures;
-          if (!kept.identify("+1 234 567 8900", &who).is_ok() || !who.is_vip) ++failures;
+          if (!t.ok() || !t->identify("+1 555 200 0000", &who).ok()) ++failures;
+          if (!kept.identify("+1 234 567 8900", &who).ok() || !who.is_vip) ++failures;
         }
       });
     threads.emplace_back([&] {

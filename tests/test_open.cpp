@@ -142,7 +142,7 @@ TEST_SUITE("opening files") {
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     Tenant pbx = *db->tenant("acme", {"pbx", Role::system});
     Identification who;
-    REQUIRE(pbx.identify("011 1 234 567 8900", &who).is_ok());
+    REQUIRE(pbx.identify("011 1 234 567 8900", &who).ok());
     CHECK(who.is_vip);
     CHECK(who.caller.caller_name == "John Doe");
     // Reads by people work too (their access cannot be logged).
@@ -197,14 +197,14 @@ TEST_SUITE("opening files") {
       auto db = Database::open(mnt + "/vip.db", test_key(), quiet_options());
       REQUIRE_MESSAGE(db.ok(), db.status().to_string());
       Tenant admin = *db->tenant("acme", {"alice", Role::admin});
-      for (int i = 0; i < 20000 && failure.is_ok(); ++i) {
+      for (int i = 0; i < 20000 && failure.ok(); ++i) {
         NewCaller c = minimal(fmt_number(i), std::string(200, 'n'));
         c.notes = std::string(2000, 'x');
         failure = admin.create(c).status();
       }
     }
     ::umount2(mnt.c_str(), MNT_DETACH);
-    REQUIRE_FALSE(failure.is_ok());
+    REQUIRE_FALSE(failure.ok());
     CHECK(failure.code() == Code::storage);
     CHECK_MESSAGE(failure.message().find("no space left on device") != std::string::npos, failure.to_string());
   }

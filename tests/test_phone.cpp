@@ -75,7 +75,7 @@ TEST_SUITE("phone") {
       CAPTURE(c.input);
       PhoneNumber out;
       Status s = n.normalize(c.input, &out, "alternative_phone_numbers[0]");
-      REQUIRE_FALSE(s.is_ok());
+      REQUIRE_FALSE(s.ok());
       CHECK(s.is_invalid_argument());
       CHECK(s.field() == "alternative_phone_numbers[0]");
       CHECK(s.message().find(c.says) != std::string::npos);

@@ -22,7 +22,7 @@ struct RegionTenant {
     REQUIRE(s.ok());
     s->region = region;
     s->number_validation = validation;
-    REQUIRE(admin.update_settings(*s).is_ok());  // the PBX's scope, opened before, sees it too
+    REQUIRE(admin.update_settings(*s).ok());  // the PBX's scope, opened before, sees it too
   }
   std::string add(const std::string& number, const std::string& name) const {
     auto created = admin.create(minimal(number, name));
@@ -156,7 +156,7 @@ TEST_SUITE("date ranges") {
     auto s = admin.settings();
     REQUIRE(s.ok());
     s->time_zone = "Asia/Tokyo";  // UTC+9, no summer time
-    REQUIRE(admin.update_settings(*s).is_ok());
+    REQUIRE(admin.update_settings(*s).ok());
     auto vip = admin.create(john_doe());
     REQUIRE(vip.ok());
     const auto call = [&](const char* id, const char* at) {

@@ -55,7 +55,7 @@ TEST_SUITE("security") {
     REQUIRE(b.for_each_caller([&b_callers](const VipCaller& c) {
                CHECK(c.caller_name == "B's own");
                return ++b_callers > 0;
-             }).is_ok());
+             }).ok());
     CHECK(b_callers == 1);
     for (const char* search : {"John", "Acme", "acme.com", "+1 234 567 8900", "2345678900"}) {
       ListQuery q;
@@ -105,7 +105,7 @@ TEST_SUITE("security") {
     using Probe = std::function<bool(const Tenant&)>;
     // Allowed: the call must then succeed; refused: with a permission error.
     auto allowed = [](const Status& s) {
-      if (!s.is_permission_denied()) CHECK_MESSAGE(s.is_ok(), s.to_string());
+      if (!s.is_permission_denied()) CHECK_MESSAGE(s.ok(), s.to_string());
       return !s.is_permission_denied();
     };
     const std::vector<std::pair<Operation, Probe>> probes = {
@@ -200,7 +200,7 @@ TEST_SUITE("security") {
       CAPTURE(name);
       const std::size_t before = entries();
       const Status s = change();
-      REQUIRE_MESSAGE(s.is_ok(), s.to_string());
+      REQUIRE_MESSAGE(s.ok(), s.to_string());
       // "delete" creates its victim first: that creation is its own entry.
       CHECK(entries() == before + (std::string(name) == "delete" ? 2 : 1));
     }
@@ -432,7 +432,7 @@ TEST_SUITE("security") {
     CHECK(admin_db->rotate_master_key(test_key("another"), admin_actor).status().is_key_error());
 
     // Repair the damage and run the rotation again: it resumes.
-    REQUIRE(admin.remove(victim.id).is_ok());
+    REQUIRE(admin.remove(victim.id).ok());
     auto resumed = admin_db->rotate_master_key(new_key, admin_actor, 1);
     REQUIRE_MESSAGE(resumed.ok(), resumed.status().to_string());
     CHECK(resumed->resumed);

@@ -152,7 +152,7 @@ TEST_SUITE("sqlite") {
     u.status = CallerStatus::suspended;
     REQUIRE(admin.update(c->id, u).ok());
     CHECK(pbx.identify("+1 234 567 8900")->match == Match::suspended);
-    REQUIRE(admin.remove(c->id).is_ok());
+    REQUIRE(admin.remove(c->id).ok());
     CHECK(pbx.identify("+1 234 567 8900")->match == Match::not_found);
   }
 
@@ -169,13 +169,13 @@ TEST_SUITE("sqlite") {
     Tenant exporter = *c.pbx_db.tenant("acme", {"exporter", Role::manager});
     REQUIRE(exporter.for_each_caller([&](const VipCaller& caller) {
                      if (seen.empty()) {  // the other connection deletes the last one and adds one
-                       REQUIRE(c.admin.remove(ids.back()).is_ok());
+                       REQUIRE(c.admin.remove(ids.back()).ok());
                        REQUIRE(c.admin.create(minimal("+1 555 060 0099", "Late")).ok());
                      }
                      seen.push_back(caller.id);
                      return true;
                    })
-                .is_ok());
+                .ok());
     CHECK(seen == ids);  // the callers as they were when the export began
     CHECK(exporter.list({})->size() == 5);  // afterwards: four of them, and the late one
   }

@@ -90,7 +90,7 @@ TEST_SUITE("tenant") {
     SUBCASE("and follows the tenant's configured targets") {
       TenantSettings s;
       s.level_waits = {100, 80, 50, 20, 10};
-      REQUIRE(t.update_settings(s).is_ok());
+      REQUIRE(t.update_settings(s).ok());
       CHECK(t.get(c->id)->max_wait_time == 100);
     }
   }
@@ -300,7 +300,7 @@ TEST_SUITE("tenant") {
     in.alternative_phone_numbers = {"+1 999 555 0101"};
     auto c = t.create(in);
     REQUIRE(c.ok());
-    REQUIRE(t.remove(c->id).is_ok());
+    REQUIRE(t.remove(c->id).ok());
     CHECK(t.get(c->id).status().is_not_found());
     CHECK_FALSE(t.identify("+1 234 567 8900")->is_vip);
     CHECK_FALSE(t.identify("+1 999 555 0101")->is_vip);
@@ -343,7 +343,7 @@ TEST_SUITE("tenant") {
       REQUIRE(t.for_each_caller([&ids](const VipCaller& c) {
                  ids.push_back(c.id);
                  return true;
-               }).is_ok());
+               }).ok());
       CHECK(ids.size() == 23);
       CHECK(std::is_sorted(ids.begin(), ids.end()));
       CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
@@ -353,7 +353,7 @@ TEST_SUITE("tenant") {
       for (const VipCaller& c : *t.list(everyone)) listed.push_back(c.id);
       CHECK(ids == listed);
       int seen = 0;
-      REQUIRE(t.for_each_caller([&seen](const VipCaller&) { return ++seen < 3; }).is_ok());
+      REQUIRE(t.for_each_caller([&seen](const VipCaller&) { return ++seen < 3; }).ok());
       CHECK(seen == 3);
       CHECK(t.for_each_caller(nullptr).field() == "visit");
     }
@@ -433,13 +433,13 @@ TEST_SUITE("tenant") {
       CHECK(t.list({}).ok() == is_allowed(role, Operation::list_callers));
       CHECK(t.update(c->id, u).ok() == is_allowed(role, Operation::update_caller));
       CHECK(t.settings().ok() == is_allowed(role, Operation::read_settings));
-      CHECK(t.update_settings(TenantSettings{}).is_ok() == is_allowed(role, Operation::update_settings));
+      CHECK(t.update_settings(TenantSettings{}).ok() == is_allowed(role, Operation::update_settings));
       CHECK(t.audit({}).ok() == is_allowed(role, Operation::read_audit));
       ImportReport report;
-      CHECK(t.import_callers({}, {}, &report).is_ok() == is_allowed(role, Operation::import_callers));
+      CHECK(t.import_callers({}, {}, &report).ok() == is_allowed(role, Operation::import_callers));
       auto created = t.create(minimal("+1 555 010 0000"));
       CHECK(created.ok() == is_allowed(role, Operation::create_caller));
-      if (created.ok()) CHECK(t.remove(created->id).is_ok() == is_allowed(role, Operation::delete_caller));
+      if (created.ok()) CHECK(t.remove(created->id).ok() == is_allowed(role, Operation::delete_caller));
       if (!is_allowed(role, Operation::create_caller)) {
         CHECK(created.status().is_permission_denied());
         CHECK(created.status().message().find(std::string(to_string(role))) != std::string::npos);
@@ -460,7 +460,7 @@ TEST_SUITE("tenant") {
     u.vip_level = Level::diamond;
     REQUIRE(t.update(c->id, u).ok());
     env.clock->advance(1s);
-    REQUIRE(t.remove(c->id).is_ok());
+    REQUIRE(t.remove(c->id).ok());
     REQUIRE_FALSE(t.create(minimal("bad")).ok());  // a refused change leaves nothing
 
     auto trail = t.audit({});
@@ -524,7 +524,7 @@ TEST_SUITE("tenant") {
     CHECK(pbx.identify("+1 234 567 8900")->routing_priority == 85);
     TenantSettings s;
     s.priority.level_base[static_cast<int>(Level::gold)] = 75;
-    REQUIRE(admin.update_settings(s).is_ok());
+    REQUIRE(admin.update_settings(s).ok());
     CHECK(pbx.identify("+1 234 567 8900")->routing_priority == 90);
     CHECK(pbx.routing_priority(Level::gold, {}) == 75);
     CHECK(admin.settings()->priority.level_base[2] == 75);

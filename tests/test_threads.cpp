@@ -33,7 +33,7 @@ TEST_SUITE("threads") {
     auto reader = [&]() {
       Identification out;
       while (!done.load(std::memory_order_acquire)) {
-        if (!pbx.identify("+1 555 300 0001", &out).is_ok()) {
+        if (!pbx.identify("+1 555 300 0001", &out).ok()) {
           ++bad;
           continue;
         }
@@ -45,8 +45,8 @@ TEST_SUITE("threads") {
                                !out.caller.id.empty();
         const bool absent = !out.is_vip && out.match == Match::not_found && out.caller.id.empty();
         if (!(alpha_vip || bravo_vip || suspended || absent)) ++bad;
-        if (!pbx.identify("+1 456 789 0123", &out).is_ok() || out.caller.caller_name != "Michael Chen") ++bad;
-        if (!pbx.identify("+1 800 555 0199", &out).is_ok() || out.is_vip) ++bad;
+        if (!pbx.identify("+1 456 789 0123", &out).ok() || out.caller.caller_name != "Michael Chen") ++bad;
+        if (!pbx.identify("+1 800 555 0199", &out).ok() || out.is_vip) ++bad;
         ++answers;
       }
     };
@@ -68,7 +68,7 @@ TEST_SUITE("threads") {
       CallerUpdate suspend;
       suspend.status = CallerStatus::suspended;
       REQUIRE(admin.update(c->id, suspend).ok());
-      REQUIRE(admin.remove(c->id).is_ok());
+      REQUIRE(admin.remove(c->id).ok());
       writes += 4;
     }
     done.store(true, std::memory_order_release);
@@ -172,7 +172,7 @@ TEST_SUITE("threads") {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     importer.join();
-    REQUIRE_MESSAGE(import_status.is_ok(), import_status.to_string());
+    REQUIRE_MESSAGE(import_status.ok(), import_status.to_string());
     CHECK(report.created == static_cast<std::size_t>(kRows));
     CHECK(failures.empty());
     for (std::size_t i = 0; i < failures.size() && i < 5; ++i) MESSAGE(failures[i]);
@@ -265,7 +265,7 @@ TEST_SUITE("threads") {
     importer.join();
     CHECK(failures.empty());
     for (std::size_t i = 0; i < failures.size() && i < 3; ++i) MESSAGE(failures[i]);
-    REQUIRE_MESSAGE(import_status.is_ok(), import_status.to_string());
+    REQUIRE_MESSAGE(import_status.ok(), import_status.to_string());
     CHECK(report.created == rows.size());
     CHECK(admin.get(who.caller.id)->total_calls == 10);
   }

@@ -157,7 +157,7 @@ Status read_field(const Field& field, const json& value, CallerUpdate* out) {
   const auto assign = [out](auto member, auto result) -> Status {
     if (!result.ok()) return result.status();
     out->*member = *std::move(result);
-    return Status::ok();
+    return vipcore::ok_status();
   };
   // Text that vipcore parses (levels, statuses, rules, times) is read first.
   const auto parsed = [&](auto member, auto parse) -> Status {
@@ -190,13 +190,13 @@ Status read_field(const Field& field, const json& value, CallerUpdate* out) {
       [&](Member<std::optional<double>> m) -> Status {
         if (!value.is_number()) return type_error(name, "a number");
         out->*m = value.get<double>();
-        return Status::ok();
+        return vipcore::ok_status();
       },
       [&](Member<std::optional<vipcore::Timestamp>> m) -> Status {
         // An empty time clears it, as an empty string clears a text field.
         if (value.is_string() && value.get_ref<const std::string&>().empty()) {
           out->*m = std::optional<vipcore::Timestamp>();
-          return Status::ok();
+          return vipcore::ok_status();
         }
         return parsed(m, [name](const std::string& t) { return vipcore::parse_timestamp(t, name); });
       },
@@ -431,7 +431,7 @@ vipcore::Result<ImportRows> read_csv(std::string_view text) {
         object[std::string(fields[c]->name)] = cell_value(*fields[c], cells[c]);
     add_row(out, origin, caller_fields(object));
   });
-  if (!parsed.is_ok()) return parsed;
+  if (!parsed.ok()) return parsed;
   if (!columns) return Status::invalid_argument("", "the CSV file is empty: it needs a header row");
   if (!columns->ok()) return columns->status();
   return out;
@@ -487,7 +487,7 @@ vipcore::Result<CallerUpdate> caller_fields(const json& object) {
       const std::string quoted = quoted_if_name(name);
       return Status::invalid_argument("", (quoted.empty() ? "a key" : quoted) + " is not a VIP caller field");
     }
-    if (Status s = read_field(*field, value, &fields); !s.is_ok()) return s;
+    if (Status s = read_field(*field, value, &fields); !s.ok()) return s;
   }
   return fields;
 }
@@ -588,7 +588,7 @@ Status CallerWriter::write(const vipcore::VipCaller& caller) {
     write_csv_row(out_, cells);
   }
   ++written_;
-  return Status::ok();
+  return vipcore::ok_status();
 }
 
 void CallerWriter::finish() {

@@ -125,7 +125,7 @@ vipcore::Result<vipcore::Tenant> open_tenant(const GlobalOptions& g) {
 vipcore::Result<vipcore::MasterKey> new_key_file(const std::string& path) {
   auto key = vipcore::MasterKey::generate();
   if (!key.ok()) return key.status();
-  if (Status s = key->write_file(path); !s.is_ok()) return s;
+  if (Status s = key->write_file(path); !s.ok()) return s;
   return key;
 }
 
@@ -137,7 +137,7 @@ Style style(bool json) { return json ? Style::json : Style::table; }
 // names them (exit 6, a storage error: the file holds damaged data), printed
 // once the rest of the output is complete.
 Status damaged_callers(const std::vector<std::string>& ids) {
-  if (ids.empty()) return Status::ok();
+  if (ids.empty()) return vipcore::ok_status();
   std::string list;
   for (const std::string& id : ids) list += (list.empty() ? "" : ", ") + id;
   return Status::integrity_error(fmt::format(
@@ -154,7 +154,7 @@ template <typename T>
 Status print_result(const vipcore::Result<T>& result, Style s) {
   if (!result.ok()) return result.status();
   print(*result, s);
-  return Status::ok();
+  return vipcore::ok_status();
 }
 
 vipcore::Result<std::optional<vipcore::Timestamp>> optional_time(const std::string& text, std::string_view field) {
@@ -318,7 +318,7 @@ Command remove_command(CLI::App& parent, const char* description, const char* wh
   cmd->add_option("id", *id, fmt::format("the {}'s id", what))->required();
   return {cmd, [id, what, remove](const vipcore::Tenant& tenant) {
             const Status s = (tenant.*remove)(*id);
-            if (s.is_ok()) fmt::print("removed {} {}\n", what, *id);
+            if (s.ok()) fmt::print("removed {} {}\n", what, *id);
             return s;
           }};
 }
@@ -434,7 +434,7 @@ Status import_file(const vipcore::Tenant& tenant, const ImportCommandOptions& o)
   if (progress) progress->finish();
 
   const std::size_t failed = report_failed_rows(o.path, rows, report);
-  if (!imported.is_ok()) {
+  if (!imported.ok()) {
     if (failed == 0) return imported;  // not the rows' fault: storage, busy, permission
     return Status::invalid_argument(
         "", fmt::format("nothing was imported from {}: {} of {} rows failed (all-or-nothing; fix them, or import "
@@ -443,7 +443,7 @@ Status import_file(const vipcore::Tenant& tenant, const ImportCommandOptions& o)
   }
   fmt::print("imported {}: {} rows, {} created, {} updated, {} skipped, {} failed\n", o.path, rows.rows(),
              report.created, report.updated, report.skipped, failed);
-  return Status::ok();
+  return vipcore::ok_status();
 }
 
 Command import_command(CLI::App& app) {
@@ -503,13 +503,13 @@ Status export_callers(const vipcore::Tenant& tenant, std::FILE* out, FileFormat 
   Status s = tenant.for_each_caller(
       [&](const vipcore::VipCaller& c) {
         written = writer.write(c);
-        return written.is_ok();
+        return written.ok();
       },
       damaged);
-  if (!s.is_ok()) return s;
-  if (!written.is_ok()) return written;
+  if (!s.ok()) return s;
+  if (!written.ok()) return written;
   writer.finish();
-  return Status::ok();
+  return vipcore::ok_status();
 }
 
 Status export_file(const vipcore::Tenant& tenant, const ExportCommandOptions& o) {
@@ -518,18 +518,18 @@ Status export_file(const vipcore::Tenant& tenant, const ExportCommandOptions& o)
   std::vector<std::string> damaged;
   if (o.output.empty()) {
     Status s = export_callers(tenant, stdout, *format, &damaged);
-    return s.is_ok() ? damaged_callers(damaged) : s;
+    return s.ok() ? damaged_callers(damaged) : s;
   }
 
   auto file = create_private_file(o.output);
   if (!file.ok()) return file.status();
   Status s = export_callers(tenant, file->get(), *format, &damaged);
-  if (s.is_ok() && (std::fflush(file->get()) != 0 || std::ferror(file->get())))
+  if (s.ok() && (std::fflush(file->get()) != 0 || std::ferror(file->get())))
     s = Status::storage_error(fmt::format("cannot write {}: {}", o.output, std::strerror(errno)));
   file->reset();
-  if (!s.is_ok()) std::filesystem::remove(o.output);  // never leave half an export behind
+  if (!s.ok()) std::filesystem::remove(o.output);  // never leave half an export behind
   // A complete export of every caller that could be read is kept.
-  return s.is_ok() ? damaged_callers(damaged) : s;
+  return s.ok() ? damaged_callers(damaged) : s;
 }
 
 Command export_command(CLI::App& app) {
@@ -789,7 +789,7 @@ Command metrics_command(CLI::App& app) {
             auto metrics = tenant.metrics();
             if (!metrics.ok() || !o->prometheus) return print_result(metrics, style(o->json));
             fmt::print("{}", vipcore::to_prometheus({*metrics}));
-            return Status::ok();
+            return vipcore::ok_status();
           }};
 }
 
@@ -836,9 +836,9 @@ Status assign_each(const std::vector<std::string>& items, std::string_view optio
     if (eq == std::string::npos) return Status::invalid_argument(option, fmt::format("expected {}", expected));
     auto key = parse_key(item.substr(0, eq), option);
     if (!key.ok()) return key.status();
-    if (Status st = set(static_cast<std::size_t>(*key), item.substr(eq + 1)); !st.is_ok()) return st;
+    if (Status st = set(static_cast<std::size_t>(*key), item.substr(eq + 1)); !st.ok()) return st;
   }
-  return Status::ok();
+  return vipcore::ok_status();
 }
 
 Command settings_command(CLI::App& app) {
@@ -920,7 +920,7 @@ Command settings_command(CLI::App& app) {
               if (v.empty() || *end != '\0' || n < INT_MIN || n > INT_MAX)
                 return Status::invalid_argument(option, "expects a whole number after '='");
               *out = static_cast<int>(n);
-              return Status::ok();
+              return vipcore::ok_status();
             };
             constexpr std::string_view kLevelValue = "LEVEL=VALUE, e.g. GOLD=45";
             const auto level = [](std::string_view text, std::string_view option) {
@@ -930,11 +930,11 @@ Command settings_command(CLI::App& app) {
                                     [&](std::size_t l, const std::string& v) {
                                       return integer("target-wait", v, &s.level_waits[l]);
                                     });
-            if (st.is_ok())
+            if (st.ok())
               st = assign_each(o->priorities, "priority", kLevelValue, level, [&](std::size_t l, const std::string& v) {
                 return integer("priority", v, &s.priority.level_base[l]);
               });
-            if (st.is_ok())
+            if (st.ok())
               st = assign_each(o->escalation_rates, "alert-escalation-rate", kLevelValue, level,
                                [&](std::size_t l, const std::string& v) {
                                  char* end = nullptr;
@@ -942,15 +942,15 @@ Command settings_command(CLI::App& app) {
                                  if (v.empty() || *end != '\0')
                                    return Status::invalid_argument("alert-escalation-rate",
                                                                    "expects a number after '=', e.g. 0.05");
-                                 return Status::ok();
+                                 return vipcore::ok_status();
                                });
-            if (st.is_ok())
+            if (st.ok())
               st = assign_each(
                   o->rule_bonuses, "rule-bonus", "RULE=N, e.g. PRIORITY_QUEUE=15",
                   [](std::string_view text, std::string_view option) { return vipcore::parse_handling_rule(text, option); },
                   [&](std::size_t r, const std::string& v) { return integer("rule-bonus", v, &s.priority.rule_bonus[r]); });
-            if (st.is_ok()) st = tenant.update_settings(s);
-            if (!st.is_ok()) return st;
+            if (st.ok()) st = tenant.update_settings(s);
+            if (!st.ok()) return st;
             return print_result(vipcore::Result<vipcore::TenantSettings>(s), style(o->json));
           }};
 }
@@ -966,7 +966,7 @@ Command purge_command(CLI::App& app) {
             if (!purged.ok()) return purged.status();
             fmt::print("purged {} calls and {} escalation triggers from before {}\n", purged->calls, purged->triggers,
                        vipcore::format_timestamp(*at));
-            return Status::ok();
+            return vipcore::ok_status();
           }};
 }
 
@@ -989,7 +989,7 @@ Status init(const GlobalOptions& g) {
              "Keep the key file safe and backed up: without it the database cannot be read.\n",
              g.db_path, new_key ? "created" : "used the existing", g.key_file, new_key ? "mode 0600, " : "",
              key->fingerprint());
-  return Status::ok();
+  return vipcore::ok_status();
 }
 
 Command init_command(CLI::App& app) {
@@ -1033,7 +1033,7 @@ Command rotate_key_command(CLI::App& app) {
                 "the database now opens only with {} (key fingerprint {}); restart the processes that use it\n",
                 report->resumed ? " (an interrupted rotation was finished)" : "", report->key_version, report->tenants,
                 report->callers_reencrypted, report->rules_reencrypted, path, key->fingerprint());
-            return Status::ok();
+            return vipcore::ok_status();
           }};
 }
 
@@ -1124,7 +1124,7 @@ int run(int argc, char** argv) {
   } else {
     status = command->on_database(g);
   }
-  if (!status.is_ok()) {
+  if (!status.ok()) {
     fmt::print(stderr, "vipctl: {}\n", status.message());
     return static_cast<int>(exit_code_for(status.code()));
   }

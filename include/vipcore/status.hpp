@@ -62,7 +62,6 @@ class VIPCORE_RESULT_CLASS Status {
   /// An ok status. Creating and copying an ok status does not allocate.
   Status() noexcept = default;
 
-  static Status ok() noexcept { return Status(); }
   /// A bad input. `field` names it with the API's field name (for example
   /// "phone_number" or "alternative_phone_numbers[2]").
   static Status invalid_argument(std::string_view field, std::string_view message);
@@ -77,7 +76,8 @@ class VIPCORE_RESULT_CLASS Status {
   static Status notifier_error(std::string_view message);
   static Status internal_error(std::string_view message);
 
-  bool is_ok() const noexcept { return code_ == Code::ok; }
+  /// True on success. Result<T> has the same predicate.
+  bool ok() const noexcept { return code_ == Code::ok; }
   bool is_invalid_argument() const noexcept { return code_ == Code::invalid_argument; }
   bool is_not_found() const noexcept { return code_ == Code::not_found; }
   bool is_already_exists() const noexcept { return code_ == Code::already_exists; }
@@ -107,6 +107,9 @@ class VIPCORE_RESULT_CLASS Status {
   std::string message_;
 };
 
+/// An ok status: `return ok_status();`. The same as `Status()`; allocates nothing.
+inline Status ok_status() noexcept { return Status(); }
+
 /// A value of type T, or the Status that explains why there is none.
 ///
 /// REQUIRES for value(), operator* and operator->: ok(). Calling them on an
@@ -118,7 +121,7 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : state_(std::in_place_index<1>, std::move(status)) {  // NOLINT
-    if (std::get<1>(state_).is_ok()) {
+    if (std::get<1>(state_).ok()) {
       // An ok Status carries no value: make that a visible bug, not a crash later.
       std::get<1>(state_) = Status::internal_error("an ok status was returned without a value");
     }

@@ -71,7 +71,7 @@ struct SchemaFile {
 Result<std::int64_t> select_int(const Connection& conn, const char* sql, std::string_view context,
                                 std::string_view prepare_context = {}) {
   Statement st;
-  if (Status s = st.prepare(conn, sql); !s.is_ok())
+  if (Status s = st.prepare(conn, sql); !s.ok())
     return prepare_context.empty() ? s : s.with_context(prepare_context);
   auto row = st.step(context);
   if (!row.ok()) return row.status();
@@ -105,20 +105,20 @@ Result<std::int64_t> check_header(const SchemaFile& f) {
 // Another process may be migrating too: takes the write lock, then looks again.
 template <typename Before>
 Status upgrade(const SchemaFile& f, Before&& before) {
-  if (Status s = f.conn.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+  if (Status s = f.conn.exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   auto version = check_header(f);
-  Status s = version.ok() ? Status::ok() : version.status();
-  if (s.is_ok() && *version < f.version) s = before(*version);
-  for (std::int64_t v = version.ok() ? *version : f.version; s.is_ok() && v < f.version; ++v) {
+  Status s = version.ok() ? ok_status() : version.status();
+  if (s.ok() && *version < f.version) s = before(*version);
+  for (std::int64_t v = version.ok() ? *version : f.version; s.ok() && v < f.version; ++v) {
     s = f.conn.exec(f.migrations[v]);
-    if (!s.is_ok()) s = s.with_context(fmt::format("migrating {} to version {}", f.migrated, v + 1));
+    if (!s.ok()) s = s.with_context(fmt::format("migrating {} to version {}", f.migrated, v + 1));
   }
-  if (s.is_ok()) {
+  if (s.ok()) {
     const std::string stamp = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}; COMMIT",
                                           f.application_id, f.version);
     s = f.conn.exec(stamp.c_str());
   }
-  if (!s.is_ok()) sqlite3_exec(f.conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!s.ok()) sqlite3_exec(f.conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   return s;
 }
 
@@ -131,24 +131,24 @@ Status SqliteStorage::open() {
     if (errno != ENOENT)
       return Status::storage_error(fmt::format("cannot open database {}: {}", path_, std::strerror(errno)));
     if (options_.create_if_missing) {
-      if (Status s = check_activity_is_new(); !s.is_ok()) return s;
-      if (Status s = create_file(); !s.is_ok()) return s;
+      if (Status s = check_activity_is_new(); !s.ok()) return s;
+      if (Status s = create_file(); !s.ok()) return s;
     }  // else opening it fails below, naming the file
   } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
     return Status::version_error(fmt::format(
         "{} is not a vipcore database: it is an empty file (only a missing file is made into a new database)", path_));
   }
   mode_ = Connection::Mode::read_write;
-  if (Status s = configure(writer_, /*writer=*/true); !s.is_ok()) return s;
+  if (Status s = configure(writer_, /*writer=*/true); !s.ok()) return s;
   sqlite3_wal_hook(writer_.get(), &wal_hook, &options_.busy_timeout_ms);
   // The activity file is part of the database: created beside an existing
   // main file whatever create_if_missing says (a database from before it).
-  if (Status s = create_activity_file(); !s.is_ok()) return s;
-  if (Status s = configure(activity_writer_, /*writer=*/true, /*activity=*/true); !s.is_ok())
+  if (Status s = create_activity_file(); !s.ok()) return s;
+  if (Status s = configure(activity_writer_, /*writer=*/true, /*activity=*/true); !s.ok())
     return s.with_context(fmt::format("opening {}", activity_path_));
   sqlite3_wal_hook(activity_writer_.get(), &wal_hook, &options_.busy_timeout_ms);
-  if (Status s = migrate_activity(); !s.is_ok()) return s;
-  if (Status s = migrate(); !s.is_ok()) return s;
+  if (Status s = migrate_activity(); !s.ok()) return s;
+  if (Status s = migrate(); !s.ok()) return s;
   return prepare_writer();
 }
 
@@ -173,17 +173,17 @@ Status SqliteStorage::create_file() {
     SqliteStorage fresh(tmp, options_);
     fresh.creating_ = true;
     Status s = fresh.configure(fresh.writer_, /*writer=*/true);
-    if (s.is_ok()) s = fresh.migrate();
-    if (!s.is_ok()) return fail(s.with_context(fmt::format("creating database {}", path_)));
+    if (s.ok()) s = fresh.migrate();
+    if (!s.ok()) return fail(s.with_context(fmt::format("creating database {}", path_)));
   }  // closed: the WAL is checkpointed into the file and removed
-  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) return Status::ok();
-  if (errno == EEXIST) return fail(Status::ok());  // another process made it first: use theirs
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) return ok_status();
+  if (errno == EEXIST) return fail(ok_status());  // another process made it first: use theirs
   if (errno != EINVAL && errno != ENOSYS)
     return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_))));
   // A file system without renameat2: a hard link is just as exclusive.
   if (::link(tmp.c_str(), path_.c_str()) != 0 && errno != EEXIST)
     return fail(Status::storage_error(fmt::format("cannot create database {}: {}", path_, errno_text(errno, path_))));
-  return fail(Status::ok());
+  return fail(ok_status());
 }
 
 Status SqliteStorage::open_read_only() {
@@ -195,19 +195,19 @@ Status SqliteStorage::open_read_only() {
   // Reads both files' headers: the activity file is attached lazily.
   auto read_headers = [this] {
     Status s = configure(writer_, /*writer=*/false);
-    if (s.is_ok()) s = migrate();
-    if (s.is_ok() && ::access(activity_path_.c_str(), F_OK) != 0)
+    if (s.ok()) s = migrate();
+    if (s.ok() && ::access(activity_path_.c_str(), F_OK) != 0)
       return Status::version_error(
           fmt::format("cannot open database {} read-only: its activity file {} is missing; open it once read-write "
                       "to create it",
                       path_, activity_path_));
-    if (s.is_ok())
+    if (s.ok())
       s = writer_.exec(fmt::format("SELECT count(*) FROM {}.sqlite_master", kActivitySchema).c_str());
     return s;
   };
   mode_ = Connection::Mode::read_only;
   Status s = read_headers();
-  if (!s.is_ok() && !s.is_version_error()) {
+  if (!s.ok() && !s.is_version_error()) {
     // SQLite reads a WAL database through its -shm file, which it could not
     // open or create (a directory nobody may write, a full disk). Without a
     // WAL file there is nothing the -shm file would add: read the files as
@@ -223,7 +223,7 @@ Status SqliteStorage::open_read_only() {
     mode_ = Connection::Mode::immutable;
     s = read_headers();
   }
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return prepare_writer();
 }
 
@@ -231,15 +231,15 @@ Status SqliteStorage::open_read_only() {
 // database of the same name: its calls would become ours.
 Status SqliteStorage::check_activity_is_new() {
   struct stat st {};
-  if (::stat(activity_path_.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0)) return Status::ok();
+  if (::stat(activity_path_.c_str(), &st) != 0 || (S_ISREG(st.st_mode) && st.st_size == 0)) return ok_status();
   Connection conn;
-  if (Status s = conn.open(activity_path_, Connection::Mode::read_only); !s.is_ok()) return s;
+  if (Status s = conn.open(activity_path_, Connection::Mode::read_only); !s.ok()) return s;
   const std::string reading = fmt::format("reading {}", activity_path_);
   auto tables = select_int(conn, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                  "('vip_call', 'vip_trigger', 'vip_caller_stats')",
                            "reading the activity file", reading);
   if (!tables.ok()) return tables.status();
-  if (*tables == 0) return Status::ok();
+  if (*tables == 0) return ok_status();
   auto rows = select_int(conn, "SELECT EXISTS (SELECT 1 FROM vip_call) OR EXISTS (SELECT 1 FROM vip_trigger) "
                                "OR EXISTS (SELECT 1 FROM vip_caller_stats)",
                          "reading the activity file", reading);
@@ -248,7 +248,7 @@ Status SqliteStorage::check_activity_is_new() {
     return Status::version_error(
         fmt::format("{} holds call history but {} is a new database: it belongs to another database; move it away",
                     activity_path_, path_));
-  return Status::ok();
+  return ok_status();
 }
 
 // Creates a missing activity file with the database's permission bits (its
@@ -257,7 +257,7 @@ Status SqliteStorage::create_activity_file() {
   const int fd = ::open(activity_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
                         static_cast<mode_t>(options_.file_mode & 07777));
   if (fd < 0) {
-    if (errno == EEXIST) return Status::ok();
+    if (errno == EEXIST) return ok_status();
     return Status::storage_error(
         fmt::format("cannot create {}: {}", activity_path_, errno_text(errno, activity_path_)));
   }
@@ -268,7 +268,7 @@ Status SqliteStorage::create_activity_file() {
     ::unlink(activity_path_.c_str());
     return Status::storage_error(fmt::format("cannot create {}: {}", activity_path_, std::strerror(mode_errno)));
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status SqliteStorage::migrate_activity() {
@@ -278,9 +278,9 @@ Status SqliteStorage::migrate_activity() {
                         /*blank_ok=*/true};
   auto version = check_header(file);
   if (!version.ok()) return version.status();
-  if (Status s = file.conn.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
-  if (*version == file.version) return Status::ok();
-  return upgrade(file, [](std::int64_t) { return Status::ok(); });
+  if (Status s = file.conn.exec("PRAGMA journal_mode = WAL"); !s.ok()) return s;
+  if (*version == file.version) return ok_status();
+  return upgrade(file, [](std::int64_t) { return ok_status(); });
 }
 
 // Copies what a main file of schema version `main_version` (1 to 3) holds of
@@ -290,7 +290,7 @@ Status SqliteStorage::migrate_activity() {
 Status SqliteStorage::adopt_activity(std::int64_t main_version) {
   Connection& conn = activity_writer_;
   const std::string attach = fmt::format("ATTACH DATABASE '{}' AS src", sql_quoted(path_));
-  if (Status s = conn.exec(attach.c_str()); !s.is_ok()) return s.with_context("attaching the database to migrate it");
+  if (Status s = conn.exec(attach.c_str()); !s.ok()) return s.with_context("attaching the database to migrate it");
   // BEGIN, not IMMEDIATE: IMMEDIATE would also ask for src's write lock,
   // which our own main connection holds. The first DELETE takes this file's.
   std::string sql = "BEGIN; DELETE FROM main.vip_call; DELETE FROM main.vip_trigger; DELETE FROM main.vip_caller_stats; ";
@@ -308,7 +308,7 @@ Status SqliteStorage::adopt_activity(std::int64_t main_version) {
            "FROM src.vip_call; ";
   sql += "COMMIT";
   Status s = conn.exec(sql.c_str());
-  if (!s.is_ok()) {
+  if (!s.ok()) {
     sqlite3_exec(conn.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     s = s.with_context("copying call history and escalation triggers to the activity file");
   }
@@ -323,18 +323,18 @@ Status SqliteStorage::migrate() {
   auto version = check_header(file);
   if (!version.ok()) return version.status();
   if (options_.read_only) {
-    if (*version == kSqliteSchemaVersion) return Status::ok();
+    if (*version == kSqliteSchemaVersion) return ok_status();
     return Status::version_error(fmt::format(
         "{} has schema version {}, older than this vipcore's ({}); open it once read-write to upgrade it", path_,
         *version, kSqliteSchemaVersion));
   }
   // WAL lets readers run while a writer commits; the setting is stored in the file.
-  if (Status s = writer_.exec("PRAGMA journal_mode = WAL"); !s.is_ok()) return s;
-  if (*version == kSqliteSchemaVersion) return Status::ok();
+  if (Status s = writer_.exec("PRAGMA journal_mode = WAL"); !s.ok()) return s;
+  if (*version == kSqliteSchemaVersion) return ok_status();
   // A database being built has no activity to adopt (open() checked that
   // no earlier database's activity file is in the way).
   return upgrade(file, [this](std::int64_t from) {
-    return !creating_ && from >= 1 ? adopt_activity(from) : Status::ok();
+    return !creating_ && from >= 1 ? adopt_activity(from) : ok_status();
   });
 }
 
@@ -357,7 +357,7 @@ Status SqliteStorage::prepare_writer() {
       {&w_insert_audit_, kInsertAudit},
   };
   for (const auto& [st, sql] : stmts)
-    if (Status s = st->prepare(writer_, sql); !s.is_ok()) return s;
+    if (Status s = st->prepare(writer_, sql); !s.ok()) return s;
   const std::pair<Statement*, std::string> activity[] = {
       {&w_insert_trigger_, kInsertTrigger},
       {&w_mark_notified_, kMarkNotified},
@@ -366,10 +366,10 @@ Status SqliteStorage::prepare_writer() {
       {&w_count_call_, kCountCall},
       {&w_purge_calls_, kPurgeCalls},
   };
-  if (options_.read_only) return Status::ok();  // there is no activity writer
+  if (options_.read_only) return ok_status();  // there is no activity writer
   for (const auto& [st, sql] : activity)
-    if (Status s = st->prepare(activity_writer_, sql); !s.is_ok()) return s;
-  return Status::ok();
+    if (Status s = st->prepare(activity_writer_, sql); !s.ok()) return s;
+  return ok_status();
 }
 
 // Opens and sets up a connection: a reader, the main file's writer, or
@@ -380,7 +380,7 @@ Status SqliteStorage::prepare_writer() {
 // attaches it the way it opens the main file.
 Status SqliteStorage::configure(Connection& conn, bool writer, bool activity) {
   const auto mode = activity ? Connection::Mode::read_write : mode_;
-  if (Status s = conn.open(activity ? activity_path_ : path_, mode); !s.is_ok()) return s;
+  if (Status s = conn.open(activity ? activity_path_ : path_, mode); !s.ok()) return s;
   sqlite3_busy_timeout(conn.get(), options_.busy_timeout_ms);
   // A missing activity file is not created by attaching it: only a
   // read-only open meets one, and refuses it once it has read the main file.
@@ -389,7 +389,7 @@ Status SqliteStorage::configure(Connection& conn, bool writer, bool activity) {
                                  ? immutable_uri(activity_path_)
                                  : activity_path_;
     const std::string attach = fmt::format("ATTACH DATABASE '{}' AS {}", sql_quoted(file), kActivitySchema);
-    if (Status s = conn.exec(attach.c_str()); !s.is_ok()) return s.with_context("attaching the activity file");
+    if (Status s = conn.exec(attach.c_str()); !s.ok()) return s.with_context("attaching the activity file");
   }
   // journal_size_limit: after a big import the WAL file would otherwise
   // keep its peak size (as big as the data written) for as long as the

@@ -22,9 +22,9 @@ Status each_row(Statement& st, std::string_view context, Visit&& visit) {
   for (;;) {
     auto row = st.step(context);
     if (!row.ok()) return row.status();
-    if (!*row) return Status::ok();
+    if (!*row) return ok_status();
     if constexpr (std::is_same_v<decltype(visit()), Status>) {
-      if (Status s = visit(); !s.is_ok()) return s;
+      if (Status s = visit(); !s.ok()) return s;
     } else {
       visit();
     }
@@ -78,7 +78,7 @@ Status add_call(const Statement& st, LevelAggregates& out, WaitCounts& waits) {
   const auto w = static_cast<std::size_t>(wait);
   if (w >= counts.size()) counts.resize(std::min<std::size_t>(std::max(w + 1, counts.size() * 2), kMaxStoredCallWait + 1));
   ++counts[w];
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace
@@ -93,7 +93,7 @@ Result<SqliteStorage::Lease> SqliteStorage::acquire() {
     }
   }
   auto r = std::make_unique<Reader>();
-  if (Status s = configure(r->conn, /*writer=*/false); !s.is_ok()) return s;
+  if (Status s = configure(r->conn, /*writer=*/false); !s.ok()) return s;
   return Lease(this, std::move(r));
 }
 
@@ -113,7 +113,7 @@ Result<SqliteStorage::Query> SqliteStorage::query(Statement Reader::*which, Make
   Reader& r = *lease->get();
   Statement& st = r.*which;
   if (!st.prepared())
-    if (Status s = st.prepare(r.conn, make_sql()); !s.is_ok()) return s;
+    if (Status s = st.prepare(r.conn, make_sql()); !s.ok()) return s;
   return Query{std::move(*lease), &st};
 }
 
@@ -137,7 +137,7 @@ Status SqliteStorage::find_by_phone(std::string_view tenant_id, const PhoneHash&
     if (!decode_summary(st.column_view(1), out)) return Status::storage_error("vip_phone.summary is malformed");
     *found = true;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::optional<CallerRecord>> SqliteStorage::get_caller(std::string_view tenant_id, std::string_view id) {
@@ -159,10 +159,10 @@ Status SqliteStorage::scan_callers(std::string_view tenant_id, const CallerFilte
   for (;;) {
     auto row = st.step("scanning callers");
     if (!row.ok()) return row.status();
-    if (!*row) return Status::ok();
+    if (!*row) return ok_status();
     auto c = read_caller(st);
     if (!c.ok()) return c.status();
-    if (!visit(std::move(*c))) return Status::ok();
+    if (!visit(std::move(*c))) return ok_status();
   }
 }
 
@@ -181,9 +181,9 @@ Result<std::vector<std::string>> SqliteStorage::list_tenants() {
   auto lease = acquire();
   if (!lease.ok()) return lease.status();
   Statement st;
-  if (Status s = st.prepare(lease->get()->conn, kListTenants); !s.is_ok()) return s;
+  if (Status s = st.prepare(lease->get()->conn, kListTenants); !s.ok()) return s;
   std::vector<std::string> out;
-  if (Status s = each_row(st, "listing tenants", [&] { out.emplace_back(st.column_view(0)); }); !s.is_ok()) return s;
+  if (Status s = each_row(st, "listing tenants", [&] { out.emplace_back(st.column_view(0)); }); !s.ok()) return s;
   return out;
 }
 
@@ -200,7 +200,7 @@ Result<std::vector<RuleRecord>> SqliteStorage::list_rules(std::string_view tenan
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
   std::vector<RuleRecord> out;
-  if (Status s = each_row(st, "reading escalation rules", [&] { out.push_back(read_rule(st)); }); !s.is_ok())
+  if (Status s = each_row(st, "reading escalation rules", [&] { out.push_back(read_rule(st)); }); !s.ok())
     return s;
   return out;
 }
@@ -213,7 +213,7 @@ Result<std::vector<TriggerRecord>> SqliteStorage::get_triggers(std::string_view 
   st.bind_text(1, tenant_id);
   st.bind_text(2, call_id);
   std::vector<TriggerRecord> out;
-  if (Status s = each_row(st, "reading escalation triggers", [&] { out.push_back(read_trigger(st)); }); !s.is_ok())
+  if (Status s = each_row(st, "reading escalation triggers", [&] { out.push_back(read_trigger(st)); }); !s.ok())
     return s;
   return out;
 }
@@ -236,7 +236,7 @@ Result<LevelAggregates> SqliteStorage::aggregate_calls(std::string_view tenant_i
   if (one_caller) st.bind_text(4, caller_id);
   LevelAggregates out;
   WaitCounts waits;
-  if (Status s = each_row(st, "aggregating calls", [&] { return add_call(st, out, waits); }); !s.is_ok()) return s;
+  if (Status s = each_row(st, "aggregating calls", [&] { return add_call(st, out, waits); }); !s.ok()) return s;
   for (std::size_t l = 0; l < out.size(); ++l) {
     const std::vector<std::uint64_t>& counts = waits[l];
     for (std::size_t w = 0; w < counts.size(); ++w)
@@ -257,7 +257,7 @@ Result<std::vector<CallRow>> SqliteStorage::list_calls(std::string_view tenant_i
   st.bind_int(4, to_unix_ms(until));
   st.bind_int(5, sql_count(limit, /*zero_is_unlimited=*/true));
   std::vector<CallRow> out;
-  if (Status s = each_row(st, "reading call history", [&] { out.push_back(read_call(st)); }); !s.is_ok()) return s;
+  if (Status s = each_row(st, "reading call history", [&] { out.push_back(read_call(st)); }); !s.ok()) return s;
   return out;
 }
 
@@ -273,9 +273,9 @@ Result<CallerCounts> SqliteStorage::count_callers_by_level_status(std::string_vi
     if (level < 0 || level >= kLevelCount || status < 0 || status > 2)
       return Status::storage_error("vip_caller holds a level or status out of range");
     ++out[static_cast<std::size_t>(level)][static_cast<std::size_t>(status)];
-    return Status::ok();
+    return ok_status();
   });
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -289,7 +289,7 @@ Result<std::vector<AuditEntry>> SqliteStorage::query_audit(std::string_view tena
   if (q.entity_id) sql += " AND entity_id = ?5";
   sql += " ORDER BY seq LIMIT ?6";
   Statement st;
-  if (Status s = st.prepare(lease->get()->conn, sql); !s.is_ok()) return s;
+  if (Status s = st.prepare(lease->get()->conn, sql); !s.ok()) return s;
   st.bind_text(1, tenant_id);
   if (q.from) st.bind_int(2, to_unix_ms(*q.from));
   if (q.until) st.bind_int(3, to_unix_ms(*q.until));
@@ -298,7 +298,7 @@ Result<std::vector<AuditEntry>> SqliteStorage::query_audit(std::string_view tena
   st.bind_int(6, q.limit == 0 ? -1 : static_cast<std::int64_t>(q.limit));
   std::vector<AuditEntry> out;
   if (Status s = each_row(st, "reading the audit trail", [&] { out.push_back(read_audit(st, tenant_id)); });
-      !s.is_ok())
+      !s.ok())
     return s;
   return out;
 }
@@ -330,7 +330,7 @@ Status SqliteStorage::read_counters(std::string_view tenant_id, CallerRecord* c)
   c->total_calls = *row ? st.column_int(0) : 0;
   c->rated_calls = *row ? st.column_int(1) : 0;
   c->satisfaction_score = *row ? st.column_optional_double(2) : std::nullopt;
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::optional<CallerRecord>> SqliteStorage::select_caller(Statement& st, std::string_view tenant_id,

@@ -15,7 +15,7 @@ Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::string& path, co
   if ((options.file_mode & ~0777u) != 0 || (options.file_mode & 0600u) != 0600u)
     return Status::invalid_argument("file_mode", "must be permission bits (at most 0777) that let the owner read and write");
   auto storage = std::make_unique<sqlite::SqliteStorage>(path, options);
-  if (Status s = storage->open(); !s.is_ok()) return s;
+  if (Status s = storage->open(); !s.ok()) return s;
   return std::unique_ptr<Storage>(std::move(storage));
 }
 

@@ -90,7 +90,7 @@ Status Connection::open(const std::string& path, Mode mode) {
     db_ = nullptr;
     return s;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status Connection::exec(const char* sql) {
@@ -98,7 +98,7 @@ Status Connection::exec(const char* sql) {
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   sqlite3_free(err);
   if (rc != SQLITE_OK) return error(rc, db_, "executing a statement");
-  return Status::ok();
+  return ok_status();
 }
 
 Statement& Statement::operator=(Statement&& o) noexcept {
@@ -120,7 +120,7 @@ Status Statement::prepare(const Connection& conn, std::string_view sql) {
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
                                     nullptr);
   if (rc != SQLITE_OK) return error(rc, db_, "preparing a statement");
-  return Status::ok();
+  return ok_status();
 }
 
 void Statement::bind_null(int i) noexcept { sqlite3_bind_null(stmt_, i); }
@@ -154,7 +154,7 @@ Result<bool> Statement::step(std::string_view context) {
 
 Status Statement::run(std::string_view context) {
   const int rc = sqlite3_step(stmt_);
-  Status s = rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::ok() : error(rc, db_, context);
+  Status s = rc == SQLITE_DONE || rc == SQLITE_ROW ? ok_status() : error(rc, db_, context);
   reset();
   return s;
 }

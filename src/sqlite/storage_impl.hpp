@@ -100,14 +100,14 @@ class SqliteTransaction final : public WriteTransaction {
                                     std::string_view context);
   Status usable() const {
     if (state_ != State::open) return Status::internal_error("the write transaction is no longer open");
-    return Status::ok();
+    return ok_status();
   }
   // A main-file operation: refused in an activity-only transaction.
   Status usable_main() const {
-    if (Status s = usable(); !s.is_ok()) return s;
+    if (Status s = usable(); !s.ok()) return s;
     if (!main_open_)
       return Status::internal_error("an activity write transaction may only record calls and escalation triggers");
-    return Status::ok();
+    return ok_status();
   }
 
   enum class State { open, committed, failed };

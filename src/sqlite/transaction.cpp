@@ -19,9 +19,9 @@ constexpr std::string_view kNoSuchRule = "no escalation rule with this id in the
 // Runs `st`, an UPDATE or DELETE of one row: Code::not_found with `missing`
 // when it changed no row of `db`.
 Status run_one_row(Statement& st, sqlite3* db, std::string_view context, std::string_view missing) {
-  if (Status s = st.run(context); !s.is_ok()) return s;
+  if (Status s = st.run(context); !s.ok()) return s;
   if (sqlite3_changes(db) == 0) return Status::not_found(missing);
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace
@@ -33,12 +33,12 @@ SqliteTransaction::~SqliteTransaction() {
 
 template <typename F>
 Status SqliteTransaction::atomically(F&& body) {
-  if (Status s = usable_main(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.ok()) return s;
   return in_savepoint(s_.writer_.get(), std::forward<F>(body));
 }
 
 Status SqliteTransaction::begin_activity() {
-  if (activity_open_) return Status::ok();
+  if (activity_open_) return ok_status();
   activity_lock_ = std::unique_lock<std::mutex>(s_.activity_mu_);
   sqlite3* db = s_.activity_writer_.get();
   if (int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
@@ -47,13 +47,13 @@ Status SqliteTransaction::begin_activity() {
     return error(rc, db, "starting a write transaction on the activity file");
   }
   activity_open_ = true;
-  return Status::ok();
+  return ok_status();
 }
 
 template <typename F>
 Status SqliteTransaction::activity_atomically(F&& body) {
-  if (Status s = usable(); !s.is_ok()) return s;
-  if (Status s = begin_activity(); !s.is_ok()) return s;
+  if (Status s = usable(); !s.ok()) return s;
+  if (Status s = begin_activity(); !s.ok()) return s;
   return in_savepoint(s_.activity_writer_.get(), std::forward<F>(body));
 }
 
@@ -64,7 +64,7 @@ Status SqliteTransaction::in_savepoint(sqlite3* db, F&& body) {
     return error(rc, db, "starting a savepoint");
   }
   Status s = body();
-  if (!s.is_ok()) {
+  if (!s.ok()) {
     const int rc = sqlite3_exec(db, "ROLLBACK TO op; RELEASE op", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK || !(s.is_already_exists() || s.is_not_found())) state_ = State::failed;
     return s;
@@ -73,20 +73,20 @@ Status SqliteTransaction::in_savepoint(sqlite3* db, F&& body) {
     state_ = State::failed;
     return error(rc, db, "releasing a savepoint");
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Result<std::optional<CallerRecord>> SqliteTransaction::get_caller(std::string_view tenant_id, std::string_view id) {
-  if (Status s = usable_main(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.ok()) return s;
   auto c = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
   if (!c.ok() || !*c) return c;
-  if (Status s = s_.read_counters(tenant_id, &**c); !s.is_ok()) return s;
+  if (Status s = s_.read_counters(tenant_id, &**c); !s.ok()) return s;
   return c;
 }
 
 Result<std::optional<std::string>> SqliteTransaction::find_phone_owner(std::string_view tenant_id,
                                                                        const PhoneHash& hash) {
-  if (Status s = usable_main(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.ok()) return s;
   Statement& st = s_.w_phone_owner_;
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
@@ -107,8 +107,8 @@ Status SqliteTransaction::insert_phones(std::string_view tenant_id, const Caller
   std::string summary;
   encode_summary(c, summary);
   for (const StoredPhone& p : c.phones)
-    if (Status s = insert_phone(tenant_id, c, p.hash, summary); !s.is_ok()) return s;
-  return Status::ok();
+    if (Status s = insert_phone(tenant_id, c, p.hash, summary); !s.ok()) return s;
+  return ok_status();
 }
 
 Status SqliteTransaction::delete_phones(std::string_view tenant_id, std::string_view id) {
@@ -118,9 +118,9 @@ Status SqliteTransaction::delete_phones(std::string_view tenant_id, std::string_
   for (const StoredPhone& p : (*old)->phones) {
     s_.w_delete_phone_.bind_text(1, tenant_id);
     s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
-    if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.is_ok()) return s;
+    if (Status s = s_.w_delete_phone_.run("removing a phone number"); !s.ok()) return s;
   }
-  return Status::ok();
+  return ok_status();
 }
 
 Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
@@ -144,7 +144,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
       bind_caller(s_.w_insert_caller_, tenant_id, callers[i], scratch);
       Status s = s_.w_insert_caller_.run("storing a caller");
       if (s.is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
-      if (!s.is_ok()) return s;
+      if (!s.ok()) return s;
       if (!step()) return cancelled;
     }
     std::vector<std::pair<const PhoneHash*, const CallerRecord*>> phones;
@@ -155,26 +155,26 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
     std::string summary;
     for (const auto& [hash, c] : phones) {
       encode_summary(*c, summary);
-      if (Status s = insert_phone(tenant_id, *c, *hash, summary); !s.is_ok()) return s;
+      if (Status s = insert_phone(tenant_id, *c, *hash, summary); !s.ok()) return s;
       if (!step()) return cancelled;
     }
-    return Status::ok();
+    return ok_status();
   });
 }
 
 Status SqliteTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
   return atomically([&]() -> Status {
-    if (Status s = delete_phones(tenant_id, caller.id); !s.is_ok()) return s;
+    if (Status s = delete_phones(tenant_id, caller.id); !s.ok()) return s;
     std::string scratch[3];
     bind_caller(s_.w_update_caller_, tenant_id, caller, scratch);
-    if (Status s = s_.w_update_caller_.run("updating a caller"); !s.is_ok()) return s;
+    if (Status s = s_.w_update_caller_.run("updating a caller"); !s.ok()) return s;
     return insert_phones(tenant_id, caller);
   });
 }
 
 Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_view id) {
   return atomically([&]() -> Status {
-    if (Status s = delete_phones(tenant_id, id); !s.is_ok()) return s;
+    if (Status s = delete_phones(tenant_id, id); !s.ok()) return s;
     s_.w_delete_caller_.bind_text(1, tenant_id);
     s_.w_delete_caller_.bind_text(2, id);
     return s_.w_delete_caller_.run("deleting a caller");
@@ -182,7 +182,7 @@ Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_
 }
 
 Result<std::optional<RuleRecord>> SqliteTransaction::get_rule(std::string_view tenant_id, std::string_view id) {
-  if (Status s = usable_main(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.ok()) return s;
   Statement& st = s_.w_get_rule_;
   ResetGuard reset(st);
   st.bind_text(1, tenant_id);
@@ -218,9 +218,9 @@ Status SqliteTransaction::insert_trigger(std::string_view tenant_id, const Trigg
   return activity_atomically([&]() -> Status {
     Statement& st = s_.w_insert_trigger_;
     bind_trigger(st, tenant_id, t);
-    if (Status s = st.run("storing an escalation trigger"); !s.is_ok()) return s;
+    if (Status s = st.run("storing an escalation trigger"); !s.ok()) return s;
     *inserted = sqlite3_changes(s_.activity_writer_.get()) > 0;
-    return Status::ok();
+    return ok_status();
   });
 }
 
@@ -274,16 +274,16 @@ Result<std::uint64_t> SqliteTransaction::purge_older(Statement& st, std::string_
     st.bind_text(1, tenant_id);
     st.bind_int(2, to_unix_ms(before));
     st.bind_int(3, static_cast<std::int64_t>(std::min<std::uint64_t>(limit, INT64_MAX)));
-    if (Status r = st.run(context); !r.is_ok()) return r;
+    if (Status r = st.run(context); !r.ok()) return r;
     purged = static_cast<std::uint64_t>(sqlite3_changes64(s_.activity_writer_.get()));
-    return Status::ok();
+    return ok_status();
   });
-  if (!s.is_ok()) return s;
+  if (!s.ok()) return s;
   return purged;
 }
 
 Result<std::optional<std::string>> SqliteTransaction::get_meta(std::string_view scope, std::string_view key) {
-  if (Status s = usable_main(); !s.is_ok()) return s;
+  if (Status s = usable_main(); !s.ok()) return s;
   return SqliteStorage::select_meta(s_.w_get_meta_, scope, key);
 }
 
@@ -321,21 +321,21 @@ Status SqliteTransaction::append_audit(const AuditEntry& e) {
 // an audit entry for a purge batch that did not happen, never a purge
 // without its entry.
 Status SqliteTransaction::commit() {
-  if (Status s = usable(); !s.is_ok()) return s;
+  if (Status s = usable(); !s.ok()) return s;
   const auto finish = [this](bool* open, sqlite3* db) -> Status {
-    if (!*open) return Status::ok();
+    if (!*open) return ok_status();
     const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
       state_ = State::failed;  // the destructor rolls back what is still open
       return error(rc, db, "committing");
     }
     *open = false;
-    return Status::ok();
+    return ok_status();
   };
-  if (Status s = finish(&main_open_, s_.writer_.get()); !s.is_ok()) return s;
-  if (Status s = finish(&activity_open_, s_.activity_writer_.get()); !s.is_ok()) return s;
+  if (Status s = finish(&main_open_, s_.writer_.get()); !s.ok()) return s;
+  if (Status s = finish(&activity_open_, s_.activity_writer_.get()); !s.ok()) return s;
   state_ = State::committed;
-  return Status::ok();
+  return ok_status();
 }
 
 }  // namespace vipcore::sqlite

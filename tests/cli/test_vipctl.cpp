@@ -703,7 +703,7 @@ TEST_SUITE("vipctl") {
     SUBCASE("a wrong or missing key file exits 7") {
       auto other = vipcore::MasterKey::generate();
       REQUIRE(other.ok());
-      REQUIRE(other->write_file((admin.dir / "other.key").string()).is_ok());
+      REQUIRE(other->write_file((admin.dir / "other.key").string()).ok());
       const Run wrong = admin.fails({"--key-file", (admin.dir / "other.key").string(), "list"}, 7);
       CHECK_FALSE(contains(wrong.err, read_text(admin.dir / "other.key").substr(0, 64)));
       admin.fails({"--key-file", (admin.dir / "none.key").string(), "list"}, 7);
@@ -978,21 +978,21 @@ TEST_SUITE("vipctl") {
     auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
     REQUIRE(pbx.ok());
     vipcore::Identification who;
-    REQUIRE(pbx->identify("011 1 234 567 8900", &who).is_ok());
+    REQUIRE(pbx->identify("011 1 234 567 8900", &who).ok());
     CHECK_FALSE(who.is_vip);
 
     const std::string id = admin.add("John Doe", "+1 (234) 567-8900", {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
-    REQUIRE(pbx->identify("011 1 234 567 8900", &who).is_ok());
+    REQUIRE(pbx->identify("011 1 234 567 8900", &who).ok());
     CHECK(who.is_vip);
     CHECK(who.caller.id == id);
     CHECK(who.caller.caller_name == "John Doe");
     CHECK(who.routing_priority == 85);
 
     admin.ok({"update", id, "--level", "DIAMOND"});
-    REQUIRE(pbx->identify("+1 (234) 567-8900", &who).is_ok());
+    REQUIRE(pbx->identify("+1 (234) 567-8900", &who).ok());
     CHECK(who.caller.vip_level == vipcore::Level::diamond);
     admin.ok({"remove", id});
-    REQUIRE(pbx->identify("+1 (234) 567-8900", &who).is_ok());
+    REQUIRE(pbx->identify("+1 (234) 567-8900", &who).ok());
     CHECK_FALSE(who.is_vip);
   }
 

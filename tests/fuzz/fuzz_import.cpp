@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (rows->callers.size() != rows->origins.size()) std::abort();
   for (const vipctl::RowError& e : rows->errors)
-    if (leaks(e.error) || e.error.is_ok()) std::abort();
+    if (leaks(e.error) || e.error.ok()) std::abort();
   // The library's import path: validation, hashing, sealing; all-or-nothing
   // never writes, so every input sees the same empty tenant.
   vipcore::ImportOptions options;
@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const vipcore::ImportRowError& e : report.errors)
     if (leaks(e.error) || e.index >= rows->callers.size()) std::abort();
   if (leaks(s)) std::abort();
-  if (s.is_ok()) {
+  if (s.ok()) {
     // It committed: undo it so that the next input starts from an empty tenant.
     vipcore::ListQuery q;
     q.limit = vipcore::ListQuery::kMaxLimit;
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!page.ok()) std::abort();
       if (page->empty()) break;
       for (const vipcore::VipCaller& c : *page)
-        if (!tenant().remove(c.id).is_ok()) std::abort();
+        if (!tenant().remove(c.id).ok()) std::abort();
     }
   }
   return 0;

@@ -36,12 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const vipcore::PhoneNormalizer* n : {&plain, &uk}) {
     vipcore::PhoneNumber number;
     const vipcore::Status s = n->normalize(input, &number);
-    if (!s.is_ok()) {
+    if (!s.ok()) {
       if (has_long_digit_run(s.message())) std::abort();  // it could be (part of) the number
       continue;
     }
     vipcore::PhoneNumber again;
-    if (!n->normalize(number.e164(), &again).is_ok() || again != number) std::abort();
+    if (!n->normalize(number.e164(), &again).ok() || again != number) std::abort();
     if (number.masked().size() != number.digits().size()) std::abort();
   }
   return 0;

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto hours = vipcore::parse_weekly_hours(text, "hours");
   if (hours.ok()) {
-    if (!hours->validate().is_ok()) std::abort();
+    if (!hours->validate().ok()) std::abort();
     auto back = vipcore::parse_weekly_hours(vipcore::format_weekly_hours(*hours));
     if (!back.ok() || *back != *hours) std::abort();
     const vipcore::Timestamp at = t.ok() ? *t : vipcore::from_unix_ms(1705320000000);

@@ -11,7 +11,7 @@ class CountingNotifier final : public vipcore::Notifier {
  public:
   vipcore::Status notify(const vipcore::EscalationNotice&) override {
     ++count;
-    return vipcore::Status::ok();
+    return vipcore::ok_status();
   }
   int count = 0;
 };
