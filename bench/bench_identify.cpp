@@ -2,11 +2,12 @@
 // work costs without vipcore, measured in one run on one machine so that the
 // ratios are meaningful.
 //
-//     vipcore_bench [--callers N] [--lookups M] [--rounds R] [--only pbx-during-import]
+//     vipcore_bench [--callers N] [--lookups M] [--rounds R] [--only import|pbx-during-import]
 //
 //   import    Tenant::import_callers of N generated VIPs into a fresh vipcore
 //             database, against one prepared INSERT per row into a raw,
 //             one-table SQLite file (rows in input order, and in key order).
+//             With --only import, the only measurement run.
 //   identify  Tenant::identify of M VIP numbers and of M unknown numbers,
 //             against two chains that do identify's steps by hand:
 //             normalize + keyed hash + a point lookup, either a prepared
@@ -229,7 +230,8 @@ struct ImportTimes {
   double raw_key_order_s = 0;
 };
 
-double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n) {
+/// The rows both import measurements import: caller i has vip_number(i).
+std::vector<vipcore::NewCaller> import_rows(std::size_t n) {
   progress("generating ", n, " import rows");
   std::vector<vipcore::NewCaller> rows(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -238,6 +240,11 @@ double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n) {
     rows[i].vip_level = level_of(i);
     rows[i].handling_rules = {vipcore::HandlingRule::priority_queue};
   }
+  return rows;
+}
+
+double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n) {
+  const std::vector<vipcore::NewCaller> rows = import_rows(n);
   vipcore::ImportOptions options;
   options.progress_every = std::max<std::size_t>(1, n / 10);
   options.progress = [](std::size_t done, std::size_t total) {
@@ -537,7 +544,7 @@ double best_of(std::size_t rounds, F&& f) {
 // ---------------------------------------------------------------- report
 
 struct Config {
-  std::string only;  ///< "" or "pbx-during-import"
+  std::string only;  ///< "", "import" or "pbx-during-import"
   std::size_t callers = 1'000'000;
   std::size_t lookups = 200'000;
   std::size_t rounds = 3;
@@ -562,10 +569,30 @@ std::string sqlite_size(const std::string& path) {
   return text;
 }
 
+void print_import_rows(const Config& cfg, const ImportTimes& imp) {
+  const auto per_row = [&](double seconds) { return seconds * 1e9 / static_cast<double>(cfg.callers); };
+  print_row("import_vipcore (per row)", per_row(imp.vipcore_s));
+  print_row("raw_insert (per row, input order)", per_row(imp.raw_input_order_s));
+  print_row("raw_insert_sorted (per row, key order)", per_row(imp.raw_key_order_s));
+  std::printf("%-40s %12.3f s\n", "import_vipcore (all rows)", imp.vipcore_s);
+}
+
+void print_import_ratios(const ImportTimes& imp) {
+  print_ratio("import_rate/raw_insert_rate", imp.raw_input_order_s / imp.vipcore_s);
+  print_ratio("import_rate/raw_insert_sorted_rate", imp.raw_key_order_s / imp.vipcore_s);
+}
+
+/// The import lines alone (--only import).
+void report_import(const Config& cfg, const ImportTimes& imp) {
+  std::printf("# vipcore_bench %s: import of %zu callers\n", vipcore::version(), cfg.callers);
+  std::printf("%-40s %12s %14s\n", "# measurement", "ns/op", "ops/s");
+  print_import_rows(cfg, imp);
+  print_import_ratios(imp);
+}
+
 /// `ns` holds the best ns/op of each "<contender>_<workload>".
 void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std::map<std::string, double>& ns,
             const ImportTimes& imp) {
-  const auto per_row = [&](double seconds) { return seconds * 1e9 / static_cast<double>(cfg.callers); };
   std::printf("# vipcore_bench %s: %zu callers; %zu timed lookups per measurement after %zu warm-up lookups; "
               "best of %zu rounds\n",
               vipcore::version(), cfg.callers, cfg.lookups, warmup, cfg.rounds);
@@ -580,9 +607,7 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   print_row("overview (" + std::to_string(cfg.calls) + " calls)", ns.at("overview"));
   print_row("evaluate_alerts (" + std::to_string(cfg.calls) + " calls)", ns.at("evaluate_alerts"));
   print_row("caller_analytics (one caller)", ns.at("caller_analytics"));
-  print_row("import_vipcore (per row)", per_row(imp.vipcore_s));
-  print_row("raw_insert (per row, input order)", per_row(imp.raw_input_order_s));
-  print_row("raw_insert_sorted (per row, key order)", per_row(imp.raw_key_order_s));
+  print_import_rows(cfg, imp);
   std::printf(
       "# identify: Tenant::identify(number, &out): normalize, keyed hash, point lookup, decrypt caller_name.\n"
       "# sqlite_chain: PhoneNormalizer + crypto_generichash + prepared SELECT caller_id on vipcore's file.\n"
@@ -610,8 +635,7 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
       print_ratio(name.c_str(), ns.at("identify" + suffix) / ns.at(baseline + suffix));
     }
   print_ratio("escalation_check_100_rules/identify_hit", ns.at("escalation_check") / ns.at("identify_hit"));
-  print_ratio("import_rate/raw_insert_rate", imp.raw_input_order_s / imp.vipcore_s);
-  print_ratio("import_rate/raw_insert_sorted_rate", imp.raw_key_order_s / imp.vipcore_s);
+  print_import_ratios(imp);
   std::printf("# total wall time: %.1f s\n", seconds_since(g_start));
 }
 
@@ -643,14 +667,7 @@ void measure_pbx_during_import(const TempDir& dir, std::size_t n) {
   auto who = pbx->identify(unknown_number(0));
   check(who.ok() && who->is_vip, "identify of the waiting caller");
 
-  progress("generating ", n, " import rows");
-  std::vector<vipcore::NewCaller> rows(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    rows[i].phone_number = vip_number(i);
-    rows[i].caller_name = caller_name(i);
-    rows[i].vip_level = level_of(i);
-    rows[i].handling_rules = {vipcore::HandlingRule::priority_queue};
-  }
+  const std::vector<vipcore::NewCaller> rows = import_rows(n);
   std::atomic<bool> importing{true};
   vipcore::Status import_status;
   vipcore::ImportReport report;
@@ -717,6 +734,10 @@ void run(const Config& cfg) {
   check_ok(admin.status(), "Database::tenant (admin)");
 
   const ImportTimes import_times = measure_import(*admin, dir, cfg.callers);
+  if (cfg.only == "import") {
+    report_import(cfg, import_times);
+    return;
+  }
 
   auto pbx = db->tenant(kTenant, {"bench", vipcore::Role::system});
   check_ok(pbx.status(), "Database::tenant (system)");
@@ -792,7 +813,7 @@ std::optional<Config> parse_args(int argc, char** argv) {
   app.add_option("--lookups", cfg.lookups, "timed lookups per measurement")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{1'000'000'000}));
   app.add_option("--rounds", cfg.rounds, "rounds; the best counts")->check(CLI::Range(1, 100));
-  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"pbx-during-import"}));
+  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "pbx-during-import"}));
   app.add_option("--calls", cfg.calls, "recorded calls for the analytics measurements")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}));
   try {
