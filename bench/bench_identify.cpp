@@ -2,7 +2,7 @@
 // work costs without vipcore, measured in one run on one machine so that the
 // ratios are meaningful.
 //
-//     vipcore_bench [--callers N] [--lookups M] [--rounds R] [--only import|pbx-during-import]
+//     vipcore_bench [--callers N] [--lookups M] [--rounds R] [--only import|normalize|pbx-during-import]
 //
 //   import    Tenant::import_callers of N generated VIPs into a fresh vipcore
 //             database, against one prepared INSERT per row into a raw,
@@ -12,6 +12,10 @@
 //             against two chains that do identify's steps by hand:
 //             normalize + keyed hash + a point lookup, either a prepared
 //             SELECT on vipcore's own file or a find in a std::unordered_map.
+//
+//   normalize PhoneNormalizer::normalize per region (14 numbering plans),
+//             national and international forms, against the US plan
+//             reading a US number. With --only normalize, the only one.
 //
 //   pbx during import
 //             the PBX's writes (record_call and check_escalation with a call
@@ -544,7 +548,7 @@ double best_of(std::size_t rounds, F&& f) {
 // ---------------------------------------------------------------- report
 
 struct Config {
-  std::string only;  ///< "", "import" or "pbx-during-import"
+  std::string only;  ///< "", "import", "normalize" or "pbx-during-import"
   std::size_t callers = 1'000'000;
   std::size_t lookups = 200'000;
   std::size_t rounds = 3;
@@ -639,6 +643,61 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   std::printf("# total wall time: %.1f s\n", seconds_since(g_start));
 }
 
+// ---------------------------------------------------------- normalization
+
+/// A fixed-line number of each region (libphonenumber's example number),
+/// in national form and in international form, as a caller ID carries it.
+struct RegionNumber {
+  const char* region;
+  const char* national;
+  const char* international;
+};
+constexpr RegionNumber kRegionNumbers[] = {
+    {"US", "(201) 555-0123", "+1 201-555-0123"},     {"CA", "(506) 234-5678", "+1 506-234-5678"},
+    {"GB", "0121 234 5678", "+44 121 234 5678"},     {"DE", "030 123456", "+49 30 123456"},
+    {"FR", "01 23 45 67 89", "+33 1 23 45 67 89"},   {"IT", "02 1234 5678", "+39 02 1234 5678"},
+    {"ES", "810 12 34 56", "+34 810 12 34 56"},      {"NL", "010 123 4567", "+31 10 123 4567"},
+    {"ZA", "010 123 4567", "+27 10 123 4567"},       {"AU", "(02) 1234 5678", "+61 2 1234 5678"},
+    {"JP", "03-1234-5678", "+81 3-1234-5678"},       {"IN", "074104 10123", "+91 74104 10123"},
+    {"BR", "(11) 2345-6789", "+55 11 2345-6789"},    {"MX", "200 123 4567", "+52 200 123 4567"},
+};
+
+/// ns per PhoneNormalizer::normalize of `number` with `plan` (best of `rounds`).
+double time_normalize(const vipcore::PhoneNormalizer& plan, const char* number, std::size_t rounds) {
+  constexpr std::size_t kCalls = 200'000;
+  vipcore::PhoneNumber n;
+  check_ok(plan.normalize(number, &n), "normalize");
+  return best_of(rounds, [&] {
+           for (std::size_t i = 0; i < kCalls; ++i) {
+             const vipcore::Status s = plan.normalize(number, &n);
+             g_sink = static_cast<unsigned char>(s.ok() ? n.e164()[1] : 0);
+           }
+         }) /
+         kCalls;
+}
+
+/// Normalization per region, national and international form; the baseline
+/// is the US plan reading a US number (what every identify measured above does).
+void measure_normalization(std::size_t rounds) {
+  progress("timing normalization per region");
+  std::vector<std::pair<std::string, double>> rows;
+  double us_national = 0;
+  for (const RegionNumber& r : kRegionNumbers) {
+    auto plan = vipcore::PhoneNormalizer::for_region(r.region);
+    check_ok(plan.status(), "PhoneNormalizer::for_region");
+    const double national = time_normalize(*plan, r.national, rounds);
+    const double international = time_normalize(*plan, r.international, rounds);
+    if (rows.empty()) us_national = national;
+    rows.emplace_back(std::string("normalize_") + r.region + "_national", national);
+    rows.emplace_back(std::string("normalize_") + r.region + "_international", international);
+  }
+  for (const auto& [name, ns] : rows) print_row(name, ns);
+  std::printf("# normalize_<region>_<form>: PhoneNormalizer::for_region(<region>).normalize of a fixed-line\n"
+              "#   number of the region; ratios against normalize_US_national (lower is better).\n");
+  for (const auto& [name, ns] : rows)
+    if (name != "normalize_US_national") print_ratio((name + "/normalize_US_national").c_str(), ns / us_national);
+}
+
 // ------------------------------------------------------- pbx during import
 
 /// Imports `n` VIPs all-or-nothing into a fresh database while the PBX
@@ -722,6 +781,10 @@ void run(const Config& cfg) {
     measure_pbx_during_import(dir, cfg.callers);
     return;
   }
+  if (cfg.only == "normalize") {
+    measure_normalization(cfg.rounds);
+    return;
+  }
   const std::string db_path = dir.file(kVipcoreFile);
   progress("vipcore database in ", db_path);
   const auto key = vipcore::MasterKey::for_testing("bench");
@@ -803,6 +866,7 @@ void run(const Config& cfg) {
   progress("overview of ", cfg.calls, " calls: ", best_ns["overview"] / 1e6, " ms");
 
   report(cfg, dir, warmup, best_ns, import_times);
+  measure_normalization(cfg.rounds);
   measure_pbx_during_import(dir, cfg.callers);
 }
 
@@ -813,7 +877,7 @@ std::optional<Config> parse_args(int argc, char** argv) {
   app.add_option("--lookups", cfg.lookups, "timed lookups per measurement")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{1'000'000'000}));
   app.add_option("--rounds", cfg.rounds, "rounds; the best counts")->check(CLI::Range(1, 100));
-  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "pbx-during-import"}));
+  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "normalize", "pbx-during-import"}));
   app.add_option("--calls", cfg.calls, "recorded calls for the analytics measurements")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}));
   try {

@@ -522,20 +522,43 @@ Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view
   return ok_status();
 }
 
-std::string new_uuid() {
-  std::uint8_t b[16];
-  pooled_random(b, sizeof b);
+namespace {
+
+using UuidBytes = std::array<std::uint8_t, 16>;
+
+UuidBytes random_uuid_bytes() {
+  UuidBytes b;
+  pooled_random(b.data(), b.size());
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return b;
+}
+
+// Lower-case hex, so the text sorts as the bytes do.
+std::string uuid_text(const UuidBytes& b) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
   s.reserve(36);
-  for (int i = 0; i < 16; ++i) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
     s.push_back(kHex[b[i] >> 4]);
     s.push_back(kHex[b[i] & 0xf]);
   }
   return s;
+}
+
+}  // namespace
+
+std::string new_uuid() { return uuid_text(random_uuid_bytes()); }
+
+std::vector<std::string> new_sorted_uuids(std::size_t n) {
+  std::vector<UuidBytes> bytes(n);
+  for (UuidBytes& b : bytes) b = random_uuid_bytes();
+  std::sort(bytes.begin(), bytes.end());
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (const UuidBytes& b : bytes) ids.push_back(uuid_text(b));
+  return ids;
 }
 
 bool is_uuid(std::string_view s) noexcept {

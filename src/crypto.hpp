@@ -217,6 +217,10 @@ Status open(const TenantKeys& keys, std::string_view tenant_id, std::string_view
 
 /// A random UUIDv4 in its 36-character text form.
 std::string new_uuid();
+/// `n` random UUIDv4s (as new_uuid makes them), in increasing order: a bulk
+/// import gives them to its rows in row order, so that its inserts follow
+/// the key order of the caller table.
+std::vector<std::string> new_sorted_uuids(std::size_t n);
 /// True when `s` is a UUID in 8-4-4-4-12 hex form (either case).
 bool is_uuid(std::string_view s) noexcept;
 

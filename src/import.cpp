@@ -1,17 +1,26 @@
 // Bulk import: Tenant::import_callers.
 //
-// Phases, all inside one write transaction:
-//   1. validate every row and hash its numbers;
+// Phases, all inside one write transaction (so that no key rotation can
+// complete while rows are sealed):
+//   1. prepare every row on worker threads (ImportOptions::threads): validate
+//      it, seal it under the id it gets if it is created, and hash its
+//      numbers. Ids are minted sorted and given out in row order, so the
+//      rows to create reach the caller table in its key order;
 //   2. look the hashes up in sorted order (B-tree friendly) to find the
 //      numbers that already belong to a VIP;
-//   3. in row order, decide each row (create, update, skip or error), seal
-//      the rows to create and write them in chunks sorted by key;
+//   3. in row order, decide each row (create, update, skip or error) and
+//      write the rows to create in chunks;
 //   4. write one audit entry and commit — or, in all_or_nothing mode with a
 //      bad row, drop the transaction so that nothing is written.
+// Rows that end up updated, skipped or failed were sealed for nothing; in a
+// bulk import they are the exception.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <exception>
+#include <thread>
 #include <unordered_map>
 
 #include "state.hpp"
@@ -27,15 +36,19 @@ namespace {
 // batch matters far more than the memory it holds (~0.5 KiB per row).
 constexpr std::size_t kChunk = 1u << 20;
 
-// Reports progress in rows over the whole import. Deciding and sealing a
-// row is about a third of its cost and writing it the rest, so `done`
-// blends the two; it reaches `total` once everything is written.
+// Rows a worker thread prepares at a time, and the most worker threads.
+constexpr std::size_t kPrepareBlock = 1024;
+constexpr unsigned kMaxThreads = 64;
+
+// Reports progress in rows over the whole import. Preparing (validating
+// and sealing) a row is about a third of its cost and writing it the rest,
+// so `done` blends the two; it reaches `total` once everything is written.
 class Progress {
  public:
   Progress(const ImportOptions& options, std::size_t total)
       : options_(options), total_(total), next_(options.progress_every) {}
 
-  /// `planned` rows decided and sealed, `written` rows (possibly fractional) written.
+  /// `planned` rows prepared, `written` rows (possibly fractional) written.
   bool at(std::size_t planned, double written) {
     if (!options_.progress || total_ == 0) return true;
     const double rows = kPlanShare * static_cast<double>(planned) + (1.0 - kPlanShare) * written;
@@ -74,14 +87,14 @@ struct Decision {
 // Decides a valid row from its number hashes alone: a pure function of the
 // numbers earlier rows claimed, the numbers existing VIPs own, and the
 // duplicate policy.
-Decision decide(const PhoneHash* hs, std::size_t count, const ClaimMap& claimed, const OwnerMap& existing,
+Decision decide(const std::vector<StoredPhone>& phones, const ClaimMap& claimed, const OwnerMap& existing,
                 DuplicatePolicy policy) {
   Status conflict;
   const std::string* owner = nullptr;  // the existing VIP all duplicate numbers belong to
-  for (std::size_t p = 0; p < count && conflict.ok(); ++p) {
-    if (const auto c = claimed.find(hs[p]); c != claimed.end()) {
+  for (std::size_t p = 0; p < phones.size() && conflict.ok(); ++p) {
+    if (const auto c = claimed.find(phones[p].hash); c != claimed.end()) {
       conflict = Status::already_exists(phone_field(p), fmt::format("repeats a number of row {}", c->second));
-    } else if (const auto e = existing.find(hs[p]); e != existing.end()) {
+    } else if (const auto e = existing.find(phones[p].hash); e != existing.end()) {
       if (owner != nullptr && *owner != e->second)
         conflict = Status::already_exists(phone_field(p), "the row's numbers belong to different existing VIPs");
       owner = &e->second;
@@ -102,6 +115,12 @@ Decision decide(const PhoneHash* hs, std::size_t count, const ClaimMap& claimed,
   return Decision{Decision::update, owner, {}};
 }
 
+// One row after phase 1: sealed as it would be created, or why it is bad.
+struct PreparedRow {
+  std::optional<CallerRecord> record;
+  Status error;
+};
+
 // One import, phase by phase (see the top of this file).
 class Importer {
  public:
@@ -112,83 +131,108 @@ class Importer {
         now_(t.db->now()), progress_(options, rows.size()) {}
 
   Status run() {
-    validate_and_hash();
     auto txn = t_.storage().begin_write();
     if (!txn.ok()) return txn.status();
+    if (Status s = prepare_rows(); !s.ok()) return s;
     if (Status s = find_owners(**txn); !s.ok()) return s;
     if (Status s = write_rows(**txn); !s.ok()) return s;
     return commit(**txn);
   }
 
  private:
-  // 1. Validate and hash.
-  void validate_and_hash() {
+  // 1. Validate, seal and hash every row, on worker threads; this thread
+  // works too and reports progress.
+  Status prepare_rows() {
     const std::size_t n = rows_.size();
-    valid_.resize(n);
-    first_hash_.assign(n + 1, 0);
-    row_errors_.resize(n);
-    hashes_.reserve(n);
-    lookups_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      first_hash_[i] = hashes_.size();
-      auto v = detail::validate_new_caller(rows_[i], numbers_);
-      if (!v.ok()) {
-        row_errors_[i] = v.status();
-        continue;
+    ids_ = detail::new_sorted_uuids(n);
+    prepared_.resize(n);
+    const std::size_t blocks = (n + kPrepareBlock - 1) / kPrepareBlock;
+    unsigned threads = options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(blocks, 1)));
+    std::vector<std::thread> workers;
+    for (unsigned i = 1; i < threads; ++i) {
+      try {
+        workers.emplace_back([this] { prepare_blocks(); });
+      } catch (const std::system_error&) {
+        break;  // no more threads: the ones running do the work
       }
-      for (const PhoneNumber& num : v->phones) {
-        PhoneHash& h = hashes_.emplace_back();
-        detail::hash_phone(keys_, num.e164(), &h);
-        lookups_.emplace_back(h, i);
-      }
-      valid_[i] = std::move(*v);
     }
-    first_hash_[n] = hashes_.size();
+    prepare_blocks(true);
+    for (std::thread& w : workers) w.join();
+    ids_.clear();
+    if (failed_.load()) return Status::internal_error("out of memory while sealing the rows");
+    if (cancelled_.load()) return cancelled();
+    return ok_status();
+  }
+
+  void prepare_blocks(bool reports = false) {
+    try {
+      for (;;) {
+        const std::size_t begin = next_block_.fetch_add(1) * kPrepareBlock;
+        if (begin >= rows_.size() || cancelled_.load(std::memory_order_relaxed) || failed_.load()) return;
+        const std::size_t end = std::min(rows_.size(), begin + kPrepareBlock);
+        for (std::size_t i = begin; i < end; ++i) prepare_row(i);
+        const std::size_t done = prepared_count_.fetch_add(end - begin) + (end - begin);
+        if (reports && !progress_.at(done, 0)) cancelled_ = true;
+      }
+    } catch (const std::exception&) {
+      failed_ = true;  // bad_alloc from a worker: the import fails whole
+    }
+  }
+
+  void prepare_row(std::size_t i) {
+    auto v = detail::validate_new_caller(rows_[i], numbers_);
+    if (!v.ok()) {
+      prepared_[i].error = v.status();
+      return;
+    }
+    prepared_[i].record = detail::seal_new_caller(*v, keys_, tenant_id_, std::move(ids_[i]), now_);
   }
 
   // 2. Which numbers are taken already? Looked up in sorted order (B-tree friendly).
   Status find_owners(WriteTransaction& txn) {
-    std::sort(lookups_.begin(), lookups_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    claimed_.reserve(lookups_.size());
-    for (std::size_t i = 0; i < lookups_.size(); ++i) {
-      if (i > 0 && lookups_[i].first == lookups_[i - 1].first) continue;
-      auto owner = txn.find_phone_owner(tenant_id_, lookups_[i].first);
+    std::vector<std::pair<PhoneHash, std::size_t>> lookups;
+    lookups.reserve(rows_.size());
+    for (std::size_t i = 0; i < prepared_.size(); ++i)
+      if (prepared_[i].record)
+        for (const StoredPhone& p : prepared_[i].record->phones) lookups.emplace_back(p.hash, i);
+    std::sort(lookups.begin(), lookups.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    claimed_.reserve(lookups.size());
+    for (std::size_t i = 0; i < lookups.size(); ++i) {
+      if (i > 0 && lookups[i].first == lookups[i - 1].first) continue;
+      auto owner = txn.find_phone_owner(tenant_id_, lookups[i].first);
       if (!owner.ok()) return owner.status();
-      if (*owner) existing_.emplace(lookups_[i].first, std::move(**owner));
+      if (*owner) existing_.emplace(lookups[i].first, std::move(**owner));
     }
-    lookups_.clear();
-    lookups_.shrink_to_fit();
     return ok_status();
   }
 
-  // 3. In row order: decide, then create (sealed, written in chunks), update, skip or fail.
+  // 3. In row order: decide, then create (written in chunks), update, skip or fail.
   Status write_rows(WriteTransaction& txn) {
     chunk_.reserve(std::min(rows_.size(), kChunk));
     for (std::size_t i = 0; i < rows_.size(); ++i) {
-      planned_ = i + 1;
       if (Status s = write_row(txn, i); !s.ok()) return s;
-      valid_[i].reset();
-      if (!progress_.at(planned_, static_cast<double>(written_))) return cancelled();
+      prepared_[i].record.reset();
+      if (!progress_.at(rows_.size(), static_cast<double>(written_))) return cancelled();
     }
     return flush(txn);
   }
 
   Status write_row(WriteTransaction& txn, std::size_t i) {
-    if (!row_errors_[i].ok()) {
-      fail_row(i, std::move(row_errors_[i]));
+    PreparedRow& row = prepared_[i];
+    if (!row.record) {
+      fail_row(i, std::move(row.error));
       return ok_status();
     }
-    const PhoneHash* const hs = hashes_.data() + first_hash_[i];
-    const std::size_t count = first_hash_[i + 1] - first_hash_[i];
-    Decision d = decide(hs, count, claimed_, existing_, options_.on_duplicate);
+    Decision d = decide(row.record->phones, claimed_, existing_, options_.on_duplicate);
     switch (d.kind) {
       case Decision::fail: fail_row(i, std::move(d.error)); return ok_status();
       case Decision::skip: ++report_->skipped; return ok_status();
       case Decision::update: return update_row(txn, i, *d.owner);
       case Decision::create: break;
     }
-    claim(hs, count, i);
-    chunk_.push_back(detail::seal_new_caller(*valid_[i], keys_, tenant_id_, detail::new_uuid(), now_));
+    claim(row.record->phones, i);
+    chunk_.push_back(std::move(*row.record));
     ++report_->created;
     return chunk_.size() == kChunk ? flush(txn) : ok_status();
   }
@@ -203,7 +247,7 @@ class Importer {
     if (s.ok()) s = txn.replace_caller(tenant_id_, r);
     if (s.ok()) {
       ++report_->updated;
-      claim(hashes_.data() + first_hash_[i], first_hash_[i + 1] - first_hash_[i], i);
+      claim(prepared_[i].record->phones, i);
       return ok_status();
     }
     if (!s.is_invalid_argument() && !s.is_already_exists()) return s;
@@ -215,7 +259,7 @@ class Importer {
     if (chunk_.empty()) return ok_status();
     Status s = txn.insert_callers(tenant_id_, chunk_, [&](std::size_t done, std::size_t total) {
       const double in_chunk = static_cast<double>(chunk_.size()) * static_cast<double>(done) / static_cast<double>(total);
-      return progress_.at(planned_, static_cast<double>(written_) + in_chunk);
+      return progress_.at(rows_.size(), static_cast<double>(written_) + in_chunk);
     });
     written_ += chunk_.size();
     chunk_.clear();
@@ -240,8 +284,8 @@ class Importer {
     return ok_status();
   }
 
-  void claim(const PhoneHash* hs, std::size_t count, std::size_t row) {
-    for (std::size_t p = 0; p < count; ++p) claimed_.emplace(hs[p], row);
+  void claim(const std::vector<StoredPhone>& phones, std::size_t row) {
+    for (const StoredPhone& p : phones) claimed_.emplace(p.hash, row);
   }
   void fail_row(std::size_t index, Status error) {
     report_->errors.push_back(ImportRowError{index, std::move(error)});
@@ -260,15 +304,15 @@ class Importer {
   const std::string& tenant_id_;
   const Timestamp now_;
   Progress progress_;
-  std::vector<std::optional<detail::ValidCaller>> valid_;
-  std::vector<PhoneHash> hashes_;      // row i's are hashes_[first_hash_[i] .. first_hash_[i + 1])
-  std::vector<std::size_t> first_hash_;
-  std::vector<Status> row_errors_;
-  std::vector<std::pair<PhoneHash, std::size_t>> lookups_;
+  std::vector<std::string> ids_;  // row i's id if it is created; sorted
+  std::vector<PreparedRow> prepared_;
+  std::atomic<std::size_t> next_block_{0};
+  std::atomic<std::size_t> prepared_count_{0};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> failed_{false};
   OwnerMap existing_;
   ClaimMap claimed_;
   std::vector<CallerRecord> chunk_;
-  std::size_t planned_ = 0;
   std::size_t written_ = 0;
 };
 
@@ -282,6 +326,8 @@ Status Tenant::import_callers(const std::vector<NewCaller>& rows, const ImportOp
   const detail::TenantState& t = *state_;
   if (Status s = t.authorize(Operation::import_callers); !s.ok()) return s;
   if (options.progress_every == 0) return Status::invalid_argument("progress_every", "must be at least 1");
+  if (options.threads > kMaxThreads)
+    return Status::invalid_argument("threads", fmt::format("must be at most {} (0: one per core)", kMaxThreads));
   return Importer(t, rows, options, report).run();
 }
 

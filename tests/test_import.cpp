@@ -1,6 +1,8 @@
 // Bulk import against every storage backend.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "support.hpp"
 
 using namespace vipcore;
@@ -190,6 +192,78 @@ TEST_SUITE("import") {
     o.progress_every = 0;
     CHECK(t.import_callers(rows(1), o, &report).field() == "progress_every");
     CHECK(t.import_callers(rows(1), {}, nullptr).field() == "report");
+  }
+
+  TEST_CASE_TEMPLATE("worker threads change nothing but the speed", B, VIPCORE_BACKENDS) {
+    // Blocks of rows are prepared on several threads: bad rows, repeats
+    // and progress must come out exactly as one thread gives them.
+    auto in = rows(5000);
+    for (std::size_t i = 10; i < in.size(); i += 97) in[i].email = "nope";
+    for (std::size_t i = 20; i < in.size(); i += 401) in[i].phone_number = in[i - 15].phone_number;
+    const auto import_with = [&](unsigned threads, std::vector<std::string>* ids) {
+      Env env = B::open();
+      env.accept_seed_numbers();
+      Tenant t = env.tenant();
+      ImportOptions o;
+      o.mode = ImportMode::best_effort;
+      o.threads = threads;
+      ImportReport report;
+      REQUIRE(t.import_callers(in, o, &report).ok());
+      for (std::size_t i = 0; i < in.size(); i += 499) {
+        auto who = t.identify(in[i].phone_number);
+        REQUIRE(who.ok());
+        ids->push_back(who->is_vip ? who->caller.caller_name : std::string("-"));
+      }
+      return report;
+    };
+    std::vector<std::string> one_names, four_names;
+    const ImportReport one = import_with(1, &one_names);
+    const ImportReport four = import_with(4, &four_names);
+    CHECK(one.created == 5002 - one.failed);
+    CHECK(four.created == one.created);
+    CHECK(four.failed == one.failed);
+    REQUIRE(four.errors.size() == one.errors.size());
+    for (std::size_t i = 0; i < one.errors.size(); ++i) {
+      CHECK(four.errors[i].index == one.errors[i].index);
+      CHECK(four.errors[i].error.field() == one.errors[i].error.field());
+      CHECK(four.errors[i].error.message() == one.errors[i].error.message());
+    }
+    CHECK(one.failed == 52 + 13);  // 52 bad emails, 13 repeated numbers
+    CHECK(four_names == one_names);
+  }
+
+  TEST_CASE_TEMPLATE("imported callers get distinct version 4 UUIDs", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    env.accept_seed_numbers();
+    Tenant t = env.tenant();
+    ImportReport report;
+    REQUIRE(t.import_callers(rows(300), {}, &report).ok());
+    ListQuery q;
+    q.limit = ListQuery::kMaxLimit;
+    auto all = t.list(q);
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 302);
+    std::set<std::string> ids;
+    for (const auto& c : *all) {
+      CHECK(c.id.size() == 36);
+      CHECK(c.id[14] == '4');
+      CHECK(std::string("89ab").find(c.id[19]) != std::string::npos);
+      ids.insert(c.id);
+    }
+    CHECK(ids.size() == 302);
+  }
+
+  TEST_CASE_TEMPLATE("import refuses more worker threads than it can use", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    Tenant t = env.tenant();
+    ImportOptions o;
+    o.threads = 65;
+    ImportReport report;
+    const Status s = t.import_callers(rows(1), o, &report);
+    CHECK(s.is_invalid_argument());
+    CHECK(s.field() == "threads");
+    CHECK(s.message().find("at most 64") != std::string::npos);
+    CHECK(count_all(env) == 0);
   }
 
   TEST_CASE_TEMPLATE("an empty import commits nothing but its audit entry", B, VIPCORE_BACKENDS) {
