@@ -2,9 +2,10 @@
  * through the C API (compiled as C99 with -Wstrict-prototypes -pedantic
  * -Werror). tests/test_seed_examples.cpp does the same in C++.
  *
- * Run with the name of one example (create, update, identify, escalation,
- * list, bulk-import, analytics); each is a test of its own. Each runs in a
- * fresh in-memory database, on a tenant set to number validation e164: the
+ * Run with the name of one example (create, configurations, update,
+ * identify, escalation, list, bulk-import, analytics); each is a test of its
+ * own. Each runs in a fresh in-memory database, on tenants set to number
+ * validation e164: the
  * examples' placeholder numbers ("+1234567890": nine national digits) are
  * not possible North American numbers.
  *
@@ -136,14 +137,70 @@ static void create(const vipcore_caller_input *in, char id[VIPCORE_ID_SIZE]) {
   vipcore_caller_free(c);
 }
 
-/* The PBX asks about a number. */
-static vipcore_identification identify(const char *number) {
+/* A PBX asks about a number (the only call of vipcore_identify here). */
+static vipcore_identification identify_in(vipcore_tenant *pbx, const char *number) {
   vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
-  CHECK_OK(vipcore_identify(fx.pbx, number, &who));
+  CHECK_OK(vipcore_identify(pbx, number, &who));
   return who;
 }
 
+static vipcore_identification identify(const char *number) { return identify_in(fx.pbx, number); }
+
 /* ------------------------------------------------------------ examples */
+
+/* The three "Configuration Examples", each created in a tenant of its own
+ * (they share one number) and identified. */
+static void example_configurations(void) {
+  static const char *const tenants[3] = {"basic", "premium", "diamond"};
+  static const int priorities[3] = {85, 80, 100};
+  vipcore_caller_input in[3];
+  size_t i;
+  in[0] = basic_setup();
+  vipcore_caller_input_init(&in[1]);
+  in[1].phone_number = "+1234567890";
+  in[1].caller_name = "Sarah Johnson";
+  in[1].vip_level = VIPCORE_LEVEL_PLATINUM;
+  in[1].handling_rules = RULE(VIPCORE_RULE_DEDICATED_AGENT) | RULE(VIPCORE_RULE_CUSTOM_GREETING);
+  in[1].preferred_agent_id = "agent-uuid";
+  in[1].custom_greeting = "Good day Ms. Johnson, connecting you to your account manager.";
+  in[1].max_wait_time = 30;
+  vipcore_caller_input_init(&in[2]);
+  in[2].phone_number = "+1234567890";
+  in[2].caller_name = "Michael Chen";
+  in[2].vip_level = VIPCORE_LEVEL_DIAMOND;
+  in[2].handling_rules = RULE(VIPCORE_RULE_IMMEDIATE_TRANSFER) | RULE(VIPCORE_RULE_CUSTOM_GREETING);
+  in[2].custom_greeting = "Hello Mr. Chen, transferring you immediately.";
+  in[2].max_wait_time = 15;
+  in[2].has_account_value = 1;
+  in[2].account_value = 500000.0;
+
+  for (i = 0; i < 3; ++i) {
+    vipcore_tenant *admin = NULL, *pbx = NULL;
+    vipcore_settings s;
+    vipcore_caller *c = NULL;
+    vipcore_identification who;
+    if (!CHECK_OK(vipcore_tenant_open(&admin, fx.db, tenants[i], "alice", VIPCORE_ROLE_ADMIN))) return;
+    CHECK_OK(vipcore_tenant_open(&pbx, fx.db, tenants[i], "pbx-1", VIPCORE_ROLE_SYSTEM));
+    vipcore_settings_init(&s);
+    CHECK_OK(vipcore_settings_get(&s, admin));
+    s.number_validation = VIPCORE_NUMBER_VALIDATION_E164;
+    CHECK_OK(vipcore_settings_set(admin, &s));
+    if (CHECK_OK(vipcore_caller_create(&c, admin, &in[i]))) {
+      CHECK_INT(vipcore_caller_level(c), in[i].vip_level);
+      CHECK_INT(vipcore_caller_handling_rules(c), in[i].handling_rules);
+      CHECK_INT(vipcore_caller_max_wait_time(c), in[i].max_wait_time);
+      CHECK_STR(vipcore_caller_preferred_agent(c), in[i].preferred_agent_id ? in[i].preferred_agent_id : "");
+      CHECK_STR(vipcore_caller_greeting(c), in[i].custom_greeting ? in[i].custom_greeting : "");
+      vipcore_caller_free(c);
+    }
+    who = identify_in(pbx, "+1234567890");
+    CHECK_INT(who.is_vip, 1);
+    CHECK_STR(who.caller_name, in[i].caller_name);
+    CHECK_INT(who.routing_priority, priorities[i]);
+    vipcore_tenant_close(pbx);
+    vipcore_tenant_close(admin);
+  }
+}
 
 /* POST /api/v1/vip/ with the example's body: every field reads back. */
 static void example_create(void) {
@@ -406,10 +463,10 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     void (*run)(void);
-  } examples[] = {{"create", example_create},         {"update", example_update},
-                  {"identify", example_identify},     {"escalation", example_escalation},
-                  {"list", example_list},             {"bulk-import", example_bulk_import},
-                  {"analytics", example_analytics}};
+  } examples[] = {{"create", example_create},     {"configurations", example_configurations},
+                  {"update", example_update},     {"identify", example_identify},
+                  {"escalation", example_escalation}, {"list", example_list},
+                  {"bulk-import", example_bulk_import}, {"analytics", example_analytics}};
   size_t i;
   if (argc != 2) {
     fprintf(stderr, "usage: %s EXAMPLE\n", argv[0]);

@@ -176,6 +176,45 @@ TEST_SUITE("seed examples") {
     }
   }
 
+  TEST_CASE_TEMPLATE("seed example: the special routing rules of the configuration examples through the C++ API", B,
+                     VIPCORE_BACKENDS) {
+    SeedTenant premium(B::open());
+    premium.create(premium_setup());
+    const Identification sarah = premium.identify("+1234567890");
+    PbxState st;
+    st.inside_business_hours = true;
+    // DEDICATED_AGENT: "Wait for preferred agent even if others are available".
+    st.free_agents = {"agent-1"};
+    auto plan = premium.pbx.routing_plan(sarah, st);
+    REQUIRE(plan.ok());
+    CHECK(plan->action == RouteAction::wait_for_agent);
+    CHECK(plan->target_agent_id == "agent-uuid");
+    CHECK(plan->greeting == "Good day Ms. Johnson, connecting you to your account manager.");
+    st.free_agents = {"agent-1", "agent-uuid"};
+    plan = premium.pbx.routing_plan(sarah, st);
+    REQUIRE(plan.ok());
+    CHECK(plan->action == RouteAction::transfer);
+    CHECK(plan->target_agent_id == "agent-uuid");
+
+    // IMMEDIATE_TRANSFER: "Direct routing to available agents".
+    SeedTenant diamond(B::open());
+    diamond.create(diamond_setup());
+    st.free_agents = {"agent-1"};
+    plan = diamond.pbx.routing_plan(diamond.identify("+1234567890"), st);
+    REQUIRE(plan.ok());
+    CHECK(plan->action == RouteAction::transfer);
+    CHECK(plan->target_agent_id == "agent-1");
+    CHECK(plan->greeting == "Hello Mr. Chen, transferring you immediately.");
+
+    // PRIORITY_QUEUE: "Jump to front of call queues".
+    SeedTenant basic(B::open());
+    basic.create(basic_setup());
+    plan = basic.pbx.routing_plan(basic.identify("+1234567890"), st);
+    REQUIRE(plan.ok());
+    CHECK(plan->action == RouteAction::queue);
+    CHECK(plan->front_of_queue);
+  }
+
   TEST_CASE_TEMPLATE("seed example: update (PUT /api/v1/vip/{id}) through the C++ API", B, VIPCORE_BACKENDS) {
     SeedTenant t(B::open());
     const VipCaller john = t.create(create_body());

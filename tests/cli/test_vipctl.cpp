@@ -1117,6 +1117,59 @@ TEST_SUITE("vipctl seed examples") {
     check_create_body_fields(listed[0]);
   }
 
+  TEST_CASE("seed example: the three VIP setups of the configuration examples through vipctl") {
+    // Each body as it is, imported into a tenant of its own (they share one number).
+    const struct {
+      const char* tenant;
+      const char* body;
+      int routing_priority;
+    } setups[] = {{"basic", R"({
+    "phone_number": "+1234567890",
+    "caller_name": "John Doe",
+    "vip_level": "GOLD",
+    "handling_rules": ["PRIORITY_QUEUE"],
+    "max_wait_time": 60
+})", 85},
+                  {"premium", R"({
+    "phone_number": "+1234567890",
+    "caller_name": "Sarah Johnson",
+    "vip_level": "PLATINUM",
+    "handling_rules": ["DEDICATED_AGENT", "CUSTOM_GREETING"],
+    "preferred_agent_id": "agent-uuid",
+    "custom_greeting": "Good day Ms. Johnson, connecting you to your account manager.",
+    "max_wait_time": 30
+})", 80},
+                  {"diamond", R"({
+    "phone_number": "+1234567890",
+    "caller_name": "Michael Chen",
+    "vip_level": "DIAMOND",
+    "handling_rules": ["IMMEDIATE_TRANSFER", "CUSTOM_GREETING"],
+    "custom_greeting": "Hello Mr. Chen, transferring you immediately.",
+    "max_wait_time": 15,
+    "account_value": 500000.0
+})", 100}};
+    Admin admin;
+    for (const auto& s : setups) {
+      CAPTURE(s.tenant);
+      admin.accept_seed_numbers(s.tenant);
+      const json body = json::parse(s.body);
+      const fs::path file = admin.dir / (std::string(s.tenant) + ".json");
+      write_text(file, std::string("{\"vip_callers\": [") + s.body + "]}");
+      CHECK(contains(admin.ok({"--tenant", s.tenant, "import", file.string()}).out, "1 rows, 1 created"));
+      const json who = admin.ok_json({"--tenant", s.tenant, "identify", "+1234567890"});
+      CHECK(who["is_vip"] == true);
+      CHECK(who["vip_caller"]["caller_name"] == body["caller_name"]);
+      CHECK(who["vip_caller"]["vip_level"] == body["vip_level"]);
+      CHECK(who["vip_caller"]["handling_rules"] == body["handling_rules"]);
+      CHECK(who["vip_caller"]["max_wait_time"] == body["max_wait_time"]);
+      CHECK(who["vip_caller"]["custom_greeting"] == body.value("custom_greeting", json()));
+      CHECK(who["vip_caller"]["preferred_agent_id"] == body.value("preferred_agent_id", json()));
+      CHECK(who["routing_priority"] == s.routing_priority);
+      const json shown = admin.ok_json({"--tenant", s.tenant, "show", who["vip_caller"]["id"].get<std::string>()});
+      CHECK(shown["account_value"] == body.value("account_value", json()));
+    }
+  }
+
   TEST_CASE("seed example: update (PUT /api/v1/vip/{id}) through vipctl") {
     Admin admin;
     admin.accept_seed_numbers();
