@@ -1027,3 +1027,271 @@ TEST_SUITE("vipctl") {
     }
   }
 }
+
+// The examples of the VIP API vipcore was modelled on, taken as written,
+// through vipctl (tests/test_seed_examples.cpp and tests/c_seed_examples_test.c
+// do the same through the C++ and C APIs). Each request becomes the command
+// README.md maps it to: a JSON body the options of the same field names (or,
+// for bodies of callers, an import file holding the body itself), a query
+// string the command's options, and {vip_id} the id vipcore gave the caller.
+// Every tenant takes the examples' placeholder numbers (number validation e164).
+namespace {
+
+// POST /api/v1/vip/ — the request body of "Create VIP Caller", as it is there.
+const char* const kSeedCreateBody = R"({
+  "phone_number": "+1234567890",
+  "caller_name": "John Doe",
+  "company_name": "Acme Corp",
+  "vip_level": "GOLD",
+  "status": "ACTIVE",
+  "handling_rules": ["PRIORITY_QUEUE", "CUSTOM_GREETING"],
+  "custom_greeting": "Hello Mr. Doe, thank you for calling.",
+  "max_wait_time": 30,
+  "callback_priority": 1,
+  "email": "john.doe@acme.com",
+  "account_number": "ACC123456",
+  "account_value": 50000.0,
+  "notes": "High-value customer",
+  "tags": ["premium", "enterprise"]
+})";
+
+// The same body as vipctl add's options.
+const std::vector<std::string> kSeedCreateOptions{
+    "add",
+    "--phone", "+1234567890",
+    "--name", "John Doe",
+    "--company", "Acme Corp",
+    "--level", "GOLD",
+    "--status", "ACTIVE",
+    "--rules", "PRIORITY_QUEUE,CUSTOM_GREETING",
+    "--greeting", "Hello Mr. Doe, thank you for calling.",
+    "--max-wait", "30",
+    "--callback-priority", "1",
+    "--email", "john.doe@acme.com",
+    "--account-number", "ACC123456",
+    "--account-value", "50000.0",
+    "--notes", "High-value customer",
+    "--tag", "premium",
+    "--tag", "enterprise"};
+
+// The fields the create example sets, as vipctl shows a caller.
+void check_create_body_fields(const json& c) {
+  CHECK(c["id"].get<std::string>().size() == 36);
+  CHECK(c["caller_name"] == "John Doe");
+  CHECK(c["company_name"] == "Acme Corp");
+  CHECK(c["vip_level"] == "GOLD");
+  CHECK(c["status"] == "ACTIVE");
+  CHECK(c["handling_rules"] == json{"PRIORITY_QUEUE", "CUSTOM_GREETING"});
+  CHECK(c["custom_greeting"] == "Hello Mr. Doe, thank you for calling.");
+  CHECK(c["max_wait_time"] == 30);
+  CHECK(c["callback_priority"] == 1);
+  CHECK(c["email"] == "john.doe@acme.com");
+  CHECK(c["account_number"] == "ACC123456");
+  CHECK(c["account_value"] == 50000.0);
+  CHECK(c["notes"] == "High-value customer");
+  CHECK(c["tags"] == json{"premium", "enterprise"});
+  CHECK(c["phones_masked"] == json{"******7890"});  // the number itself is not stored
+}
+
+}  // namespace
+
+TEST_SUITE("vipctl seed examples") {
+  TEST_CASE("seed example: create (POST /api/v1/vip/) through vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    const json created = admin.ok_json(kSeedCreateOptions);
+    check_create_body_fields(created);
+    check_create_body_fields(admin.ok_json({"show", created["id"].get<std::string>()}));
+    const json who = admin.ok_json({"identify", "+1234567890"});
+    CHECK(who["is_vip"] == true);
+    CHECK(who["vip_caller"]["id"] == created["id"]);
+    CHECK(who["routing_priority"] == 85);  // GOLD with PRIORITY_QUEUE
+
+    // The body itself, as the one caller of an import file, in another tenant.
+    admin.accept_seed_numbers("globex");
+    write_text(admin.dir / "create.json", std::string("{\"vip_callers\": [") + kSeedCreateBody + "]}");
+    CHECK(contains(admin.ok({"--tenant", "globex", "import", (admin.dir / "create.json").string()}).out,
+                   "1 rows, 1 created"));
+    const json listed = admin.ok_json({"--tenant", "globex", "list"});
+    REQUIRE(listed.size() == 1);
+    check_create_body_fields(listed[0]);
+  }
+
+  TEST_CASE("seed example: the three VIP setups of the configuration examples through vipctl") {
+    // Each body as it is, imported into a tenant of its own (they share one number).
+    const struct {
+      const char* tenant;
+      const char* body;
+      int routing_priority;
+    } setups[] = {{"basic", R"({
+    "phone_number": "+1234567890",
+    "caller_name": "John Doe",
+    "vip_level": "GOLD",
+    "handling_rules": ["PRIORITY_QUEUE"],
+    "max_wait_time": 60
+})", 85},
+                  {"premium", R"({
+    "phone_number": "+1234567890",
+    "caller_name": "Sarah Johnson",
+    "vip_level": "PLATINUM",
+    "handling_rules": ["DEDICATED_AGENT", "CUSTOM_GREETING"],
+    "preferred_agent_id": "agent-uuid",
+    "custom_greeting": "Good day Ms. Johnson, connecting you to your account manager.",
+    "max_wait_time": 30
+})", 80},
+                  {"diamond", R"({
+    "phone_number": "+1234567890",
+    "caller_name": "Michael Chen",
+    "vip_level": "DIAMOND",
+    "handling_rules": ["IMMEDIATE_TRANSFER", "CUSTOM_GREETING"],
+    "custom_greeting": "Hello Mr. Chen, transferring you immediately.",
+    "max_wait_time": 15,
+    "account_value": 500000.0
+})", 100}};
+    Admin admin;
+    for (const auto& s : setups) {
+      CAPTURE(s.tenant);
+      admin.accept_seed_numbers(s.tenant);
+      const json body = json::parse(s.body);
+      const fs::path file = admin.dir / (std::string(s.tenant) + ".json");
+      write_text(file, std::string("{\"vip_callers\": [") + s.body + "]}");
+      CHECK(contains(admin.ok({"--tenant", s.tenant, "import", file.string()}).out, "1 rows, 1 created"));
+      const json who = admin.ok_json({"--tenant", s.tenant, "identify", "+1234567890"});
+      CHECK(who["is_vip"] == true);
+      CHECK(who["vip_caller"]["caller_name"] == body["caller_name"]);
+      CHECK(who["vip_caller"]["vip_level"] == body["vip_level"]);
+      CHECK(who["vip_caller"]["handling_rules"] == body["handling_rules"]);
+      CHECK(who["vip_caller"]["max_wait_time"] == body["max_wait_time"]);
+      CHECK(who["vip_caller"]["custom_greeting"] == body.value("custom_greeting", json()));
+      CHECK(who["vip_caller"]["preferred_agent_id"] == body.value("preferred_agent_id", json()));
+      CHECK(who["routing_priority"] == s.routing_priority);
+      const json shown = admin.ok_json({"--tenant", s.tenant, "show", who["vip_caller"]["id"].get<std::string>()});
+      CHECK(shown["account_value"] == body.value("account_value", json()));
+    }
+  }
+
+  TEST_CASE("seed example: update (PUT /api/v1/vip/{id}) through vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    const std::string id = admin.ok_json(kSeedCreateOptions)["id"].get<std::string>();
+    // {"vip_level": "PLATINUM", "notes": "Upgraded to Platinum level",
+    //  "handling_rules": ["IMMEDIATE_TRANSFER", "DEDICATED_AGENT"]}
+    const json updated = admin.ok_json({"update", id, "--level", "PLATINUM", "--notes", "Upgraded to Platinum level",
+                                        "--rules", "IMMEDIATE_TRANSFER,DEDICATED_AGENT"});
+    CHECK(updated["vip_level"] == "PLATINUM");
+    CHECK(updated["notes"] == "Upgraded to Platinum level");
+    CHECK(updated["handling_rules"] == json{"IMMEDIATE_TRANSFER", "DEDICATED_AGENT"});
+    // Fields the body does not name stay as they were.
+    CHECK(updated["company_name"] == "Acme Corp");
+    CHECK(updated["custom_greeting"] == "Hello Mr. Doe, thank you for calling.");
+    CHECK(updated["max_wait_time"] == 30);
+    CHECK(updated["preferred_agent_id"].is_null());
+    const json who = admin.ok_json({"identify", "+1234567890"});
+    CHECK(who["vip_caller"]["vip_level"] == "PLATINUM");
+    CHECK(who["vip_caller"]["handling_rules"] == json{"IMMEDIATE_TRANSFER", "DEDICATED_AGENT"});
+    CHECK(who["routing_priority"] == 100);  // PLATINUM 80 + IMMEDIATE_TRANSFER 20
+  }
+
+  TEST_CASE("seed example: identify (POST /api/v1/vip/identify?phone_number=+1234567890) through vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    // "Basic VIP Setup": the Gold VIP the example's response shows.
+    const std::string id = admin.add("John Doe", "+1234567890",
+                                     {"--level", "GOLD", "--rules", "PRIORITY_QUEUE", "--max-wait", "60"});
+    const json who = admin.ok_json({"identify", "+1234567890"});
+    CHECK(who["is_vip"] == true);
+    CHECK(who["vip_caller"]["id"] == id);
+    CHECK(who["vip_caller"]["caller_name"] == "John Doe");
+    CHECK(who["vip_caller"]["vip_level"] == "GOLD");
+    CHECK(who["vip_caller"]["handling_rules"] == json{"PRIORITY_QUEUE"});
+    CHECK(who["routing_priority"] == 85);
+    const json nobody = admin.ok_json({"identify", "+1234567899"});
+    CHECK(nobody["is_vip"] == false);
+    CHECK(nobody["routing_priority"] == 0);
+  }
+
+  TEST_CASE(
+      "seed example: escalation check (POST /api/v1/vip/{id}/escalation-check?wait_time=120&queue_position=3) "
+      "through vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    const std::string id = admin.ok_json(kSeedCreateOptions)["id"].get<std::string>();
+    // The response's rule; its limit is not given: 60 s (a GOLD caller's
+    // default target) is one that a 120 s wait exceeds.
+    const json rule = admin.ok_json({"rules", "add", "--name", "VIP Wait Time Rule", "--max-wait", "60", "--type",
+                                     "manager", "--email", "manager@company.com"});
+    const json check = admin.ok_json({"escalation-check", id, "--wait", "120", "--position", "3"});
+    CHECK(check["should_escalate"] == true);
+    REQUIRE(check["triggered_rules"].size() == 1);
+    CHECK(check["triggered_rules"][0]["rule_id"] == rule["id"]);
+    CHECK(check["triggered_rules"][0]["rule_name"] == "VIP Wait Time Rule");
+    CHECK(check["triggered_rules"][0]["escalation_type"] == "manager");
+    CHECK(check["triggered_rules"][0]["notification_emails"] == json{"manager@company.com"});
+    CHECK(admin.ok_json({"escalation-check", id, "--wait", "60", "--position", "3"})["should_escalate"] == false);
+  }
+
+  TEST_CASE(
+      "seed example: list (GET /api/v1/vip/?skip=0&limit=100&vip_level=GOLD&status=ACTIVE&search=John) through "
+      "vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    const std::string john = admin.ok_json(kSeedCreateOptions)["id"].get<std::string>();
+    admin.add("Sarah Johnson", "+1234567891", {"--level", "PLATINUM"});                     // "John", not GOLD
+    admin.add("Johnny Walker", "+1234567892", {"--level", "GOLD", "--status", "SUSPENDED"});  // not ACTIVE
+    admin.add("Jane Smith", "+1234567893", {"--level", "GOLD"});                              // not "John"
+    const json listed = admin.ok_json({"list", "--skip", "0", "--limit", "100", "--level", "GOLD", "--status",
+                                       "ACTIVE", "--search", "John"});
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["id"] == john);
+    CHECK(listed[0]["caller_name"] == "John Doe");
+  }
+
+  TEST_CASE("seed example: bulk import (POST /api/v1/vip/bulk-import) through vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    write_text(admin.dir / "bulk.json", kSeedBulkImport);  // the body, as it is
+    const Run imported = admin.ok({"import", (admin.dir / "bulk.json").string()});
+    CHECK(contains(imported.out, "2 rows, 2 created, 0 updated, 0 skipped, 0 failed"));
+    const json john = admin.ok_json({"identify", "+1234567890"});
+    CHECK(john["is_vip"] == true);
+    CHECK(john["vip_caller"]["caller_name"] == "John Doe");
+    CHECK(john["vip_caller"]["vip_level"] == "GOLD");
+    const json jane = admin.ok_json({"identify", "+1234567891"});
+    CHECK(jane["is_vip"] == true);
+    CHECK(jane["vip_caller"]["caller_name"] == "Jane Smith");
+    CHECK(jane["vip_caller"]["vip_level"] == "PLATINUM");
+  }
+
+  TEST_CASE(
+      "seed example: analytics (GET .../analytics?start_date=2024-01-01&end_date=2024-01-31, per VIP and overview) "
+      "through vipctl") {
+    Admin admin;
+    admin.accept_seed_numbers();
+    const std::string john = admin.ok_json(kSeedCreateOptions)["id"].get<std::string>();
+    const std::string jane = admin.add("Jane Smith", "+1234567891", {"--level", "PLATINUM"});
+    const auto record = [&](const std::string& caller, const char* call_id, const char* at, const char* wait) {
+      admin.ok({"record-call", "--caller", caller, "--call-id", call_id, "--wait", wait, "--at", at});
+    };
+    // The tenant's time zone is UTC: January is [2024-01-01T00:00Z, 2024-02-01T00:00Z).
+    record(john, "first", "2024-01-01T00:00:00Z", "10");
+    record(john, "last", "2024-01-31T23:59:59Z", "50");  // 31 January is in the range
+    record(jane, "jane", "2024-01-15T12:00:00Z", "20");
+    record(john, "december", "2023-12-31T23:59:59Z", "5");
+    record(john, "february", "2024-02-01T00:00:00Z", "5");
+
+    const json one = admin.ok_json({"analytics", "--caller", john, "--from", "2024-01-01", "--to", "2024-01-31"});
+    CHECK(one["caller_id"] == john);
+    CHECK(one["calls"] == 2);
+    CHECK(one["wait"]["max"] == 50);
+    CHECK(one["wait"]["average"] == doctest::Approx(30.0));
+    CHECK(one["sla_met"] == 1);  // 50 s against John's 30 s target
+
+    const json all = admin.ok_json({"analytics", "--from", "2024-01-01", "--to", "2024-01-31"});
+    CHECK(all["all"]["calls"] == 3);
+    CHECK(all["by_level"]["GOLD"]["calls"] == 2);
+    CHECK(all["by_level"]["PLATINUM"]["calls"] == 1);
+    CHECK(all["total_callers"] == 2);
+    // The troubleshooting section's overview asks without dates: the last 30 days.
+    CHECK(admin.ok_json({"analytics"})["total_callers"] == 2);
+  }
+}
