@@ -293,7 +293,7 @@ typedef struct vipcore_identification {
  *  @return VIPCORE_OK (also when the caller is not a VIP: see out->is_vip),
  *          VIPCORE_EINVAL for a malformed number, VIPCORE_EPERM, VIPCORE_ESTORAGE...
  *          On failure *out reads "not a VIP", so a PBX can route the call anyway. */
-VIPCORE_EXPORT int vipcore_identify(vipcore_tenant *tenant, const char *number, vipcore_identification *out);
+VIPCORE_EXPORT int vipcore_identify(vipcore_identification *out, vipcore_tenant *tenant, const char *number);
 
 /** The routing priority (0-100) of a VIP of this level with these rules,
  *  under the tenant's policy. */
