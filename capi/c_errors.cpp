@@ -12,6 +12,11 @@ const char* vipcore_version(void) { return VIPCORE_VERSION; }
 int vipcore_version_number(void) { return VIPCORE_VERSION_NUMBER; }
 const char* vipcore_last_error(void) { return last_error().message.c_str(); }
 const char* vipcore_last_error_field(void) { return last_error().field.c_str(); }
+void vipcore_clear_error(void) {
+  LastError& e = last_error();
+  e.message.clear();
+  e.field.clear();
+}
 void vipcore_free(void* p) { std::free(p); }
 
 const char* vipcore_strerror(int code) {

@@ -64,6 +64,11 @@ enum {
 VIPCORE_EXPORT const char *vipcore_last_error(void);
 /** The field the last failure named ("" if none), e.g. "caller_name". */
 VIPCORE_EXPORT const char *vipcore_last_error_field(void);
+/** Forgets this thread's last failure: vipcore_last_error() and
+ *  vipcore_last_error_field() return "" until the next failing call. (A
+ *  successful call leaves the last error as it was; clear it first to tell
+ *  whether a sequence of calls failed.) */
+VIPCORE_EXPORT void vipcore_clear_error(void);
 /** A static description of a result code, e.g. "not found". */
 VIPCORE_EXPORT const char *vipcore_strerror(int code);
 

@@ -341,6 +341,22 @@ static void test_parse_time(void) {
   CHECK_FAILS(vipcore_parse_time(NULL, "2024-01-31"), VIPCORE_EINVAL, "out_ms");
 }
 
+/* The last error stays after a successful call and goes with vipcore_clear_error. */
+static void test_clear_error(void) {
+  int64_t ms = 0;
+  CHECK_FAILS(vipcore_parse_time(&ms, "yesterday"), VIPCORE_EINVAL, "text");
+  CHECK_OK(vipcore_parse_time(&ms, "2024-01-31"));
+  CHECK(contains(vipcore_last_error(), "text"));
+  CHECK_STR(vipcore_last_error_field(), "text");
+  vipcore_clear_error();
+  CHECK_STR(vipcore_last_error(), "");
+  CHECK_STR(vipcore_last_error_field(), "");
+  CHECK_FAILS(vipcore_parse_time(NULL, "2024-01-31"), VIPCORE_EINVAL, "out_ms");
+  CHECK_STR(vipcore_last_error_field(), "out_ms");
+  vipcore_clear_error();
+  CHECK_STR(vipcore_last_error_field(), "");
+}
+
 /* ------------------------------------------------------- open and close */
 
 static void test_open_options(void) {
@@ -2908,6 +2924,7 @@ int main(void) {
 
   test_version_and_errors();
   test_parse_time();
+  test_clear_error();
   test_open_options();
   test_open_memory();
   test_open_errors();
