@@ -149,8 +149,10 @@ inline Arg who_arg(const vipcore_identification* who) noexcept {
   return {who != nullptr && who->struct_size >= kIdentificationV1, "who", "is NULL or not filled by vipcore_identify"};
 }
 
-/// The frame of every C entry point that returns a result code. It checks
-/// `args` in order (the first that fails is the error), then runs `body`,
+/// The frame of every C entry point that returns a result code, in the
+/// manner of ONNX Runtime's API_IMPL_BEGIN/END. The entry point lists its
+/// argument checks (made, and outputs reset, as the list is built); the
+/// frame reports the first that fails, in the order written, then runs `body`,
 /// which returns a Status. No exception crosses it: out of memory is
 /// VIPCORE_ENOMEM, any other exception VIPCORE_EINTERNAL. A failed Status
 /// becomes this thread's last error and its VIPCORE_E* code; success is
