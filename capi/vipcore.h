@@ -64,6 +64,11 @@ enum {
 VIPCORE_EXPORT const char *vipcore_last_error(void);
 /** The field the last failure named ("" if none), e.g. "caller_name". */
 VIPCORE_EXPORT const char *vipcore_last_error_field(void);
+/** Forgets this thread's last failure: vipcore_last_error() and
+ *  vipcore_last_error_field() return "" until the next failing call. (A
+ *  successful call leaves the last error as it was; clear it first to tell
+ *  whether a sequence of calls failed.) */
+VIPCORE_EXPORT void vipcore_clear_error(void);
 /** A static description of a result code, e.g. "not found". */
 VIPCORE_EXPORT const char *vipcore_strerror(int code);
 
@@ -293,7 +298,7 @@ typedef struct vipcore_identification {
  *  @return VIPCORE_OK (also when the caller is not a VIP: see out->is_vip),
  *          VIPCORE_EINVAL for a malformed number, VIPCORE_EPERM, VIPCORE_ESTORAGE...
  *          On failure *out reads "not a VIP", so a PBX can route the call anyway. */
-VIPCORE_EXPORT int vipcore_identify(vipcore_tenant *tenant, const char *number, vipcore_identification *out);
+VIPCORE_EXPORT int vipcore_identify(vipcore_identification *out, vipcore_tenant *tenant, const char *number);
 
 /** The routing priority (0-100) of a VIP of this level with these rules,
  *  under the tenant's policy. */

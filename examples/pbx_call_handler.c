@@ -164,7 +164,7 @@ static void handle_call(vipcore_tenant *pbx, const simulated_call *call, const c
   int waited = 0, escalated = 0, greeted = 0;
 
   printf("\n%s from %s\n", call_id, call->number);
-  if (vipcore_identify(pbx, call->number, &who) != VIPCORE_OK) {
+  if (vipcore_identify(&who, pbx, call->number) != VIPCORE_OK) {
     printf("  vipcore: %s\n", vipcore_last_error()); /* the message never holds the number */
     route_normally("not identified");
     return;

@@ -290,7 +290,7 @@ static void create(vipcore_tenant *t, const vipcore_caller_input *in, char id[VI
 
 static vipcore_identification identify(vipcore_tenant *t, const char *number) {
   vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
-  CHECK_OK(vipcore_identify(t, number, &who));
+  CHECK_OK(vipcore_identify(&who, t, number));
   return who;
 }
 
@@ -339,6 +339,22 @@ static void test_parse_time(void) {
   CHECK_INT(ms, 0); /* zeroed on failure */
   CHECK_FAILS(vipcore_parse_time(&ms, NULL), VIPCORE_EINVAL, "text");
   CHECK_FAILS(vipcore_parse_time(NULL, "2024-01-31"), VIPCORE_EINVAL, "out_ms");
+}
+
+/* The last error stays after a successful call and goes with vipcore_clear_error. */
+static void test_clear_error(void) {
+  int64_t ms = 0;
+  CHECK_FAILS(vipcore_parse_time(&ms, "yesterday"), VIPCORE_EINVAL, "text");
+  CHECK_OK(vipcore_parse_time(&ms, "2024-01-31"));
+  CHECK(contains(vipcore_last_error(), "text"));
+  CHECK_STR(vipcore_last_error_field(), "text");
+  vipcore_clear_error();
+  CHECK_STR(vipcore_last_error(), "");
+  CHECK_STR(vipcore_last_error_field(), "");
+  CHECK_FAILS(vipcore_parse_time(NULL, "2024-01-31"), VIPCORE_EINVAL, "out_ms");
+  CHECK_STR(vipcore_last_error_field(), "out_ms");
+  vipcore_clear_error();
+  CHECK_STR(vipcore_last_error_field(), "");
 }
 
 /* ------------------------------------------------------- open and close */
@@ -515,7 +531,7 @@ static void test_open_read_only(void) {
   o.read_only = 1;
   CHECK_OK(vipcore_open(&db, path, &o));
   CHECK_OK(vipcore_tenant_open(&t, db, "acme", "pbx-1", VIPCORE_ROLE_SYSTEM));
-  CHECK_OK(vipcore_identify(t, "+1 456 789 0123", &who));
+  CHECK_OK(vipcore_identify(&who, t, "+1 456 789 0123"));
   CHECK(who.is_vip);
   in = minimal_caller("+1 (345) 678-9012", "Sarah Johnson", VIPCORE_LEVEL_PLATINUM);
   CHECK_FAILS(vipcore_caller_create(&c, t, &in), VIPCORE_EPERM, NULL); /* SYSTEM may not create... */
@@ -1124,7 +1140,7 @@ static void test_identify(void) {
   /* Any role but AUDITOR may identify. */
   who = identify(fx.agent, "+12345678900");
   check_john_identified(&who);
-  CHECK_FAILS(vipcore_identify(fx.auditor, "+12345678900", &who), VIPCORE_EPERM, NULL);
+  CHECK_FAILS(vipcore_identify(&who, fx.auditor, "+12345678900"), VIPCORE_EPERM, NULL);
   CHECK_INT(who.is_vip, 0);
 
   who = identify(fx.pbx, "+1 (800) 555-0199");
@@ -1134,22 +1150,22 @@ static void test_identify(void) {
 
   /* A malformed number fails, and still reads "not a VIP". */
   who = identify(fx.pbx, "+1 (234) 567-8900");
-  CHECK_FAILS(vipcore_identify(fx.pbx, "anonymous", &who), VIPCORE_EINVAL, "phone_number");
+  CHECK_FAILS(vipcore_identify(&who, fx.pbx, "anonymous"), VIPCORE_EINVAL, "phone_number");
   CHECK_INT(who.is_vip, 0);
   CHECK_INT(who.match, VIPCORE_MATCH_NOT_FOUND);
   CHECK_STR(who.caller_name, "");
   CHECK(!contains(vipcore_last_error(), "anonymous"));
-  CHECK_FAILS(vipcore_identify(fx.pbx, "", &who), VIPCORE_EINVAL, "phone_number");
-  CHECK_FAILS(vipcore_identify(fx.pbx, NULL, &who), VIPCORE_EINVAL, "phone_number");
-  CHECK_FAILS(vipcore_identify(NULL, "+12345678900", &who), VIPCORE_EINVAL, "tenant");
-  CHECK_FAILS(vipcore_identify(fx.pbx, "+12345678900", NULL), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_identify(&who, fx.pbx, ""), VIPCORE_EINVAL, "phone_number");
+  CHECK_FAILS(vipcore_identify(&who, fx.pbx, NULL), VIPCORE_EINVAL, "phone_number");
+  CHECK_FAILS(vipcore_identify(&who, NULL, "+12345678900"), VIPCORE_EINVAL, "tenant");
+  CHECK_FAILS(vipcore_identify(NULL, fx.pbx, "+12345678900"), VIPCORE_EINVAL, "out");
   who.struct_size = 2;
-  CHECK_FAILS(vipcore_identify(fx.pbx, "+12345678900", &who), VIPCORE_EINVAL, "out");
+  CHECK_FAILS(vipcore_identify(&who, fx.pbx, "+12345678900"), VIPCORE_EINVAL, "out");
 
   /* A struct from an older, shorter header: only the fields that fit are written. */
   memset(&who, 0x5a, sizeof who);
   who.struct_size = (uint32_t)offsetof(vipcore_identification, caller_name);
-  CHECK_OK(vipcore_identify(fx.pbx, "+12345678900", &who));
+  CHECK_OK(vipcore_identify(&who, fx.pbx, "+12345678900"));
   CHECK_INT(who.is_vip, 1);
   CHECK_INT(who.routing_priority, 85);
   CHECK_STR(who.caller_id, fx.seed_id[0]);
@@ -2171,7 +2187,7 @@ static void test_escalation_check_caller(void) {
   vipcore_escalation *e = (vipcore_escalation *)1;
   const int before = fx.notices.calls;
 
-  CHECK_OK(vipcore_identify(fx.pbx, "(234) 567-8900", &who));
+  CHECK_OK(vipcore_identify(&who, fx.pbx, "(234) 567-8900"));
   CHECK_INT(who.is_vip, 1);
   fx.notices.expect_wait = 31;
   fx.notices.expect_position = 1;
@@ -2183,7 +2199,7 @@ static void test_escalation_check_caller(void) {
   CHECK_INT(fx.notices.calls, before + 1);
   vipcore_escalation_free(e);
 
-  CHECK_OK(vipcore_identify(fx.pbx, "+1 800 555 0199", &nobody));
+  CHECK_OK(vipcore_identify(&nobody, fx.pbx, "+1 800 555 0199"));
   CHECK_FAILS(vipcore_escalation_check_caller(&e, fx.pbx, &nobody, 31, 1, "call-5"), VIPCORE_EINVAL, "who");
   CHECK(e == NULL);
   CHECK_FAILS(vipcore_escalation_check_caller(NULL, fx.pbx, &who, 31, 1, "call-5"), VIPCORE_EINVAL, "out");
@@ -2567,7 +2583,7 @@ static void test_metrics(void) {
   /* One hit, one miss, one malformed number. */
   CHECK_INT(identify(fx.stats_pbx, "+1 555 050 0001").is_vip, 1);
   CHECK_INT(identify(fx.stats_pbx, "+1 555 050 0099").is_vip, 0);
-  CHECK_FAILS(vipcore_identify(fx.stats_pbx, "12", &who), VIPCORE_EINVAL, "phone_number");
+  CHECK_FAILS(vipcore_identify(&who, fx.stats_pbx, "12"), VIPCORE_EINVAL, "phone_number");
 
   m.struct_size = sizeof m;
   CHECK_OK(vipcore_metrics_get(&m, fx.stats_pbx));
@@ -2908,6 +2924,7 @@ int main(void) {
 
   test_version_and_errors();
   test_parse_time();
+  test_clear_error();
   test_open_options();
   test_open_memory();
   test_open_errors();

@@ -97,7 +97,7 @@ TEST_CASE("the C API's identify allocates nothing once warm") {
   vipcore_tenant* pbx = nullptr;
   REQUIRE(vipcore_tenant_open(&pbx, db, "acme", "pbx", VIPCORE_ROLE_SYSTEM) == VIPCORE_OK);
   vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
-  CHECK(allocations_of([&] { REQUIRE(vipcore_identify(pbx, "011 1 456 789 0123", &who) == VIPCORE_OK); }) == 0);
+  CHECK(allocations_of([&] { REQUIRE(vipcore_identify(&who, pbx, "011 1 456 789 0123") == VIPCORE_OK); }) == 0);
   CHECK(who.is_vip == 1);
   vipcore_tenant_close(pbx);
   vipcore_tenant_close(admin);

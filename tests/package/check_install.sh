@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs vipcore from a build tree into a temporary prefix, then builds and
-# runs small consumers against it: with find_package (shared and static) and
-# with pkg-config (C). Also checks that the shared library exports nothing but
+# runs small consumers against it: with find_package (vipcore::vipcore with
+# BUILD_SHARED_LIBS on and off, and vipcore::vipcore_static) and with
+# pkg-config (C). Also checks that the shared library exports nothing but
 # vipcore's own symbols.
 #
 #   check_install.sh <build dir> <source dir of the consumer project>
@@ -28,12 +29,33 @@ if [ -n "$foreign" ]; then
 fi
 echo "exported symbols: $(nm -D --defined-only "$lib" | grep -c ' vipcore_') C, $(nm -D --defined-only -C "$lib" | grep -c 'vipcore::') C++"
 
-# find_package
-cmake -S "$consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$work/consumer" -j2 >/dev/null
-"$work/consumer/consumer_cpp"
-"$work/consumer/consumer_static"
-"$work/consumer/consumer_c"
+# vipcore::vipcore is the shared library when BUILD_SHARED_LIBS is on and the
+# static one when it is off: in vipcore's build tree (whose programs link it)
+# and once installed, in a project that finds the package.
+links_shared() { readelf -d "$1" | grep -q 'NEEDED.*libvipcore\.so'; }
+expect_library() {  # expect_library <program> <ON|OFF> <where>
+  if [ "$2" = ON ] && ! links_shared "$1"; then
+    echo "$3: BUILD_SHARED_LIBS=ON, but $(basename "$1") did not link vipcore's shared library"; exit 1
+  fi
+  if [ "$2" = OFF ] && links_shared "$1"; then
+    echo "$3: BUILD_SHARED_LIBS=OFF, but $(basename "$1") links vipcore's shared library"; exit 1
+  fi
+}
+tree_shared=OFF
+if grep -qiE '^BUILD_SHARED_LIBS:BOOL=(ON|TRUE|YES|1)$' "$build/CMakeCache.txt"; then tree_shared=ON; fi
+expect_library "$build/tests/vipcore_tests" "$tree_shared" "build tree"
+
+# find_package, with BUILD_SHARED_LIBS on and off
+for shared in ON OFF; do
+  cmake -S "$consumer" -B "$work/consumer-$shared" -DCMAKE_PREFIX_PATH="$prefix" -DBUILD_SHARED_LIBS=$shared >/dev/null
+  cmake --build "$work/consumer-$shared" -j2 >/dev/null
+  "$work/consumer-$shared/consumer_cpp"
+  "$work/consumer-$shared/consumer_static"
+  "$work/consumer-$shared/consumer_c"
+  expect_library "$work/consumer-$shared/consumer_cpp" $shared "installed"
+  expect_library "$work/consumer-$shared/consumer_c" $shared "installed"
+  expect_library "$work/consumer-$shared/consumer_static" OFF "installed (vipcore::vipcore_static)"
+done
 
 # pkg-config
 export PKG_CONFIG_PATH

@@ -29,7 +29,7 @@ int main(void) {
     return 3;
   }
   rc = vipcore_tenant_open(&pbx, db, "acme", "consumer", VIPCORE_ROLE_SYSTEM);
-  if (rc == VIPCORE_OK) rc = vipcore_identify(pbx, "+1 800 555 0199", &who);
+  if (rc == VIPCORE_OK) rc = vipcore_identify(&who, pbx, "+1 800 555 0199");
   printf("consumer (C): rc=%d is_vip=%d\n", rc, who.is_vip);
   vipcore_tenant_close(pbx);
   vipcore_close(db);
