@@ -140,7 +140,7 @@ static void create(const vipcore_caller_input *in, char id[VIPCORE_ID_SIZE]) {
 /* A PBX asks about a number (the only call of vipcore_identify here). */
 static vipcore_identification identify_in(vipcore_tenant *pbx, const char *number) {
   vipcore_identification who = VIPCORE_IDENTIFICATION_INIT;
-  CHECK_OK(vipcore_identify(pbx, number, &who));
+  CHECK_OK(vipcore_identify(&who, pbx, number));
   return who;
 }
 
