@@ -591,14 +591,15 @@ TEST_SUITE("tenant") {
     CHECK(s->region == "US");
     CHECK(s->number_validation == NumberValidation::strict);
     // Anything malformed is refused as a storage error naming the tenant.
-    for (const char* bad : {R"(not json)", R"([])", R"({"level_waits":[100,90,60,45]})",
-                            R"({"level_waits":[100,90,60,45,30,20]})", R"({"level_waits":[true,90,60,45,30]})",
-                            R"({"level_waits":"120"})", R"({"priority":{"level_base":[50,60,null,80,90]}})",
-                            R"({"dynamic_priority":{"exponent":"2"}})", R"({"time_zone":7})",
-                            R"({"business_hours":"sometimes"})", R"({"business_hours":false})",
-                            R"({"alerts":{"min_calls":-1}})", R"({"alerts":{"min_identifications":1.5}})",
-                            R"({"alerts":{"wait_factor":true}})", R"({"region":["GB"]})",
-                            R"({"number_validation":"loose"})", R"({"number_validation":1})"}) {
+    const std::vector<std::string> malformed = {
+        R"(not json)", R"([])", R"({"level_waits":[100,90,60,45]})", R"({"level_waits":[100,90,60,45,30,20]})",
+        R"({"level_waits":[true,90,60,45,30]})", R"({"level_waits":"120"})",
+        R"({"priority":{"level_base":[50,60,null,80,90]}})", R"({"dynamic_priority":{"exponent":"2"}})",
+        R"({"time_zone":7})", R"({"business_hours":"sometimes"})", R"({"business_hours":false})",
+        R"({"alerts":{"min_calls":-1}})", R"({"alerts":{"min_identifications":1.5}})",
+        R"({"alerts":{"wait_factor":true}})", R"({"region":["GB"]})", R"({"number_validation":"loose"})",
+        R"({"number_validation":1})"};
+    for (const std::string& bad : malformed) {
       CAPTURE(bad);
       put(bad);
       auto t = env.db->tenant("acme", Actor{"tester", Role::admin});
