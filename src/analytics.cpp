@@ -127,6 +127,22 @@ Status check_call(const CallRecord& c) {
   return ok_status();
 }
 
+// A stored call as the API reports it.
+CallHistoryEntry history_entry(CallRow&& row) {
+  CallHistoryEntry e;
+  e.call_id = std::move(row.call_id);
+  e.caller_id = std::move(row.caller_id);
+  e.vip_level = row.vip_level;
+  e.handling_rules_applied = row.handling_rules_applied;
+  e.wait_seconds = row.wait_seconds;
+  e.max_wait_time = row.max_wait_time;
+  e.escalation_triggered = row.escalation_triggered;
+  e.satisfaction_rating = row.satisfaction_rating;
+  e.service_quality_score = row.service_quality_score;
+  e.at = row.at;
+  return e;
+}
+
 // "7.5%"; two decimals for small rates, so that 1.04% does not read as 1.0%.
 std::string percent(double v) { return fmt::format(v < 0.1 ? "{:.2f}%" : "{:.1f}%", v * 100); }
 
@@ -141,14 +157,13 @@ Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
 
   // The caller is read outside the transaction, and the transaction is an
   // activity one: it never waits for an administrator's long write (import).
-  auto caller = t.storage().get_caller(t.tenant_id(), *cid);
+  auto caller = detail::read_caller(t, *cid);
   if (!caller.ok()) return caller.status();
-  if (!*caller) return Status::not_found(fmt::format("no VIP caller {} in tenant {}", *cid, t.tenant_id()));
-  const CallerRecord& c = **caller;
+  const CallerRecord& c = *caller;
   if (!detail::integrity_ok(t.ctx->keys(), c)) return detail::tampered_caller(c.id);
   const TenantSettings& settings = t.ctx->settings();
 
-  CallHistoryEntry entry;
+  CallRow entry;
   entry.call_id = call.call_id;
   entry.caller_id = *cid;
   entry.vip_level = call.vip_level_at_call.value_or(c.vip_level);
@@ -168,7 +183,7 @@ Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
   if (Status s = (*txn)->count_call(t.tenant_id(), *cid, call.satisfaction_rating); !s.ok()) return s;
   if (Status s = (*txn)->commit(); !s.ok()) return s;
   t.ctx->counters().record_wait(entry.vip_level, entry.wait_seconds);
-  return entry;
+  return history_entry(std::move(entry));
 }
 
 Result<DateRange> Tenant::date_range(std::string_view start, std::string_view end, std::string_view start_field,
@@ -183,7 +198,12 @@ Result<std::vector<CallHistoryEntry>> Tenant::call_history(std::string_view call
   if (Status s = check_range(range); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
-  return t.storage().list_calls(t.tenant_id(), *cid, range.start, range.end, limit);
+  auto rows = t.storage().list_calls(t.tenant_id(), *cid, range.start, range.end, limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<CallHistoryEntry> out;
+  out.reserve(rows->size());
+  for (CallRow& row : *rows) out.push_back(history_entry(std::move(row)));
+  return out;
 }
 
 Result<CallerAnalytics> Tenant::caller_analytics(std::string_view caller_id, const DateRange& range) const {
@@ -192,9 +212,7 @@ Result<CallerAnalytics> Tenant::caller_analytics(std::string_view caller_id, con
   if (Status s = check_range(range); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
-  auto caller = t.storage().get_caller(t.tenant_id(), *cid);
-  if (!caller.ok()) return caller.status();
-  if (!*caller) return Status::not_found(fmt::format("no VIP caller {} in tenant {}", *cid, t.tenant_id()));
+  if (auto caller = detail::read_caller(t, *cid); !caller.ok()) return caller.status();
   auto levels = t.storage().aggregate_calls(t.tenant_id(), range.start, range.end, *cid);
   if (!levels.ok()) return levels.status();
   return CallerAnalytics{*cid, range, stats_of(combine(*levels))};

@@ -1,5 +1,7 @@
 #include "crypto.hpp"
 
+#include "vipcore/storage.hpp"
+
 #include <fmt/format.h>
 #include <pthread.h>
 #include <sodium.h>

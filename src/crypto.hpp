@@ -49,7 +49,12 @@
 
 #include "vipcore/keys.hpp"
 #include "vipcore/status.hpp"
-#include "vipcore/storage.hpp"
+#include "vipcore/storage_types.hpp"
+
+namespace vipcore {
+struct CallerRecord;
+struct IdentifyRecord;
+}  // namespace vipcore
 
 namespace vipcore::detail {
 

@@ -120,12 +120,6 @@ void TenantContext::set_rules(std::shared_ptr<const RuleSet> rules) {
   rules_ = std::move(rules);
 }
 
-Status TenantState::authorize(Operation op) const {
-  if (is_allowed(actor.role, op)) return ok_status();
-  return Status::permission_denied(
-      fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
-}
-
 namespace {
 
 // Loads the key ring, creating it in a new database. Two processes may open

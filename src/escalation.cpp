@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "rules.hpp"
 #include "state.hpp"
 #include "tenant_ops.hpp"
 #include "text.hpp"
@@ -51,11 +52,10 @@ Result<EscalationResult> Tenant::check_escalation(std::string_view caller_id, in
   if (Status s = t.authorize(Operation::check_escalation); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(caller_id, "caller_id");
   if (!cid.ok()) return cid.status();
-  auto record = t.storage().get_caller(t.tenant_id(), *cid);
+  auto record = detail::read_caller(t, *cid);
   if (!record.ok()) return record.status();
-  if (!*record) return Status::not_found(fmt::format("no VIP caller {} in tenant {}", *cid, t.tenant_id()));
   VipCaller c;
-  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &c); !s.ok())
+  if (Status s = detail::open_caller(*record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &c); !s.ok())
     return s;
   CallerSummary summary;
   summary.id = c.id;
@@ -93,8 +93,7 @@ Result<EscalationResult> evaluate_escalation(const std::vector<EscalationRule>& 
   const std::uint32_t level_bit = 1u << static_cast<unsigned>(caller.vip_level);
   for (const EscalationRule& r : rules) {
     if (!r.is_active) continue;
-    std::uint32_t mask = 0;
-    for (Level l : r.vip_levels) mask |= 1u << static_cast<unsigned>(l);
+    const std::uint32_t mask = detail::level_mask(r.vip_levels);
     if (mask != 0 && (mask & level_bit) == 0) continue;
     const bool wait_exceeded = r.max_wait_time && wait_seconds > *r.max_wait_time;
     const bool position_exceeded = r.max_queue_position && queue_position > *r.max_queue_position;

@@ -1,7 +1,10 @@
+// Roles and operations, the permission table, and the check every tenant
+// operation makes against it (TenantState::authorize).
 #include "vipcore/roles.hpp"
 
 #include <fmt/format.h>
 
+#include "state.hpp"
 #include "text.hpp"
 
 namespace vipcore {
@@ -65,6 +68,12 @@ bool is_allowed(Role role, Operation op) noexcept {
   const auto r = static_cast<std::size_t>(role);
   const auto o = static_cast<std::size_t>(op);
   return r < kRoleCount && o < static_cast<std::size_t>(Operation::kCount) && kAllowed[o][r];
+}
+
+Status detail::TenantState::authorize(Operation op) const {
+  if (is_allowed(actor.role, op)) return ok_status();
+  return Status::permission_denied(
+      fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
 }
 
 }  // namespace vipcore

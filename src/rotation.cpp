@@ -21,6 +21,7 @@
 //    Code::key before it writes anything.
 #include <fmt/format.h>
 
+#include "rules.hpp"
 #include "state.hpp"
 #include "tenant_ops.hpp"
 #include "vipcore/database.hpp"

@@ -35,6 +35,58 @@ void enqueue(RoutingPlan& p, std::string reason) {
   p.reason = std::move(reason);
 }
 
+// Where the agents are: who is free, and whether the caller's preferred agent is.
+struct Agents {
+  const std::vector<std::string>& free;
+  bool preferred_free;
+};
+
+// IMMEDIATE_TRANSFER: the preferred agent if free, else the first free
+// agent, else the front of the queue. `hours` notes a call served outside
+// business hours.
+void route_immediate(RoutingPlan& p, const CallerSummary& c, const Agents& agents, const std::string& hours) {
+  // With DEDICATED_AGENT too but nobody named, say so: the first free agent is the fallback.
+  const std::string nobody = c.handling_rules.has(HandlingRule::dedicated_agent) && c.preferred_agent_id.empty()
+                                 ? " (DEDICATED_AGENT: the caller has no preferred agent)"
+                                 : "";
+  if (agents.preferred_free)
+    transfer(p, c.preferred_agent_id, "IMMEDIATE_TRANSFER: the preferred agent is free" + hours);
+  else if (!agents.free.empty())
+    transfer(p, agents.free.front(), "IMMEDIATE_TRANSFER: the first free agent" + nobody + hours);
+  else {
+    p.front_of_queue = true;
+    enqueue(p, "IMMEDIATE_TRANSFER: no agent is free; the front of the queue" + nobody + hours);
+  }
+}
+
+// DEDICATED_AGENT: the dedicated agent if free, else wait for them up to the
+// caller's max_wait_time, then the first free agent, else the queue.
+void route_dedicated(RoutingPlan& p, const CallerSummary& c, const Agents& agents, int waited,
+                     const std::string& hours) {
+  const auto& free = agents.free;
+  if (c.preferred_agent_id.empty()) {
+    // Nobody to wait for: the fallback of a dedicated agent who stays busy.
+    const std::string why = c.preferred_department_id.empty()
+                                ? "DEDICATED_AGENT: the caller has no preferred agent"
+                                : "DEDICATED_AGENT: the caller has no preferred agent (only a preferred department)";
+    if (!free.empty()) transfer(p, free.front(), why + "; the first free agent" + hours);
+    else enqueue(p, why + " and no agent is free; the queue" + hours);
+  } else if (agents.preferred_free) {
+    transfer(p, c.preferred_agent_id, "DEDICATED_AGENT: the dedicated agent is free" + hours);
+  } else if (waited < c.max_wait_time) {
+    p.action = RouteAction::wait_for_agent;
+    p.target_agent_id = c.preferred_agent_id;
+    p.wait_seconds = c.max_wait_time - waited;
+    p.reason = fmt::format("DEDICATED_AGENT: the dedicated agent is busy; wait up to {} s more{}", p.wait_seconds,
+                           hours);
+  } else if (!free.empty()) {
+    transfer(p, free.front(), "DEDICATED_AGENT: waited max_wait_time for the dedicated agent; the first free agent" +
+                                  hours);
+  } else {
+    enqueue(p, "DEDICATED_AGENT: waited max_wait_time for the dedicated agent and no agent is free; the queue" + hours);
+  }
+}
+
 RoutingPlan plan(const Identification& who, const PbxState& state, bool open, const TenantSettings& settings) {
   RoutingPlan p;
   const int waited = std::max(0, state.waited_seconds);
@@ -66,49 +118,11 @@ RoutingPlan plan(const Identification& who, const PbxState& state, bool open, co
   }
   const std::string hours = open ? "" : " (EXTENDED_HOURS: served outside business hours)";
   const auto& free = state.free_agents;
-  const bool preferred_free = !c.preferred_agent_id.empty() &&
-                              std::find(free.begin(), free.end(), c.preferred_agent_id) != free.end();
-
-  if (rules.has(HandlingRule::immediate_transfer)) {
-    // With DEDICATED_AGENT too but nobody named, say so: the first free agent is the fallback.
-    const std::string nobody = rules.has(HandlingRule::dedicated_agent) && c.preferred_agent_id.empty()
-                                   ? " (DEDICATED_AGENT: the caller has no preferred agent)"
-                                   : "";
-    if (preferred_free)
-      transfer(p, c.preferred_agent_id, "IMMEDIATE_TRANSFER: the preferred agent is free" + hours);
-    else if (!free.empty())
-      transfer(p, free.front(), "IMMEDIATE_TRANSFER: the first free agent" + nobody + hours);
-    else {
-      p.front_of_queue = true;
-      enqueue(p, "IMMEDIATE_TRANSFER: no agent is free; the front of the queue" + nobody + hours);
-    }
-    return p;
-  }
-  if (rules.has(HandlingRule::dedicated_agent)) {
-    if (c.preferred_agent_id.empty()) {
-      // Nobody to wait for: the fallback of a dedicated agent who stays busy.
-      const std::string why = c.preferred_department_id.empty()
-                                  ? "DEDICATED_AGENT: the caller has no preferred agent"
-                                  : "DEDICATED_AGENT: the caller has no preferred agent (only a preferred department)";
-      if (!free.empty()) transfer(p, free.front(), why + "; the first free agent" + hours);
-      else enqueue(p, why + " and no agent is free; the queue" + hours);
-    } else if (preferred_free) {
-      transfer(p, c.preferred_agent_id, "DEDICATED_AGENT: the dedicated agent is free" + hours);
-    } else if (waited < c.max_wait_time) {
-      p.action = RouteAction::wait_for_agent;
-      p.target_agent_id = c.preferred_agent_id;
-      p.wait_seconds = c.max_wait_time - waited;
-      p.reason = fmt::format("DEDICATED_AGENT: the dedicated agent is busy; wait up to {} s more{}", p.wait_seconds,
-                             hours);
-    } else if (!free.empty()) {
-      transfer(p, free.front(), "DEDICATED_AGENT: waited max_wait_time for the dedicated agent; the first free agent" +
-                                    hours);
-    } else {
-      enqueue(p, "DEDICATED_AGENT: waited max_wait_time for the dedicated agent and no agent is free; the queue" + hours);
-    }
-    return p;
-  }
-  if (p.front_of_queue) enqueue(p, "PRIORITY_QUEUE: the front of the queue" + hours);
+  const Agents agents{free, !c.preferred_agent_id.empty() &&
+                                std::find(free.begin(), free.end(), c.preferred_agent_id) != free.end()};
+  if (rules.has(HandlingRule::immediate_transfer)) route_immediate(p, c, agents, hours);
+  else if (rules.has(HandlingRule::dedicated_agent)) route_dedicated(p, c, agents, waited, hours);
+  else if (p.front_of_queue) enqueue(p, "PRIORITY_QUEUE: the front of the queue" + hours);
   else enqueue(p, "VIP: queued by priority" + hours);
   return p;
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto.hpp"
+#include "rules.hpp"
 #include "state.hpp"
 #include "tenant_ops.hpp"
 #include "text.hpp"
@@ -128,17 +129,11 @@ Status validate_rule(EscalationRule& r, const detail::NumberRules& numbers) {
   return ok_status();
 }
 
-std::uint32_t level_mask(const std::vector<Level>& levels) noexcept {
-  std::uint32_t mask = 0;
-  for (Level l : levels) mask |= 1u << static_cast<unsigned>(l);
-  return mask;
-}
-
 RuleRecord seal_rule(const EscalationRule& r, const detail::TenantKeys& keys, std::string_view tenant_id) {
   RuleRecord rec;
   rec.id = r.id;
   rec.name = r.name;
-  rec.level_mask = level_mask(r.vip_levels);
+  rec.level_mask = detail::level_mask(r.vip_levels);
   rec.max_wait_time = r.max_wait_time;
   rec.max_queue_position = r.max_queue_position;
   rec.escalation_type = r.escalation_type;

@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
+#include <string>
+#include <utility>
+
 #include "state.hpp"
 #include "text.hpp"
 #include "vipcore/phone.hpp"
@@ -38,25 +42,80 @@ Status TenantSettings::validate() const {
   return ok_status();
 }
 
+// The stored form (JSON): nlohmann-json's type macros write and read it,
+// field by field, under the members' names. A setting added in a later
+// version keeps its default when a stored form lacks it, so older databases
+// read unchanged; load_settings checks the shape first, so that a wrong kind
+// of value is refused rather than converted.
+
+}  // namespace vipcore
+
+namespace nlohmann {
+
+// Business hours are stored as their text (format_weekly_hours), the number
+// validation as its name; text that does not parse is an error.
+template <>
+struct adl_serializer<vipcore::WeeklyHours> {
+  static void to_json(json& j, const vipcore::WeeklyHours& h) { j = vipcore::format_weekly_hours(h); }
+  static void from_json(const json& j, vipcore::WeeklyHours& h) {
+    auto parsed = vipcore::parse_weekly_hours(j.get<std::string>());
+    if (!parsed.ok()) throw std::invalid_argument("business_hours");
+    h = std::move(*parsed);
+  }
+};
+
+template <>
+struct adl_serializer<vipcore::NumberValidation> {
+  static void to_json(json& j, vipcore::NumberValidation v) { j = std::string(vipcore::to_string(v)); }
+  static void from_json(const json& j, vipcore::NumberValidation& v) {
+    auto parsed = vipcore::parse_number_validation(j.get<std::string>());
+    if (!parsed.ok()) throw std::invalid_argument("number_validation");
+    v = *parsed;
+  }
+};
+
+}  // namespace nlohmann
+
+namespace vipcore {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PriorityPolicy, level_base, rule_bonus)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DynamicPriorityPolicy, rise_start, exponent)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AlertThresholds, max_escalation_rate, wait_factor,
+                                                max_failed_identification_rate, min_identifications, max_quality_drop,
+                                                min_calls)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TenantSettings, level_waits, priority, dynamic_priority, time_zone,
+                                                business_hours, alerts, region, number_validation)
+
 namespace detail {
+namespace {
+
+// Whether a stored value has the shape of vipcore's own: the kinds of
+// `model`'s values, arrays of its length, unsigned numbers where it has
+// them. Keys `model` lacks are ignored; keys `stored` lacks keep their
+// defaults (a setting added in a later version).
+bool same_shape(const nlohmann::json& stored, const nlohmann::json& model) {
+  if (model.is_object()) {
+    if (!stored.is_object()) return false;
+    for (const auto& [key, value] : model.items())
+      if (stored.contains(key) && !same_shape(stored[key], value)) return false;
+    return true;
+  }
+  if (model.is_array()) {
+    if (!stored.is_array() || stored.size() != model.size()) return false;
+    for (std::size_t i = 0; i < model.size(); ++i)
+      if (!same_shape(stored[i], model[i])) return false;
+    return true;
+  }
+  if (model.is_number_unsigned()) return stored.is_number_unsigned();
+  if (model.is_number()) return stored.is_number();
+  return stored.type() == model.type();
+}
+
+}  // namespace
 
 std::string encode_settings(const TenantSettings& s) {
-  nlohmann::json j;
-  j["level_waits"] = s.level_waits;
-  j["priority"]["level_base"] = s.priority.level_base;
-  j["priority"]["rule_bonus"] = s.priority.rule_bonus;
-  j["dynamic_priority"]["rise_start"] = s.dynamic_priority.rise_start;
-  j["dynamic_priority"]["exponent"] = s.dynamic_priority.exponent;
-  j["time_zone"] = s.time_zone;
-  j["business_hours"] = format_weekly_hours(s.business_hours);
-  j["alerts"]["max_escalation_rate"] = s.alerts.max_escalation_rate;
-  j["alerts"]["wait_factor"] = s.alerts.wait_factor;
-  j["alerts"]["max_failed_identification_rate"] = s.alerts.max_failed_identification_rate;
-  j["alerts"]["min_identifications"] = s.alerts.min_identifications;
-  j["alerts"]["max_quality_drop"] = s.alerts.max_quality_drop;
-  j["alerts"]["min_calls"] = s.alerts.min_calls;
-  if (!s.region.empty()) j["region"] = s.region;
-  j["number_validation"] = std::string(to_string(s.number_validation));
+  nlohmann::json j = s;
+  if (s.region.empty()) j.erase("region");  // the database's default region
   return j.dump();
 }
 
@@ -64,64 +123,19 @@ Result<TenantSettings> load_settings(Storage& storage, std::string_view tenant_i
   auto stored = storage.get_meta(tenant_id, kSettingsKey);
   if (!stored.ok()) return stored.status();
   TenantSettings s;
-  s.region = std::string(default_region);
-  if (!*stored) return s;
-  const auto j = nlohmann::json::parse(**stored, nullptr, false);
-  auto read_array = [&j](const nlohmann::json::json_pointer& ptr, auto& out) {
-    if (!j.contains(ptr)) return true;  // a setting added later: keep its default
-    const auto& a = j.at(ptr);
-    if (!a.is_array() || a.size() != out.size()) return false;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      if (!a[i].is_number()) return false;
-      out[i] = a[i].template get<std::decay_t<decltype(out[i])>>();
-    }
-    return true;
-  };
-  auto read_count = [&j](const nlohmann::json::json_pointer& ptr, std::uint64_t& out) {
-    if (!j.contains(ptr)) return true;
-    if (!j.at(ptr).is_number_unsigned()) return false;
-    out = j.at(ptr).get<std::uint64_t>();
-    return true;
-  };
-  // A setting added in a later version keeps its default when absent.
-  auto read_number = [&j](const nlohmann::json::json_pointer& ptr, double& out) {
-    if (!j.contains(ptr)) return true;
-    if (!j.at(ptr).is_number()) return false;
-    out = j.at(ptr).get<double>();
-    return true;
-  };
-  auto read_string = [&j](const nlohmann::json::json_pointer& ptr, std::string& out) {
-    if (!j.contains(ptr)) return true;
-    if (!j.at(ptr).is_string()) return false;
-    out = j.at(ptr).get<std::string>();
-    return true;
-  };
-  std::string hours = format_weekly_hours(s.business_hours);
-  std::string validation(to_string(s.number_validation));
-  std::string region;
+  if (!*stored) {
+    s.region = std::string(default_region);
+    return s;
+  }
   const auto malformed = Status::storage_error(fmt::format("the stored settings of tenant {} are malformed", tenant_id));
-  if (j.is_discarded() || !j.is_object() || !read_array("/level_waits"_json_pointer, s.level_waits) ||
-      !read_array("/priority/level_base"_json_pointer, s.priority.level_base) ||
-      !read_array("/priority/rule_bonus"_json_pointer, s.priority.rule_bonus) ||
-      !read_number("/dynamic_priority/rise_start"_json_pointer, s.dynamic_priority.rise_start) ||
-      !read_number("/dynamic_priority/exponent"_json_pointer, s.dynamic_priority.exponent) ||
-      !read_string("/time_zone"_json_pointer, s.time_zone) || !read_string("/business_hours"_json_pointer, hours) ||
-      !read_array("/alerts/max_escalation_rate"_json_pointer, s.alerts.max_escalation_rate) ||
-      !read_number("/alerts/wait_factor"_json_pointer, s.alerts.wait_factor) ||
-      !read_number("/alerts/max_failed_identification_rate"_json_pointer, s.alerts.max_failed_identification_rate) ||
-      !read_count("/alerts/min_identifications"_json_pointer, s.alerts.min_identifications) ||
-      !read_number("/alerts/max_quality_drop"_json_pointer, s.alerts.max_quality_drop) ||
-      !read_count("/alerts/min_calls"_json_pointer, s.alerts.min_calls) ||
-      !read_string("/region"_json_pointer, region) ||
-      !read_string("/number_validation"_json_pointer, validation))
+  const auto j = nlohmann::json::parse(**stored, nullptr, false);
+  if (j.is_discarded() || !same_shape(j, nlohmann::json(TenantSettings()))) return malformed;
+  try {
+    j.get_to(s);
+  } catch (const std::exception&) {  // business hours or number validation that do not parse
     return malformed;
-  if (!region.empty()) s.region = region;
-  auto parsed_validation = parse_number_validation(validation);
-  if (!parsed_validation.ok()) return malformed;
-  s.number_validation = *parsed_validation;
-  auto parsed_hours = parse_weekly_hours(hours);
-  if (!parsed_hours.ok()) return malformed;
-  s.business_hours = std::move(*parsed_hours);
+  }
+  if (s.region.empty()) s.region = std::string(default_region);
   if (Status v = s.validate(); !v.ok()) return v.with_context("stored settings");
   return s;
 }

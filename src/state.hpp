@@ -149,7 +149,8 @@ struct TenantState {
 
   const std::string& tenant_id() const noexcept { return ctx->id(); }
   Storage& storage() const noexcept { return *db->storage; }
-  /// Code::permission_denied unless the actor's role may perform `op`.
+  /// Code::permission_denied unless the actor's role may perform `op`
+  /// (src/roles.cpp, beside the permission table).
   Status authorize(Operation op) const;
 };
 

@@ -123,13 +123,22 @@ std::vector<std::string> caller_fields() {
 }
 }  // namespace
 
+Status caller_not_found(const TenantState& t, std::string_view id) {
+  return Status::not_found(fmt::format("no VIP caller {} in tenant {}", id, t.tenant_id()));
+}
+
+Result<CallerRecord> read_caller(const TenantState& t, std::string_view id) {
+  auto record = t.storage().get_caller(t.tenant_id(), id);
+  if (!record.ok()) return record.status();
+  if (!*record) return caller_not_found(t, id);
+  return std::move(**record);
+}
+
 }  // namespace detail
 
 namespace {
 
-Status not_found(const TenantState& t, std::string_view id) {
-  return Status::not_found(fmt::format("no VIP caller {} in tenant {}", id, t.tenant_id()));
-}
+Status not_found(const TenantState& t, std::string_view id) { return detail::caller_not_found(t, id); }
 
 // Reads the clock only for callers with a validity window: most have none.
 Match evaluate(const IdentifyRecord& rec, const Clock& clock) noexcept {
@@ -175,6 +184,83 @@ Status scan_callers(const TenantState& t, const CallerFilter& filter, const std:
 std::string skipped_note(const std::vector<std::string>* damaged) {
   if (damaged == nullptr || damaged->empty()) return "";
   return fmt::format(", skipped {} damaged", damaged->size());
+}
+
+Status check_list_query(const ListQuery& query) {
+  if (query.limit < 1 || query.limit > ListQuery::kMaxLimit)
+    return Status::invalid_argument("limit", fmt::format("must be 1 to {}", ListQuery::kMaxLimit));
+  if (query.search.size() > 256) return Status::invalid_argument("search", "is longer than 256 bytes");
+  if (!detail::is_clean_utf8(query.search, false))
+    return Status::invalid_argument("search", "must be UTF-8 text without control characters");
+  return ok_status();
+}
+
+CallerFilter list_filter(const ListQuery& query) {
+  CallerFilter filter;
+  filter.vip_level = query.vip_level;
+  filter.status = query.status;
+  return filter;
+}
+
+// The names of a list's parameters (never their values), for its access entry.
+std::vector<std::string> list_params(const ListQuery& query, std::string_view search) {
+  std::vector<std::string> params;
+  if (query.vip_level) params.emplace_back("vip_level");
+  if (query.status) params.emplace_back("status");
+  if (!search.empty()) params.emplace_back("search");
+  return params;
+}
+
+// Whether a stored caller owns the searched number (when the search reads
+// as one), or has a name, company or e-mail that contains the search: those
+// are opened into *text.
+Result<bool> matches_search(const TenantState& t, const CallerRecord& r, const std::optional<PhoneHash>& phone,
+                            std::string_view search, std::string* text) {
+  if (phone)
+    for (const StoredPhone& p : r.phones)
+      if (detail::same_hash(p.hash, *phone)) return true;
+  const std::pair<std::string_view, const Sealed*> fields[] = {
+      {"caller_name", &r.caller_name}, {"company_name", &r.company_name}, {"email", &r.email}};
+  for (const auto& [field, sealed] : fields) {
+    if (sealed->empty()) continue;
+    if (Status opened = detail::open(t.ctx->keys(), t.tenant_id(), r.id, field, *sealed, text); !opened.ok())
+      return opened;
+    if (detail::icontains(*text, search)) return true;
+  }
+  return false;
+}
+
+// A page of the callers that match a search: the first query.skip matches
+// are passed over, at most query.limit kept. Names, companies and e-mails
+// are sealed, so the search runs here, over the tenant's callers, not in the
+// storage: its cost grows with the tenant. Damaged callers: see note_damaged.
+Status search_callers(const TenantState& t, const ListQuery& query, std::string_view search,
+                      std::vector<std::string>* damaged, std::vector<VipCaller>* out) {
+  // A search that reads as a phone number also matches the callers who own it.
+  std::optional<PhoneHash> phone;
+  if (PhoneNumber n; t.ctx->plan().normalize(search, &n, "search").ok()) {
+    phone.emplace();
+    detail::hash_phone(t.ctx->keys(), n.e164(), &*phone);
+  }
+  std::uint64_t skipped = 0;
+  std::string text;
+  Status failure;
+  Status s = t.storage().scan_callers(t.tenant_id(), list_filter(query), [&](CallerRecord&& r) {
+    auto hit = matches_search(t, r, phone, search, &text);
+    if (!hit.ok()) return note_damaged(r.id, hit.status(), damaged, &failure);
+    if (!*hit) return true;
+    if (skipped < query.skip) {
+      ++skipped;
+      return true;
+    }
+    VipCaller c;
+    if (Status opened = detail::open_caller(r, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &c); !opened.ok())
+      return note_damaged(r.id, std::move(opened), damaged, &failure);
+    out->push_back(std::move(c));
+    return out->size() < query.limit;
+  });
+  sodium_memzero(text.data(), text.size());  // the last decrypted name, company or e-mail
+  return s.ok() ? failure : s;
 }
 
 void reset(Identification* out) noexcept {
@@ -227,11 +313,10 @@ Result<VipCaller> Tenant::get(std::string_view id) const {
   if (Status s = t.authorize(Operation::read_caller); !s.ok()) return s;
   auto cid = detail::canonical_caller_id(id);
   if (!cid.ok()) return cid.status();
-  auto record = t.storage().get_caller(t.tenant_id(), *cid);
+  auto record = detail::read_caller(t, *cid);
   if (!record.ok()) return record.status();
-  if (!*record) return not_found(t, *cid);
   VipCaller out;
-  if (Status s = detail::open_caller(**record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.ok())
+  if (Status s = detail::open_caller(*record, t.ctx->keys(), t.tenant_id(), t.ctx->settings(), &out); !s.ok())
     return s;
   if (Status s = detail::log_access(t, "read", *cid, detail::caller_fields(), "ok"); !s.ok()) return s;
   return out;
@@ -283,85 +368,31 @@ Result<std::vector<VipCaller>> Tenant::list(const ListQuery& query, std::vector<
   const TenantState& t = *state_;
   if (damaged != nullptr) damaged->clear();
   if (Status s = t.authorize(Operation::list_callers); !s.ok()) return s;
-  if (query.limit < 1 || query.limit > ListQuery::kMaxLimit)
-    return Status::invalid_argument("limit", fmt::format("must be 1 to {}", ListQuery::kMaxLimit));
-  if (query.search.size() > 256) return Status::invalid_argument("search", "is longer than 256 bytes");
-  if (!detail::is_clean_utf8(query.search, false))
-    return Status::invalid_argument("search", "must be UTF-8 text without control characters");
-
-  const detail::TenantKeys& keys = t.ctx->keys();
-  const TenantSettings& settings = t.ctx->settings();
-  std::vector<VipCaller> out;
-  Status failure;
-  CallerFilter filter;
-  filter.vip_level = query.vip_level;
-  filter.status = query.status;
+  if (Status s = check_list_query(query); !s.ok()) return s;
   const std::string_view search = detail::trim(query.search);
-
-  // The access entry names the query's parameters, never their values.
-  std::vector<std::string> params;
-  if (query.vip_level) params.emplace_back("vip_level");
-  if (query.status) params.emplace_back("status");
-  if (!search.empty()) params.emplace_back("search");
-  const auto logged = [&](std::vector<VipCaller>&& found) -> Result<std::vector<VipCaller>> {
-    if (Status s = detail::log_access(t, "list", "", params,
-                                      fmt::format("returned {} callers{}", found.size(), skipped_note(damaged)));
-        !s.ok())
-      return s;
-    return std::move(found);
-  };
-
+  std::vector<VipCaller> out;
+  Status s;
   if (search.empty()) {
+    CallerFilter filter = list_filter(query);
     filter.offset = query.skip;
     filter.limit = query.limit;
-    Status s = scan_callers(
+    s = scan_callers(
         t, filter,
         [&out](VipCaller&& c) {
           out.push_back(std::move(c));
           return true;
         },
         damaged);
-    if (!s.ok()) return s;
-    return logged(std::move(out));
+  } else {
+    s = search_callers(t, query, search, damaged, &out);
   }
-
-  // A search that reads as a phone number also matches the callers who own it.
-  std::optional<PhoneHash> phone;
-  if (PhoneNumber n; t.ctx->plan().normalize(search, &n, "search").ok()) {
-    phone.emplace();
-    detail::hash_phone(keys, n.e164(), &*phone);
-  }
-  // Names, companies and e-mails are sealed, so the search runs here, over
-  // the tenant's callers, not in the storage. Its cost grows with the tenant.
-  std::uint64_t skipped = 0;
-  std::string text;
-  Status s = t.storage().scan_callers(t.tenant_id(), filter, [&](CallerRecord&& r) {
-    bool hit = false;
-    if (phone)
-      for (const StoredPhone& p : r.phones) hit = hit || detail::same_hash(p.hash, *phone);
-    const std::pair<std::string_view, const Sealed*> fields[] = {
-        {"caller_name", &r.caller_name}, {"company_name", &r.company_name}, {"email", &r.email}};
-    for (const auto& [field, sealed] : fields) {
-      if (hit || sealed->empty()) continue;
-      if (Status opened = detail::open(keys, t.tenant_id(), r.id, field, *sealed, &text); !opened.ok())
-        return note_damaged(r.id, std::move(opened), damaged, &failure);
-      hit = detail::icontains(text, search);
-    }
-    if (!hit) return true;
-    if (skipped < query.skip) {
-      ++skipped;
-      return true;
-    }
-    VipCaller c;
-    if (Status opened = detail::open_caller(r, keys, t.tenant_id(), settings, &c); !opened.ok())
-      return note_damaged(r.id, std::move(opened), damaged, &failure);
-    out.push_back(std::move(c));
-    return out.size() < query.limit;
-  });
-  sodium_memzero(text.data(), text.size());  // the last decrypted name, company or e-mail
   if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
-  return logged(std::move(out));
+  // The access entry names the query's parameters, never their values.
+  if (Status logged = detail::log_access(t, "list", "", list_params(query, search),
+                                         fmt::format("returned {} callers{}", out.size(), skipped_note(damaged)));
+      !logged.ok())
+    return logged;
+  return out;
 }
 
 Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visit) const {

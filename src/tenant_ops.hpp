@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "record_codec.hpp"
 #include "state.hpp"
 #include "validate.hpp"
 #include "vipcore/audit.hpp"
@@ -26,6 +27,10 @@ std::vector<std::string> changed_settings(const TenantSettings& before, const Te
 /// belongs to a caller other than `own_id` (null: to any caller).
 Status check_phones_free(WriteTransaction& txn, std::string_view tenant_id, const CallerRecord& r,
                          const std::string* own_id);
+/// Code::not_found naming the caller and the tenant.
+Status caller_not_found(const TenantState& t, std::string_view id);
+/// The stored caller with this (canonical) id; Code::not_found when none.
+Result<CallerRecord> read_caller(const TenantState& t, std::string_view id);
 /// The number rules of the tenant's settings in force.
 NumberRules number_rules(const TenantState& t);
 /// Appends the audit entry and commits.
@@ -37,15 +42,6 @@ Status commit_with_audit(WriteTransaction& txn, const AuditEntry& entry);
 /// cannot be logged is refused with the storage's error.
 Status log_access(const TenantState& t, std::string_view action, std::string_view entity_id,
                   std::vector<std::string> fields, std::string outcome);
-
-/// Re-seals every sealed field of a record that is not under the current
-/// key version; true when anything changed.
-Result<bool> reseal_caller(CallerRecord& record, const TenantKeys& keys, std::string_view tenant_id);
-Result<bool> reseal_rule(RuleRecord& rule, const TenantKeys& keys, std::string_view tenant_id);
-
-/// The tenant's escalation rules in evaluation order, from the tenant's
-/// cache while the stored rules version is unchanged (src/rules.cpp).
-Result<std::shared_ptr<const RuleSet>> current_rules(const TenantState& t);
 
 }  // namespace vipcore::detail
 

@@ -1,5 +1,5 @@
-// Validation of callers, and their conversion between the plaintext API
-// types and the sealed records that storage keeps. Private to the library.
+// Validation of callers and their fields, and of tenant and actor ids.
+// Private to the library. The sealed record form is in record_codec.hpp.
 #ifndef VIPCORE_SRC_VALIDATE_HPP
 #define VIPCORE_SRC_VALIDATE_HPP
 
@@ -15,6 +15,17 @@
 #include "vipcore/storage.hpp"
 
 namespace vipcore::detail {
+
+/// The names of a caller's sealed fields: errors name them, and the record
+/// codec binds each sealed value to its name (its associated data), so they
+/// never change.
+inline constexpr std::string_view kName = "caller_name";
+inline constexpr std::string_view kCompany = "company_name";
+inline constexpr std::string_view kEmail = "email";
+inline constexpr std::string_view kAccountNumber = "account_number";
+inline constexpr std::string_view kAccountValue = "account_value";
+inline constexpr std::string_view kNotes = "notes";
+inline constexpr std::string_view kGreeting = "custom_greeting";
 
 /// Validates a tenant or actor id: 1 to 128 characters. Tenant ids are
 /// restricted to [A-Za-z0-9._:@-]; actor ids to printable UTF-8.
@@ -49,15 +60,18 @@ struct ValidCaller {
 /// Validates every field of `input`; the first bad one is the error.
 Result<ValidCaller> validate_new_caller(const NewCaller& input, const NumberRules& numbers);
 
-/// Seals a validated new caller into a record with a new id, created now.
-CallerRecord seal_new_caller(const ValidCaller& caller, const TenantKeys& keys, std::string_view tenant_id,
-                             std::string id, Timestamp now);
+/// Normalizes the primary and alternative numbers (null: none given);
+/// refuses more than Limits::kMaxAlternativeNumbers and repeats.
+Status normalize_numbers(const NumberRules& numbers, std::string_view primary,
+                         const std::vector<std::string>* alternatives, std::vector<PhoneNumber>* out);
 
-/// Validates `update` and applies it to `record` (sealing changed fields),
-/// setting updated_at to `now`. On error `record` may be partly changed and
-/// must be discarded.
-Status apply_update(const CallerUpdate& update, const NumberRules& numbers, const TenantKeys& keys,
-                    std::string_view tenant_id, Timestamp now, CallerRecord* record);
+/// Checks each field an update sets, on its own, in the order of
+/// validate_new_caller; the numbers are checked as the record codec applies
+/// them, and what spans fields by validate_record.
+Status validate_update_fields(const CallerUpdate& update);
+/// The checks that span a record's fields: the validity window, and the
+/// handling rules that need a field (CUSTOM_GREETING a greeting).
+Status validate_record(const CallerRecord& record);
 
 /// Turns a validated new caller into the update that would give an existing
 /// caller its fields (used by imports that update duplicates).
@@ -68,14 +82,6 @@ CallerUpdate update_from_new(const NewCaller& input);
 struct DatabaseState;
 inline constexpr std::string_view kIntegrityPendingKey = "integrity.pending";
 Status tag_untagged_callers(DatabaseState& db);
-
-/// Code::integrity naming the caller: its clear fields do not match its tag.
-Status tampered_caller(std::string_view id);
-
-/// Opens a record into the API type; Code::integrity when a sealed field or
-/// the integrity tag of the clear fields does not match.
-Status open_caller(const CallerRecord& record, const TenantKeys& keys, std::string_view tenant_id,
-                   const TenantSettings& settings, VipCaller* out);
 
 }  // namespace vipcore::detail
 

@@ -539,4 +539,78 @@ TEST_SUITE("tenant") {
     CHECK(trail->back().action == "update_settings");
     CHECK(trail->back().fields == std::vector<std::string>{"priority.level_base"});
   }
+
+  TEST_CASE_TEMPLATE("stored settings: the stored form reads back, and a malformed one is refused", B,
+                     VIPCORE_BACKENDS) {
+    Env env = B::open();
+    auto put = [&env](std::string_view json) {
+      auto txn = env.db->storage().begin_write();
+      REQUIRE(txn.ok());
+      REQUIRE((*txn)->put_meta("acme", "settings", json).ok());
+      REQUIRE((*txn)->commit().ok());
+    };
+    // Settings as vipcore stores them: a database written by this version reads back.
+    const std::string stored =
+        R"({"alerts":{"max_escalation_rate":[0.25,0.15,0.1,0.08,0.05],"max_failed_identification_rate":0.02,)"
+        R"("max_quality_drop":5.0,"min_calls":12,"min_identifications":100,"wait_factor":1.5},)"
+        R"("business_hours":"24/7","dynamic_priority":{"exponent":2.0,"rise_start":0.25},)"
+        R"("level_waits":[120,90,60,45,30],"number_validation":"e164",)"
+        R"("priority":{"level_base":[50,60,75,80,90],"rule_bonus":[20,0,15,0,0,0]},)"
+        R"("region":"GB","time_zone":"Europe/Paris"})";
+    put(stored);
+    Tenant admin = env.tenant();
+    auto s = admin.settings();
+    REQUIRE_MESSAGE(s.ok(), s.status().to_string());
+    CHECK(s->level_waits == LevelWaits{120, 90, 60, 45, 30});
+    CHECK(s->priority.level_base == std::array<int, kLevelCount>{50, 60, 75, 80, 90});
+    CHECK(s->priority.rule_bonus == std::array<int, kHandlingRuleCount>{20, 0, 15, 0, 0, 0});
+    CHECK(s->dynamic_priority.rise_start == 0.25);
+    CHECK(s->dynamic_priority.exponent == 2.0);
+    CHECK(s->time_zone == "Europe/Paris");
+    CHECK(format_weekly_hours(s->business_hours) == "24/7");
+    CHECK(s->alerts.max_escalation_rate == std::array<double, kLevelCount>{0.25, 0.15, 0.1, 0.08, 0.05});
+    CHECK(s->alerts.wait_factor == 1.5);
+    CHECK(s->alerts.max_failed_identification_rate == 0.02);
+    CHECK(s->alerts.min_identifications == 100);
+    CHECK(s->alerts.max_quality_drop == 5.0);
+    CHECK(s->alerts.min_calls == 12);
+    CHECK(s->region == "GB");
+    CHECK(s->number_validation == NumberValidation::e164);
+    // Saving them again writes the same bytes.
+    put("{}");
+    REQUIRE(env.tenant().update_settings(*s).ok());
+    CHECK(*env.db->storage().get_meta("acme", "settings") == stored);
+    // A setting added later keeps its default when a stored form lacks it,
+    // and no region stored means the database's default region.
+    put(R"({"level_waits":[100,90,60,45,30]})");
+    s = env.tenant().settings();
+    REQUIRE_MESSAGE(s.ok(), s.status().to_string());
+    CHECK(s->level_waits == LevelWaits{100, 90, 60, 45, 30});
+    CHECK(s->priority.level_base == PriorityPolicy().level_base);
+    CHECK(s->time_zone == "UTC");
+    CHECK(s->region == "US");
+    CHECK(s->number_validation == NumberValidation::strict);
+    // Anything malformed is refused as a storage error naming the tenant.
+    const std::vector<std::string> malformed = {
+        R"(not json)", R"([])", R"({"level_waits":[100,90,60,45]})", R"({"level_waits":[100,90,60,45,30,20]})",
+        R"({"level_waits":[true,90,60,45,30]})", R"({"level_waits":"120"})",
+        R"({"priority":{"level_base":[50,60,null,80,90]}})", R"({"dynamic_priority":{"exponent":"2"}})",
+        R"({"time_zone":7})", R"({"business_hours":"sometimes"})", R"({"business_hours":false})",
+        R"({"alerts":{"min_calls":-1}})", R"({"alerts":{"min_identifications":1.5}})",
+        R"({"alerts":{"wait_factor":true}})", R"({"region":["GB"]})", R"({"number_validation":"loose"})",
+        R"({"number_validation":1})"};
+    for (const std::string& bad : malformed) {
+      CAPTURE(bad);
+      put(bad);
+      auto t = env.db->tenant("acme", Actor{"tester", Role::admin});
+      REQUIRE_FALSE(t.ok());
+      CHECK(t.status().is_storage_error());
+      CHECK(t.status().message() == "the stored settings of tenant acme are malformed");
+    }
+    // A well-formed value out of range is refused naming the setting.
+    put(R"({"level_waits":[0,90,60,45,30]})");
+    auto t = env.db->tenant("acme", Actor{"tester", Role::admin});
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.status().field() == "level_waits[STANDARD]");
+  }
 }

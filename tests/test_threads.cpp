@@ -14,6 +14,23 @@
 using namespace vipcore;
 using namespace vipcore::test;
 
+namespace {
+
+// John Doe and one rule ("Long wait", over 10 s); what the PBX's
+// identify of his number says.
+Identification vip_with_wait_rule(const Tenant& admin, const Tenant& pbx) {
+  REQUIRE(admin.create(john_doe()).ok());
+  EscalationRule rule;
+  rule.name = "Long wait";
+  rule.max_wait_time = 10;
+  REQUIRE(admin.create_rule(rule).ok());
+  const Identification who = *pbx.identify("+1 234 567 8900");
+  REQUIRE(who.is_vip);
+  return who;
+}
+
+}  // namespace
+
 TEST_SUITE("threads") {
   TEST_CASE_TEMPLATE("identify from many threads while a writer changes the caller", B, VIPCORE_BACKENDS) {
     Env env = B::open();
@@ -110,13 +127,7 @@ TEST_SUITE("threads") {
     Database& db = *opened;
     Tenant admin = *db.tenant("acme", {"admin", Role::admin});
     Tenant pbx = *db.tenant("acme", {"pbx-node-1", Role::system});
-    REQUIRE(admin.create(john_doe()).ok());
-    EscalationRule rule;
-    rule.name = "Long wait";
-    rule.max_wait_time = 10;
-    REQUIRE(admin.create_rule(rule).ok());
-    const Identification who = *pbx.identify("+1 234 567 8900");
-    REQUIRE(who.is_vip);
+    const Identification who = vip_with_wait_rule(admin, pbx);
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     constexpr int kRows = 20000;  // sanitizers make the import ten times slower; the point stands
@@ -210,13 +221,7 @@ TEST_SUITE("threads") {
     REQUIRE(pbx_db.ok());
     Tenant admin = *admin_db->tenant("acme", {"admin", Role::admin});
     Tenant pbx = *pbx_db->tenant("acme", {"pbx-node-1", Role::system});
-    REQUIRE(admin.create(john_doe()).ok());
-    EscalationRule rule;
-    rule.name = "Long wait";
-    rule.max_wait_time = 10;
-    REQUIRE(admin.create_rule(rule).ok());
-    const Identification who = *pbx.identify("+1 234 567 8900");
-    REQUIRE(who.is_vip);
+    const Identification who = vip_with_wait_rule(admin, pbx);
 
     std::vector<NewCaller> rows;
     for (int i = 0; i < 5000; ++i) rows.push_back(minimal(fmt_number(i)));

@@ -44,7 +44,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,35 +58,9 @@
 #include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/status.hpp"
+#include "vipcore/storage_types.hpp"
 
 namespace vipcore {
-
-/// A keyed BLAKE2b hash of a number in E.164 form, under the tenant's hash key.
-using PhoneHash = std::array<std::uint8_t, 32>;
-
-/// A hash function for PhoneHash keys in unordered containers. The hash is
-/// uniformly distributed already, so its first bytes will do.
-struct PhoneHashHasher {
-  std::size_t operator()(const PhoneHash& h) const noexcept {
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
-  }
-};
-
-/// A keyed MAC (format in src/crypto.hpp) over a caller's id and the clear
-/// fields that identify and routing trust: level, status, handling rules,
-/// preferred agent and department, max wait time, callback priority and the
-/// validity window. vipcore computes it before a write and checks it on every
-/// read, so a row edited outside vipcore reads as Code::integrity. A backend
-/// stores it with the caller and hands it back unchanged (in IdentifyRecord
-/// too). All zero: not computed (a database from before schema version 4
-/// until vipcore has tagged its callers at open).
-using IntegrityTag = std::array<std::uint8_t, 16>;
-
-/// An encrypted and authenticated field (format in src/crypto.hpp), as bytes.
-/// Empty means the field is not set.
-using Sealed = std::string;
 
 struct StoredPhone {
   PhoneHash hash{};
@@ -178,8 +151,20 @@ struct TriggerRecord {
   std::optional<Timestamp> notified_at;  ///< unset until the notifier succeeded
 };
 
-/// A recorded call as stored (see analytics.hpp).
-using CallRow = CallHistoryEntry;
+/// A recorded call as stored. The tenant operations turn it into the API's
+/// CallHistoryEntry (analytics.hpp), so that either can change on its own.
+struct CallRow {
+  std::string call_id;
+  std::string caller_id;
+  Level vip_level = Level::standard;
+  HandlingRules handling_rules_applied;
+  int wait_seconds = 0;
+  int max_wait_time = 0;  ///< the caller's target at the time: the SLA
+  bool escalation_triggered = false;
+  std::optional<int> satisfaction_rating;
+  std::optional<double> service_quality_score;
+  Timestamp at;
+};
 
 /// What the calls of one level add up to in a range: sums and counts only,
 /// so that a backend adds them up in one pass over the range's calls
