@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -276,7 +277,8 @@ void print_report(const vipcore::Tenant& manager, const vipcore::DateRange& morn
   for (const vipcore::Alert& a : *alerts) std::printf("  %-22s %s\n", std::string(vipcore::to_string(a.kind)).c_str(), a.message.c_str());
 }
 
-int run(const Settings& settings) {
+// A fresh key file and database in the demo's directory; prints where.
+std::optional<vipcore::Database> open_demo_database(const Settings& settings, const vipcore::Options& options) {
   namespace fs = std::filesystem;
   const fs::path dir = settings.dir.empty()
                            ? fs::temp_directory_path() / ("vipcore-demo-" + std::to_string(::getpid()))
@@ -284,42 +286,37 @@ int run(const Settings& settings) {
   fs::create_directories(dir);
   const std::string db_path = (dir / "vip.db").string();
   const std::string key_path = (dir / "vip.key").string();
-  fs::remove(db_path);
-  fs::remove(db_path + "-wal");
-  fs::remove(db_path + "-shm");
-  for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) fs::remove(db_path + suffix);
+  for (const char* suffix : {"", "-wal", "-shm", "-calls", "-calls-wal", "-calls-shm"}) fs::remove(db_path + suffix);
   fs::remove(key_path);
 
   std::printf("vipcore %s demo: a PBX's morning on an embedded SQLite file\n", vipcore::version());
   auto key = vipcore::MasterKey::generate();
   if (!key.ok() || !key->write_file(key_path).ok()) {
     std::fprintf(stderr, "cannot create the key file %s\n", key_path.c_str());
-    return 1;
+    return std::nullopt;
   }
-  // The morning is simulated: it starts on Monday 15 January 2024 at 09:00
-  // in New York and the clock moves with the calls.
-  auto clock = std::make_shared<vipcore::ManualClock>(*vipcore::parse_timestamp("2024-01-15T14:00:00Z"));
-  auto notifier = std::make_shared<DemoNotifier>();
-  vipcore::Options options;
-  options.clock = clock;
-  options.notifier = notifier;
   auto db = vipcore::Database::open(db_path, *key, options);
   if (!db.ok()) {
     std::fprintf(stderr, "cannot open the database: %s\n", db.status().to_string().c_str());
-    return 1;
+    return std::nullopt;
   }
   std::printf("database %s, key file %s (mode 0600)\n\n", db_path.c_str(), key_path.c_str());
+  return std::move(*db);
+}
 
-  // The administrator sets the tenant up and loads the VIP list.
-  std::mt19937 rng(20240115);
-  auto admin = db->tenant("acme", {"demo-admin", vipcore::Role::admin});
+// The administrator sets the tenant up (New York business hours, the
+// escalation rules) and imports the VIP list; returns the imported callers,
+// or nothing when the set-up failed.
+std::optional<std::vector<vipcore::NewCaller>> set_up_tenant(vipcore::Database& db, const Settings& settings,
+                                                             std::mt19937& rng) {
+  auto admin = db.tenant("acme", {"demo-admin", vipcore::Role::admin});
   vipcore::TenantSettings tenant_settings;
   tenant_settings.time_zone = "America/New_York";
   tenant_settings.business_hours = *vipcore::parse_weekly_hours("mon-fri 08:00-20:00");
   for (const auto& rule : escalation_rules()) {
     if (auto r = admin->create_rule(rule); !r.ok()) {
       std::fprintf(stderr, "cannot create a rule: %s\n", r.status().to_string().c_str());
-      return 1;
+      return std::nullopt;
     }
   }
   std::vector<vipcore::NewCaller> callers = seed_examples();
@@ -330,7 +327,7 @@ int run(const Settings& settings) {
   if (imported.ok()) imported = admin->import_callers(callers, {}, &report);
   if (!imported.ok()) {
     std::fprintf(stderr, "set-up failed: %s\n", imported.to_string().c_str());
-    return 1;
+    return std::nullopt;
   }
   const double import_ms = std::chrono::duration<double, std::milli>(Clock::now() - import_start).count();
   std::printf("Imported %zu VIP callers in %.0f ms (3 from the examples, %d generated from account values)\n",
@@ -339,76 +336,78 @@ int run(const Settings& settings) {
     vipcore::CallerFilter f;
     f.vip_level = static_cast<vipcore::Level>(l);
     std::printf("  %-9s %6llu\n", std::string(vipcore::to_string(*f.vip_level)).c_str(),
-                static_cast<unsigned long long>(*db->storage().count_callers("acme", f)));
+                static_cast<unsigned long long>(*db.storage().count_callers("acme", f)));
   }
   std::printf("Escalation rules:\n");
   for (const auto& r : *admin->list_rules())
     std::printf("  %-20s %-10s tier %d, %s%s\n", r.name.c_str(), r.escalation_type.c_str(), r.tier,
                 r.max_wait_time ? ("wait > " + std::to_string(*r.max_wait_time) + " s").c_str() : "",
                 r.max_queue_position ? ("position > " + std::to_string(*r.max_queue_position)).c_str() : "");
+  return callers;
+}
 
-  // The PBX identifies every incoming call, routes it, and polls the
-  // escalation check while a VIP waits. Most callers are not VIPs.
-  auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
-  const vipcore::Timestamp morning_start = clock->now();
+// One incoming call: identify, then route (and serve a VIP). Returns the
+// kind of caller and what the PBX did, for the examples.
+std::pair<std::string, std::string> take_call(const vipcore::Tenant& pbx, const std::string& number, Pbx& sim,
+                                              const std::string& call_id, vipcore::Identification& who, Totals& totals) {
+  const auto start = Clock::now();
+  const vipcore::Status s = pbx.identify(number, &who);
+  totals.identify_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  ++totals.calls;
+  if (!s.ok()) {
+    // The call must still be routed when the library says no.
+    ++totals.bad_number;
+    return {"bad number", "not identified (" + s.message() + "): regular queue, the call goes on"};
+  }
+  if (who.is_vip) {
+    ++totals.vip;
+    ++totals.by_level[who.caller.vip_level];
+    const vipcore::RoutingPlan plan = serve_vip(pbx, who, sim, call_id, totals);
+    ++totals.by_action[plan.action];
+    const auto rules = vipcore::handling_rule_names(who.caller.handling_rules);
+    return {std::string(vipcore::to_string(who.caller.vip_level)) + " " +
+                (rules.empty() ? std::string("no special handling") : rules.front()) + " " +
+                std::string(vipcore::to_string(plan.action)),
+            who.caller.caller_name + ": " + plan.reason + "; priority " + std::to_string(plan.queue_priority) +
+                (plan.greeting.empty() ? "" : "; greeting \"" + plan.greeting + "\"")};
+  }
+  if (who.match != vipcore::Match::not_found) {
+    ++totals.not_active;
+    return {"not active", std::string("a VIP whose status is ") + std::string(vipcore::to_string(who.match)) +
+                              ": regular queue"};
+  }
+  ++totals.not_vip;
+  return {"not a VIP", "not a VIP: regular queue"};
+}
+
+// The PBX identifies every incoming call, routes it, and polls the
+// escalation check while a VIP waits. Most callers are not VIPs. Returns
+// one example line per kind of caller.
+std::map<std::string, std::string> replay_calls(const vipcore::Tenant& pbx, const std::vector<vipcore::NewCaller>& callers,
+                                                const Settings& settings, vipcore::ManualClock& clock, std::mt19937& rng,
+                                                Totals& totals) {
   Pbx sim{rng};
   std::uniform_real_distribution<double> kind(0.0, 1.0);
   std::uniform_int_distribution<int> pick(0, static_cast<int>(callers.size()) - 1);
   std::uniform_int_distribution<int> stranger(0, 9999);
   const char* const garbled[] = {"anonymous", "", "+1 234", "unknown"};
-  Totals totals;
-  vipcore::Identification who;
-  std::map<std::string, std::string> examples;  // one line per kind of caller
+  vipcore::Identification who;  // reused, as a PBX would: identify then allocates nothing
+  std::map<std::string, std::string> examples;
   std::printf("\nReplaying %d incoming calls (about 85%% from numbers that are not VIPs)...\n", settings.calls);
   for (int i = 0; i < settings.calls; ++i) {
-    clock->advance(std::chrono::milliseconds(1300));
+    clock.advance(std::chrono::milliseconds(1300));
     const double k = kind(rng);
     std::string number;
     if (k < 0.85) number = as_dialled("+1 800 " + std::to_string(2000000 + stranger(rng) * 7), i);
     else if (k < 0.99) number = as_dialled(callers[static_cast<std::size_t>(pick(rng))].phone_number, i);
     else number = garbled[i % 4];
     if (i < 3) number = as_dialled(callers[static_cast<std::size_t>(i)].phone_number, i + 1);
-
-    const auto start = Clock::now();
-    const vipcore::Status s = pbx->identify(number, &who);
-    totals.identify_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    ++totals.calls;
-    std::string kind_name, line;
-    if (!s.ok()) {
-      // The call must still be routed when the library says no.
-      ++totals.bad_number;
-      kind_name = "bad number";
-      line = "not identified (" + s.message() + "): regular queue, the call goes on";
-    } else if (who.is_vip) {
-      ++totals.vip;
-      ++totals.by_level[who.caller.vip_level];
-      const vipcore::RoutingPlan plan = serve_vip(*pbx, who, sim, "call-" + std::to_string(i), totals);
-      ++totals.by_action[plan.action];
-      const auto rules = vipcore::handling_rule_names(who.caller.handling_rules);
-      kind_name = std::string(vipcore::to_string(who.caller.vip_level)) + " " +
-                  (rules.empty() ? std::string("no special handling") : rules.front()) + " " +
-                  std::string(vipcore::to_string(plan.action));
-      line = who.caller.caller_name + ": " + plan.reason + "; priority " + std::to_string(plan.queue_priority) +
-             (plan.greeting.empty() ? "" : "; greeting \"" + plan.greeting + "\"");
-    } else if (who.match != vipcore::Match::not_found) {
-      ++totals.not_active;
-      kind_name = "not active";
-      line = std::string("a VIP whose status is ") + std::string(vipcore::to_string(who.match)) + ": regular queue";
-    } else {
-      ++totals.not_vip;
-      kind_name = "not a VIP";
-      line = "not a VIP: regular queue";
-    }
-    examples.emplace(kind_name, line);
+    examples.insert(take_call(pbx, number, sim, "call-" + std::to_string(i), who, totals));
   }
+  return examples;
+}
 
-  if (!settings.summary_only) {
-    std::printf("\nWhat the PBX does with each kind of caller (first call of each kind):\n");
-    for (const auto& [kind_name, line] : examples) std::printf("  %-40s %s\n", kind_name.c_str(), line.c_str());
-    std::printf("\nEscalations as the notifier received them (first few):\n");
-    for (const auto& sample : notifier->samples()) std::printf("  %s\n", sample.c_str());
-  }
-
+void print_totals(Totals& totals, const DemoNotifier& notifier) {
   std::vector<double>& us = totals.identify_us;
   std::sort(us.begin(), us.end());
   double sum = 0;
@@ -426,10 +425,37 @@ int run(const Settings& settings) {
   for (const auto& [action, n] : totals.by_action)
     std::printf("%s %d  ", std::string(vipcore::to_string(action)).c_str(), n);
   std::printf("\n  escalation   %d checks while VIPs waited; notified once per call and rule:", totals.escalation_checks);
-  for (const auto& [rule, n] : notifier->by_rule()) std::printf(" %s %d,", rule.c_str(), n);
+  for (const auto& [rule, n] : notifier.by_rule()) std::printf(" %s %d,", rule.c_str(), n);
   std::printf("\n  identify     %.1f us average, %.1f us median, %.1f us p99 (this process, this machine)\n",
               sum / double(us.size()), pct(0.5), pct(0.99));
   std::printf("  recorded     %d VIP calls in the call history\n", totals.recorded);
+}
+
+int run(const Settings& settings) {
+  // The morning is simulated: it starts on Monday 15 January 2024 at 09:00
+  // in New York and the clock moves with the calls.
+  auto clock = std::make_shared<vipcore::ManualClock>(*vipcore::parse_timestamp("2024-01-15T14:00:00Z"));
+  auto notifier = std::make_shared<DemoNotifier>();
+  vipcore::Options options;
+  options.clock = clock;
+  options.notifier = notifier;
+  std::optional<vipcore::Database> db = open_demo_database(settings, options);
+  if (!db) return 1;
+  std::mt19937 rng(20240115);
+  const auto callers = set_up_tenant(*db, settings, rng);
+  if (!callers) return 1;
+
+  auto pbx = db->tenant("acme", {"pbx-node-1", vipcore::Role::system});
+  const vipcore::Timestamp morning_start = clock->now();
+  Totals totals;
+  const auto examples = replay_calls(*pbx, *callers, settings, *clock, rng, totals);
+  if (!settings.summary_only) {
+    std::printf("\nWhat the PBX does with each kind of caller (first call of each kind):\n");
+    for (const auto& [kind_name, line] : examples) std::printf("  %-40s %s\n", kind_name.c_str(), line.c_str());
+    std::printf("\nEscalations as the notifier received them (first few):\n");
+    for (const auto& sample : notifier->samples()) std::printf("  %s\n", sample.c_str());
+  }
+  print_totals(totals, *notifier);
 
   auto manager = db->tenant("acme", {"demo-manager", vipcore::Role::manager});
   print_report(*manager, vipcore::DateRange{morning_start, clock->now() + std::chrono::hours(1)});
