@@ -43,23 +43,11 @@ struct SeedTenant {
   }
 };
 
-// POST /api/v1/vip/ — the request body of "Create VIP Caller".
+// POST /api/v1/vip/ — the request body of "Create VIP Caller": support.hpp's
+// john_doe() field for field, with the seed's own placeholder number.
 NewCaller create_body() {
-  NewCaller c;
+  NewCaller c = john_doe();
   c.phone_number = "+1234567890";
-  c.caller_name = "John Doe";
-  c.company_name = "Acme Corp";
-  c.vip_level = Level::gold;
-  c.status = CallerStatus::active;
-  c.handling_rules = {HandlingRule::priority_queue, HandlingRule::custom_greeting};
-  c.custom_greeting = "Hello Mr. Doe, thank you for calling.";
-  c.max_wait_time = 30;
-  c.callback_priority = 1;
-  c.email = "john.doe@acme.com";
-  c.account_number = "ACC123456";
-  c.account_value = 50000.0;
-  c.notes = "High-value customer";
-  c.tags = {"premium", "enterprise"};
   return c;
 }
 
