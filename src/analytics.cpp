@@ -188,7 +188,7 @@ Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
 
 Result<DateRange> Tenant::date_range(std::string_view start, std::string_view end, std::string_view start_field,
                                      std::string_view end_field) const {
-  return parse_date_range(start, end, state_->ctx->settings().time_zone, start_field, end_field);
+  return parse_date_range(start, end, state_->fresh_settings().time_zone, start_field, end_field);
 }
 
 Result<std::vector<CallHistoryEntry>> Tenant::call_history(std::string_view caller_id, const DateRange& range,

@@ -91,10 +91,23 @@ Result<KeyRing> load_key_ring(Storage& storage, const MasterKey& key) {
 }
 
 TenantContext::TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings,
-                             std::shared_ptr<TenantCounters> counters)
-    : counters_(std::move(counters)), id_(std::move(id)), keys_(std::move(keys)) {
+                             std::shared_ptr<TenantCounters> counters, std::shared_ptr<CacheBudget> cache_budget)
+    : cache_(std::move(cache_budget)), counters_(std::move(counters)), id_(std::move(id)), keys_(std::move(keys)) {
   versions_.push_back(make_published(settings));
   settings_.store(versions_.back().get(), std::memory_order_release);
+}
+
+Result<std::uint64_t> TenantContext::sync(Storage& storage, std::string_view default_region) {
+  const std::uint64_t generation = storage.change_generation(id_);
+  if (generation != 0 && generation == synced_.load(std::memory_order_acquire)) return generation;
+  std::lock_guard<std::mutex> g(sync_mu_);
+  if (generation != 0 && generation == synced_.load(std::memory_order_relaxed)) return generation;
+  // Read after the generation: at least as new as it.
+  auto settings = load_settings(storage, id_, default_region);
+  if (!settings.ok()) return settings.status();
+  publish(*settings);
+  synced_.store(generation, std::memory_order_release);
+  return generation;
 }
 
 std::unique_ptr<const TenantContext::Published> TenantContext::make_published(const TenantSettings& settings) {
@@ -195,6 +208,7 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
   state->read_only = options.sqlite.read_only;
+  state->cache_budget = std::make_shared<detail::CacheBudget>(options.cache_bytes);
   if (Status s = detail::tag_untagged_callers(*state); !s.ok()) return s.with_context("tagging callers");
   return Database(std::move(state));
 }
@@ -205,11 +219,6 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
   if (Status s = detail::validate_actor_id(actor.id); !s.ok()) return s;
   if (static_cast<int>(actor.role) >= kRoleCount)
     return Status::invalid_argument("actor.role", "is not a role");
-  // Settings are re-read on every call, so that a long-running process picks
-  // up a change made by another one (vipctl) when it asks for a scope again.
-  auto settings = detail::load_settings(*state_->storage, tenant_id, state_->default_region);
-  if (!settings.ok()) return settings.status();
-
   std::shared_ptr<detail::TenantContext> ctx;
   {
     std::unique_lock<std::mutex> g(state_->tenants_mu);
@@ -217,6 +226,8 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
     if (it == state_->tenants.end()) {
       // Derive the keys without tenants_mu: keys_mu comes first in the lock order.
       g.unlock();
+      auto settings = detail::load_settings(*state_->storage, tenant_id, state_->default_region);
+      if (!settings.ok()) return settings.status();
       auto keys = state_->keys_for(tenant_id);
       if (!keys.ok()) return keys.status();
       try {
@@ -232,16 +243,17 @@ Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) 
             counters = std::make_shared<detail::TenantCounters>();
           }
           auto created = std::make_shared<detail::TenantContext>(std::string(tenant_id), std::move(*keys), *settings,
-                                                                 std::move(counters));
+                                                                 std::move(counters), state_->cache_budget);
           it = state_->tenants.emplace(std::string(tenant_id), std::move(created)).first;
         }
       } catch (const std::bad_alloc&) {
         return Status::storage_error("out of memory opening the tenant scope");
       }
     }
-    it->second->publish(*settings);
     ctx = it->second;
   }
+  // Settings changed by another process (vipctl) since the context was made.
+  if (auto synced = ctx->sync(*state_->storage, state_->default_region); !synced.ok()) return synced.status();
   auto ts = std::make_shared<detail::TenantState>();
   ts->db = state_;
   ts->ctx = std::move(ctx);

@@ -5,6 +5,7 @@
 // in an overlay, so readers see only committed state and commit() applies
 // the overlay under the exclusive lock in one step.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "generation.hpp"
 #include "vipcore/storage.hpp"
 
 namespace vipcore {
@@ -88,6 +90,7 @@ class MemoryTransaction final : public WriteTransaction {
   Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                         const std::function<bool(std::size_t, std::size_t)>& progress) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     if (progress && !progress(callers.size(), callers.size()))
       return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
     std::unordered_set<PhoneHash, PhoneHashHasher> batch_phones;
@@ -109,6 +112,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     const CallerRecord* old = find_caller(tenant_id, caller.id);
     if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
     for (const StoredPhone& p : caller.phones) {
@@ -125,6 +129,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status delete_caller(std::string_view tenant_id, std::string_view id) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     const CallerRecord* old = find_caller(tenant_id, id);
     if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
     Overlay& o = overlay_[std::string(tenant_id)];
@@ -140,6 +145,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status insert_rule(std::string_view tenant_id, const RuleRecord& rule) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     if (find_rule(tenant_id, rule.id) != nullptr) return Status::already_exists("id", "a rule with this id already exists");
     overlay_[std::string(tenant_id)].rules[rule.id] = rule;
     return ok_status();
@@ -147,6 +153,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status replace_rule(std::string_view tenant_id, const RuleRecord& rule) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     if (find_rule(tenant_id, rule.id) == nullptr) return Status::not_found("no escalation rule with this id in the tenant");
     overlay_[std::string(tenant_id)].rules[rule.id] = rule;
     return ok_status();
@@ -154,6 +161,7 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status delete_rule(std::string_view tenant_id, std::string_view id) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     if (find_rule(tenant_id, id) == nullptr) return Status::not_found("no escalation rule with this id in the tenant");
     overlay_[std::string(tenant_id)].rules[std::string(id)] = std::nullopt;
     return ok_status();
@@ -212,12 +220,14 @@ class MemoryTransaction final : public WriteTransaction {
 
   Status put_meta(std::string_view scope, std::string_view key, std::string_view value) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(scope));
     meta_[MetaKey(scope, key)] = std::string(value);
     return ok_status();
   }
 
   Status delete_meta(std::string_view scope, std::string_view key) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(scope));
     meta_[MetaKey(scope, key)] = std::nullopt;
     return ok_status();
   }
@@ -231,6 +241,7 @@ class MemoryTransaction final : public WriteTransaction {
   Status commit() override;
 
  private:
+  detail::GenerationTable::Commit changes_;  // the slots whose cached data this transaction changes
   struct Overlay {  // nullopt: deleted
     std::map<std::string, std::optional<CallerRecord>, std::less<>> callers;
     std::unordered_map<PhoneHash, std::optional<std::string>, PhoneHashHasher> phones;
@@ -428,6 +439,10 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
+  std::uint64_t change_generation(std::string_view tenant_id) const noexcept override {
+    return generations_.read(tenant_id);
+  }
+
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {
     return std::unique_ptr<WriteTransaction>(
         std::make_unique<MemoryTransaction>(*this, std::unique_lock<std::mutex>(writer_mu_)));
@@ -447,6 +462,9 @@ class MemoryStorage final : public Storage {
   std::map<MetaKey, std::string> meta_;
   std::vector<AuditEntry> audit_;
   std::int64_t next_sequence_ = 1;
+  // Change generations; this process is the only user of the storage.
+  std::array<std::uint64_t, detail::GenerationTable::kWords> generation_words_{};
+  detail::GenerationTable generations_{generation_words_.data()};
 };
 
 // Committed state only changes under writer_mu_, which this transaction
@@ -534,6 +552,7 @@ Result<std::optional<std::string>> MemoryTransaction::get_meta(std::string_view 
 
 Status MemoryTransaction::commit() {
   if (Status s = usable(); !s.ok()) return s;
+  changes_.begin(storage_.generations_);
   std::unique_lock lock(storage_.mu_);
   for (auto& [tenant_id, o] : overlay_) {
     TenantData& t = storage_.tenants_[tenant_id];
@@ -548,6 +567,8 @@ Status MemoryTransaction::commit() {
     e.sequence = storage_.next_sequence_++;
     storage_.audit_.push_back(std::move(e));
   }
+  lock.unlock();
+  changes_.end(storage_.generations_);
   done_ = true;
   return ok_status();
 }

@@ -70,10 +70,23 @@ bool is_allowed(Role role, Operation op) noexcept {
   return r < kRoleCount && o < static_cast<std::size_t>(Operation::kCount) && kAllowed[o][r];
 }
 
-Status detail::TenantState::authorize(Operation op) const {
-  if (is_allowed(actor.role, op)) return ok_status();
-  return Status::permission_denied(
-      fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
+Status detail::TenantState::authorize(Operation op, std::uint64_t* generation) const {
+  if (!is_allowed(actor.role, op))
+    return Status::permission_denied(
+        fmt::format("role {} may not {} (actor {})", to_string(actor.role), to_string(op), actor.id));
+  auto synced = ctx->sync(*db->storage, db->default_region);
+  if (!synced.ok()) return synced.status();
+  if (generation != nullptr) *generation = *synced;
+  return ok_status();
+}
+
+const TenantSettings& detail::TenantState::fresh_settings() const noexcept {
+  try {
+    static_cast<void>(ctx->sync(*db->storage, db->default_region));
+  } catch (const std::exception&) {
+    // Out of memory reading them: the last ones read.
+  }
+  return ctx->settings();
 }
 
 }  // namespace vipcore

@@ -131,7 +131,7 @@ RoutingPlan plan(const Identification& who, const PbxState& state, bool open, co
 
 Result<bool> Tenant::inside_business_hours() const {
   const detail::TenantState& t = *state_;
-  const TenantSettings& s = t.ctx->settings();
+  const TenantSettings& s = t.fresh_settings();
   return within_hours(s.business_hours, s.time_zone, t.db->now());
 }
 
@@ -151,13 +151,13 @@ Result<RoutingPlan> Tenant::routing_plan(const Identification& who, const PbxSta
 }
 
 int Tenant::queue_priority(const Identification& who, int waited_seconds) const noexcept {
-  const TenantSettings& s = state_->ctx->settings();
+  const TenantSettings& s = state_->fresh_settings();
   if (!who.is_vip) return dynamic_priority(0, waited_seconds, standard_target(s), s.dynamic_priority);
   return dynamic_priority(who.routing_priority, waited_seconds, who.caller.max_wait_time, s.dynamic_priority);
 }
 
 PbxPriorities Tenant::pbx_priorities(const Identification& who) const noexcept {
-  return priorities(who, state_->ctx->settings());
+  return priorities(who, state_->fresh_settings());
 }
 
 }  // namespace vipcore

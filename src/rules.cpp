@@ -59,7 +59,6 @@ namespace {
 using detail::TenantState;
 
 constexpr std::string_view kNotifyField = "notify";
-constexpr std::string_view kRulesVersionKey = "rules_version";
 constexpr std::size_t kMaxTargets = 20;
 constexpr int kMaxRuleWait = 86400;
 constexpr int kMaxRulePosition = 100000;
@@ -198,29 +197,19 @@ void sort_rules(std::vector<EscalationRule>& rules) {
   });
 }
 
-// Bumps the tenant's rules version inside a rule-changing transaction, so
-// that every process drops its cached rules.
-Status bump_rules_version(WriteTransaction& txn, std::string_view tenant_id) {
-  auto current = txn.get_meta(tenant_id, kRulesVersionKey);
-  if (!current.ok()) return current.status();
-  std::uint64_t v = 0;
-  if (*current) v = std::strtoull((*current)->c_str(), nullptr, 10);
-  return txn.put_meta(tenant_id, kRulesVersionKey, std::to_string(v + 1));
-}
-
-// The tenant's rules in evaluation order, from the cache while the stored
-// rules version is unchanged. One metadata read per call otherwise.
 }  // namespace
 
+// The tenant's rules in evaluation order, from the context while the
+// tenant's change generation is the one they were read at (every rule write
+// moves it, in whichever process it commits).
 Result<std::shared_ptr<const detail::RuleSet>> detail::current_rules(const TenantState& t) {
-  auto version = t.storage().get_meta(t.tenant_id(), kRulesVersionKey);
-  if (!version.ok()) return version.status();
-  const std::string v = version->value_or("0");
-  if (auto cached = t.ctx->rules(); cached && cached->version == v) return cached;
+  auto generation = t.ctx->sync(t.storage(), t.db->default_region);
+  if (!generation.ok()) return generation.status();
+  if (auto cached = t.ctx->rules(); cached && *generation != 0 && cached->generation == *generation) return cached;
   auto records = t.storage().list_rules(t.tenant_id());
   if (!records.ok()) return records.status();
   auto set = std::make_shared<detail::RuleSet>();
-  set->version = v;
+  set->generation = *generation;
   for (const RuleRecord& rec : *records) {
     auto r = open_rule(rec, t.ctx->keys(), t.tenant_id());
     if (!r.ok()) return r.status();
@@ -238,14 +227,13 @@ Status rule_not_found(const TenantState& t, std::string_view id) {
   return Status::not_found(fmt::format("no escalation rule {} in tenant {}", id, t.tenant_id()));
 }
 
-// Writes a rule change with its audit entry and the version bump.
+// Writes a rule change with its audit entry.
 template <typename Change>
 Status write_rule_change(const TenantState& t, std::string_view action, std::string_view id,
                          std::vector<std::string> fields, Change&& change) {
   auto txn = t.storage().begin_write();
   if (!txn.ok()) return txn.status();
   if (Status s = change(**txn); !s.ok()) return s.is_not_found() ? rule_not_found(t, id) : s;
-  if (Status s = bump_rules_version(**txn, t.tenant_id()); !s.ok()) return s;
   const auto entry = detail::audit_entry(t, t.db->now(), action, "escalation_rule", id, std::move(fields), "ok");
   return detail::commit_with_audit(**txn, entry);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "caller_cache.hpp"
 #include "crypto.hpp"
 #include "vipcore/clock.hpp"
 #include "vipcore/escalation.hpp"
@@ -22,10 +23,11 @@
 
 namespace vipcore::detail {
 
-/// A tenant's escalation rules, opened and sorted in evaluation order, as of
-/// one rules version. Immutable once built.
+/// A tenant's escalation rules, opened and sorted in evaluation order, as
+/// read after the change generation `generation` (0: not to be reused).
+/// Immutable once built.
 struct RuleSet {
-  std::string version;
+  std::uint64_t generation = 0;
   std::vector<EscalationRule> rules;
 };
 
@@ -50,16 +52,31 @@ struct TenantCounters {
 };
 
 /// What every handle on one tenant of one Database shares: the tenant's
-/// keys, its current settings, its escalation rules and its metrics.
+/// keys, its current settings, its escalation rules, its caller cache and
+/// its metrics.
 ///
 /// Settings are read on the identify path, so they are published as an
 /// immutable object behind an atomic pointer (one acquire load per read).
 /// Replaced objects are kept until the context dies, so a reader never
 /// sees one freed; settings change rarely, so that costs little.
+///
+/// Coherence: every operation that reads settings, rules or the cache first
+/// calls sync(), which compares the storage's change generation for the
+/// tenant with the one the context was brought up to date at, and reloads
+/// the settings (and drops the rules) when they differ. The caller cache
+/// and the rules are tagged with the generation they were read at, so they
+/// need no reload of their own.
 class TenantContext {
  public:
   TenantContext(std::string id, std::unique_ptr<TenantKeys> keys, TenantSettings settings,
-                std::shared_ptr<TenantCounters> counters);
+                std::shared_ptr<TenantCounters> counters, std::shared_ptr<CacheBudget> cache_budget);
+
+  /// Brings the settings up to date with the storage; returns the change
+  /// generation they (and whatever the caller reads from the storage next)
+  /// are at least as new as: 0 when a change may be landing, and then
+  /// nothing cached may be used.
+  Result<std::uint64_t> sync(Storage& storage, std::string_view default_region);
+  CallerCache& cache() const noexcept { return cache_; }
 
   const std::string& id() const noexcept { return id_; }
   TenantKeys& keys() const noexcept { return *keys_; }
@@ -79,6 +96,9 @@ class TenantContext {
  private:
   mutable std::mutex rules_mu_;
   std::shared_ptr<const RuleSet> rules_;
+  std::atomic<std::uint64_t> synced_{0};  // the generation settings were read at; 0: none
+  std::mutex sync_mu_;
+  mutable CallerCache cache_;
   std::shared_ptr<TenantCounters> counters_;
 
   std::string id_;
@@ -96,6 +116,7 @@ class TenantContext {
 
 struct DatabaseState {
   std::unique_ptr<Storage> storage;
+  std::shared_ptr<CacheBudget> cache_budget;  // Options::cache_bytes, for every tenant's cache
   std::string default_region;
   std::shared_ptr<const Clock> clock;
   std::shared_ptr<Notifier> notifier;
@@ -150,8 +171,14 @@ struct TenantState {
   const std::string& tenant_id() const noexcept { return ctx->id(); }
   Storage& storage() const noexcept { return *db->storage; }
   /// Code::permission_denied unless the actor's role may perform `op`
-  /// (src/roles.cpp, beside the permission table).
-  Status authorize(Operation op) const;
+  /// (src/roles.cpp, beside the permission table). Then, since every
+  /// operation starts here, brings the tenant's settings up to date with the
+  /// storage (TenantContext::sync) and sets *generation, when given, to the
+  /// change generation read.
+  Status authorize(Operation op, std::uint64_t* generation = nullptr) const;
+  /// The tenant's settings, brought up to date first, for the operations
+  /// that cannot fail (on a storage error: the last ones read).
+  const TenantSettings& fresh_settings() const noexcept;
 };
 
 inline constexpr std::string_view kSettingsKey = "settings";

@@ -151,7 +151,7 @@ Match evaluate(const IdentifyRecord& rec, const Clock& clock) noexcept {
   return Match::vip;
 }
 
-Status identify_number(const TenantState& t, std::string_view number, Identification* out);
+Status identify_number(const TenantState& t, std::uint64_t generation, std::string_view number, Identification* out);
 
 // A caller whose sealed data does not open: with `damaged`, its id is noted
 // and the scan goes on (true); without, *failure names it and the scan stops.
@@ -421,13 +421,14 @@ Status Tenant::for_each_caller(const std::function<bool(const VipCaller&)>& visi
 Status Tenant::identify(std::string_view number, Identification* out) const {
   if (out == nullptr) return Status::invalid_argument("out", "is null");
   const TenantState& t = *state_;
-  if (Status s = t.authorize(Operation::identify); !s.ok()) {
+  std::uint64_t generation = 0;
+  if (Status s = t.authorize(Operation::identify, &generation); !s.ok()) {
     reset(out);
     return s;
   }
   detail::TenantCounters& counters = t.ctx->counters();
   detail::TenantCounters::add(counters.identify_attempted);
-  Status s = identify_number(t, number, out);
+  Status s = identify_number(t, generation, number, out);
   if (!s.ok()) detail::TenantCounters::add(counters.identify_failed);
   else if (!out->is_vip) detail::TenantCounters::add(counters.identify_not_vip);
   else {
@@ -446,7 +447,20 @@ Status Tenant::identify(std::string_view number, Identification* out) const {
 
 namespace {
 
-Status identify_number(const TenantState& t, std::string_view number, Identification* out) {
+// The tenant's cache at `generation` (0: not to be used), else the storage,
+// whose answer is then cached.
+Status find_owner(const TenantState& t, std::uint64_t generation, const PhoneHash& hash, IdentifyRecord* rec,
+                  bool* found) {
+  detail::CallerCache& cache = t.ctx->cache();
+  if (generation != 0 && cache.find(hash, generation, rec, found)) return ok_status();
+  if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, rec, found); !s.ok()) return s;
+  // Level, status, rules, window...: the clear fields must be the ones vipcore wrote.
+  if (*found && !detail::integrity_ok(t.ctx->keys(), *rec)) return detail::tampered_caller(rec->caller_id);
+  if (generation != 0) cache.store(hash, generation, *found ? rec : nullptr);
+  return ok_status();
+}
+
+Status identify_number(const TenantState& t, std::uint64_t generation, std::string_view number, Identification* out) {
   reset(out);
   PhoneNumber n;
   if (Status s = t.ctx->plan().normalize(number, &n, "phone_number"); !s.ok()) return s;
@@ -457,10 +471,8 @@ Status identify_number(const TenantState& t, std::string_view number, Identifica
   // One record per thread, so that its strings keep their capacity.
   thread_local IdentifyRecord rec;
   bool found = false;
-  if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, &rec, &found); !s.ok()) return s;
+  if (Status s = find_owner(t, generation, hash, &rec, &found); !s.ok()) return s;
   if (!found) return ok_status();
-  // Level, status, rules, window...: the clear fields must be the ones vipcore wrote.
-  if (!detail::integrity_ok(keys, rec)) return detail::tampered_caller(rec.caller_id);
 
   out->caller.id.assign(rec.caller_id);
   out->match = evaluate(rec, *t.db->clock);
@@ -495,7 +507,7 @@ Result<Identification> Tenant::identify(std::string_view number) const {
 }
 
 int Tenant::routing_priority(Level level, HandlingRules rules) const noexcept {
-  return vipcore::routing_priority(level, rules, state_->ctx->settings().priority);
+  return vipcore::routing_priority(level, rules, state_->fresh_settings().priority);
 }
 
 Result<TenantSettings> Tenant::settings() const {

@@ -50,6 +50,7 @@ class LateReadStorage final : public Storage {
     }
     return s;
   }
+  std::uint64_t change_generation(std::string_view t) const noexcept override { return inner_->change_generation(t); }
   Result<std::optional<CallerRecord>> get_caller(std::string_view t, std::string_view id) override {
     return inner_->get_caller(t, id);
   }

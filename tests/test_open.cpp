@@ -82,7 +82,7 @@ TEST_SUITE("opening files") {
     // No temporary file is left beside it.
     int files = 0;
     for (const auto& e : std::filesystem::directory_iterator(dir.file(""))) files += e.path().filename().string().rfind("a.db", 0) == 0;
-    CHECK(files == 6);  // a.db and its activity file a.db-calls, each with its -wal and -shm
+    CHECK(files == 7);  // a.db and its activity file a.db-calls, each with its -wal and -shm, and a.db-gen
   }
 
   TEST_CASE("the database and its -wal and -shm files are created owner-only") {
@@ -96,7 +96,7 @@ TEST_SUITE("opening files") {
       CHECK(mode_of(path) == 0600);
       CHECK(mode_of(path + "-wal") == 0600);
       CHECK(mode_of(path + "-shm") == 0600);
-      for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) CHECK(mode_of(path + suffix) == 0600);
+      for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm", "-gen"}) CHECK(mode_of(path + suffix) == 0600);
     }
     // Or as the options say.
     Options o = quiet_options();
@@ -109,7 +109,7 @@ TEST_SUITE("opening files") {
       CHECK(mode_of(shared) == 0640);
       CHECK(mode_of(shared + "-wal") == 0640);
       CHECK(mode_of(shared + "-shm") == 0640);
-      for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm"}) CHECK(mode_of(shared + suffix) == 0640);
+      for (const char* suffix : {"-calls", "-calls-wal", "-calls-shm", "-gen"}) CHECK(mode_of(shared + suffix) == 0640);
     }
     ::umask(old_umask);
     o.sqlite.file_mode = 0044;

@@ -12,6 +12,7 @@
 #ifndef VIPCORE_DATABASE_HPP
 #define VIPCORE_DATABASE_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,6 +47,14 @@ struct Options {
   /// Receives escalation notices (see escalation.hpp); null: none are sent,
   /// and triggers are still recorded.
   std::shared_ptr<Notifier> notifier;
+  /// The memory identify's cache may use, over every tenant served: numbers
+  /// looked up, with their owner's record as stored (hashes and sealed
+  /// fields, never a decrypted one) or that no VIP has them. About 200
+  /// bytes per cached VIP (README, "Performance"). A change committed by
+  /// any process is seen by the next identify all the same (storage.hpp,
+  /// "Change generations"). 0 turns the cache off: every identify reads
+  /// the storage.
+  std::size_t cache_bytes = std::size_t{256} << 20;
 };
 
 /// What rotate_master_key did.

@@ -39,6 +39,35 @@
 // count_call() adds a call to them in the activity file. Schema version 4
 // moves an existing database's call history, triggers and counters there.
 // Copy, back up or delete the two files (and their -wal files) together.
+//
+// Change generations. Identify, routing and escalation checks are served
+// from a per-tenant cache (src/caller_cache.hpp), so every process needs to
+// learn, at about the cost of a memory load, that some process committed a
+// change to what it caches. Storage::change_generation(tenant) is that
+// signal: a number that changes with every commit that changes the tenant's
+// callers (and their numbers), settings or escalation rules, or the
+// database's own metadata (the key ring), in whichever thread, handle or
+// process it was made. It is 0 while such a commit may be landing; then
+// nothing cached may be trusted and the reads go to the storage. The
+// contract, for every backend:
+//   - a value read after commit() returned differs from every value read
+//     before that commit began;
+//   - anything read from the storage after reading a value g != 0 is at
+//     least as new as g; so a cache entry filled then is valid for as long
+//     as change_generation() still returns g;
+//   - the writes that change what identify reads are the ones that change
+//     it: insert_callers, replace_caller, delete_caller, the rule writes and
+//     put_meta/delete_meta (of the tenant's scope, or "" for all tenants).
+//     Call history, triggers and call counters do not change it;
+//   - a writer that dies at any instant (SIGKILL mid-commit) never leaves
+//     another process serving data older than what it committed: its
+//     tenants read 0 until the next write transaction in any process.
+// The SQLite backend keeps the generations in a small shared mapping beside
+// the database, "<path>-gen"; the memory backend in the process. Tenants
+// whose ids share one of 1024 slots see each other's changes as changes
+// (more reloads, never fewer). Changing the database with SQL by hand, not
+// through vipcore, is outside this contract: running processes do not see
+// it until they reopen the database.
 #ifndef VIPCORE_STORAGE_HPP
 #define VIPCORE_STORAGE_HPP
 
@@ -282,6 +311,10 @@ class VIPCORE_EXPORT Storage {
   /// size, must not write, and should cost one index lookup.
   virtual Status find_by_phone(std::string_view tenant_id, const PhoneHash& hash, IdentifyRecord* out,
                                bool* found) = 0;
+  /// The tenant's change generation (see the top of this file); 0 while a
+  /// change may be landing. Must cost about a memory load: no allocation,
+  /// lock or I/O.
+  virtual std::uint64_t change_generation(std::string_view tenant_id) const noexcept = 0;
   virtual Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) = 0;
   /// Calls `visit` for each caller that matches, in ascending order of id,
   /// until it returns false. The callback must not call back into the storage.

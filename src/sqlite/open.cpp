@@ -149,7 +149,8 @@ Status SqliteStorage::open() {
   sqlite3_wal_hook(activity_writer_.get(), &wal_hook, &options_.busy_timeout_ms);
   if (Status s = migrate_activity(); !s.ok()) return s;
   if (Status s = migrate(); !s.ok()) return s;
-  return prepare_writer();
+  if (Status s = prepare_writer(); !s.ok()) return s;
+  return generations_.open(generation_file_path(path_), options_.file_mode, /*read_only=*/false);
 }
 
 // Builds a new database in a temporary file next to path_ and moves it into
@@ -224,7 +225,8 @@ Status SqliteStorage::open_read_only() {
     s = read_headers();
   }
   if (!s.ok()) return s;
-  return prepare_writer();
+  if (Status s2 = prepare_writer(); !s2.ok()) return s2;
+  return generations_.open(generation_file_path(path_), options_.file_mode, /*read_only=*/true);
 }
 
 // A new database must not adopt an activity file left by an earlier

@@ -309,6 +309,9 @@ Result<std::unique_ptr<WriteTransaction>> SqliteStorage::begin_write() {
   std::unique_lock<std::mutex> lock(write_mu_);
   const int rc = sqlite3_exec(writer_.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return error(rc, writer_.get(), "starting a write transaction");
+  // Holding the write lock, no commit is half-way: generations a writer
+  // killed mid-commit left odd can be settled.
+  generations_.settle();
   return std::unique_ptr<WriteTransaction>(std::make_unique<SqliteTransaction>(*this, std::move(lock)));
 }
 

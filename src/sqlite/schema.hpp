@@ -29,6 +29,8 @@ extern const char* const kActivityMigrations[];
 inline constexpr const char* kActivitySchema = "calls";
 
 inline std::string activity_file_path(const std::string& path) { return path + "-calls"; }
+/// The change generations of the database at `path` (generation_file.hpp).
+inline std::string generation_file_path(const std::string& path) { return path + "-gen"; }
 
 }  // namespace vipcore::sqlite
 

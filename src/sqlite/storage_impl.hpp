@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sqlite/generation_file.hpp"
 #include "sqlite/schema.hpp"
 #include "sqlite/sqlite_util.hpp"
 #include "vipcore/storage.hpp"
@@ -77,6 +78,10 @@ class SqliteTransaction final : public WriteTransaction {
   Status commit() override;
 
  private:
+  // Runs atomically(body) as a change to what the caches of `scope` (a
+  // tenant, or "" for the database) hold: commit() moves its generation.
+  template <typename F>
+  Status changing(std::string_view scope, F&& body);
   // Runs `body` inside a savepoint of the main file: on failure everything
   // it did is undone and the transaction goes on.
   template <typename F>
@@ -117,6 +122,7 @@ class SqliteTransaction final : public WriteTransaction {
   bool main_open_;                              // a main-file transaction is open
   bool activity_open_ = false;                  // an activity-file transaction is open
   State state_ = State::open;
+  detail::GenerationTable::Commit changes_;  // the generation slots this transaction changes
 };
 
 class SqliteStorage final : public Storage {
@@ -130,6 +136,9 @@ class SqliteStorage final : public Storage {
 
   Status find_by_phone(std::string_view tenant_id, const PhoneHash& hash, IdentifyRecord* out,
                        bool* found) override;
+  std::uint64_t change_generation(std::string_view tenant_id) const noexcept override {
+    return generations_.read(tenant_id);
+  }
   Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override;
   Status scan_callers(std::string_view tenant_id, const CallerFilter& filter,
                       const std::function<bool(CallerRecord&&)>& visit) override;
@@ -204,6 +213,7 @@ class SqliteStorage final : public Storage {
 
   std::string path_;
   std::string activity_path_;
+  GenerationFile generations_;
   SqliteOptions options_;
   Connection::Mode mode_ = Connection::Mode::read_write;
   bool creating_ = false;  // building a new database (in a temporary file)

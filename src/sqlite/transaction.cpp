@@ -51,6 +51,12 @@ Status SqliteTransaction::begin_activity() {
 }
 
 template <typename F>
+Status SqliteTransaction::changing(std::string_view scope, F&& body) {
+  changes_.touch(detail::GenerationTable::slot_of(scope));
+  return atomically(std::forward<F>(body));
+}
+
+template <typename F>
 Status SqliteTransaction::activity_atomically(F&& body) {
   if (Status s = usable(); !s.ok()) return s;
   if (Status s = begin_activity(); !s.ok()) return s;
@@ -125,7 +131,7 @@ Status SqliteTransaction::delete_phones(std::string_view tenant_id, std::string_
 
 Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                                          const std::function<bool(std::size_t, std::size_t)>& progress) {
-  return atomically([&]() -> Status {
+  return changing(tenant_id, [&]() -> Status {
     // Progress in rows written: callers first, then phone numbers.
     std::size_t total = callers.size(), done = 0;
     for (const CallerRecord& c : callers) total += c.phones.size();
@@ -166,7 +172,7 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
 }
 
 Status SqliteTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
-  return atomically([&]() -> Status {
+  return changing(tenant_id, [&]() -> Status {
     if (Status s = delete_phones(tenant_id, caller.id); !s.ok()) return s;
     std::string scratch[3];
     bind_caller(s_.w_update_caller_, tenant_id, caller, scratch);
@@ -176,7 +182,7 @@ Status SqliteTransaction::replace_caller(std::string_view tenant_id, const Calle
 }
 
 Status SqliteTransaction::delete_caller(std::string_view tenant_id, std::string_view id) {
-  return atomically([&]() -> Status {
+  return changing(tenant_id, [&]() -> Status {
     if (Status s = delete_phones(tenant_id, id); !s.ok()) return s;
     s_.w_delete_caller_.bind_text(1, tenant_id);
     s_.w_delete_caller_.bind_text(2, id);
@@ -194,7 +200,7 @@ Result<std::optional<RuleRecord>> SqliteTransaction::get_rule(std::string_view t
 }
 
 Status SqliteTransaction::insert_rule(std::string_view tenant_id, const RuleRecord& rule) {
-  return atomically([&]() -> Status {
+  return changing(tenant_id, [&]() -> Status {
     bind_rule(s_.w_insert_rule_, tenant_id, rule);
     Status s = s_.w_insert_rule_.run("storing an escalation rule");
     if (s.is_already_exists()) return Status::already_exists("id", "a rule with this id already exists");
@@ -203,14 +209,14 @@ Status SqliteTransaction::insert_rule(std::string_view tenant_id, const RuleReco
 }
 
 Status SqliteTransaction::replace_rule(std::string_view tenant_id, const RuleRecord& rule) {
-  return atomically([&]() -> Status {
+  return changing(tenant_id, [&]() -> Status {
     bind_rule(s_.w_update_rule_, tenant_id, rule);
     return run_one_row(s_.w_update_rule_, s_.writer_.get(), "updating an escalation rule", kNoSuchRule);
   });
 }
 
 Status SqliteTransaction::delete_rule(std::string_view tenant_id, std::string_view id) {
-  return atomically([&]() -> Status {
+  return changing(tenant_id, [&]() -> Status {
     s_.w_delete_rule_.bind_text(1, tenant_id);
     s_.w_delete_rule_.bind_text(2, id);
     return run_one_row(s_.w_delete_rule_, s_.writer_.get(), "deleting an escalation rule", kNoSuchRule);
@@ -291,7 +297,7 @@ Result<std::optional<std::string>> SqliteTransaction::get_meta(std::string_view 
 }
 
 Status SqliteTransaction::put_meta(std::string_view scope, std::string_view key, std::string_view value) {
-  return atomically([&]() -> Status {
+  return changing(scope, [&]() -> Status {
     Statement& st = s_.w_put_meta_;
     st.bind_text(1, scope);
     st.bind_text(2, key);
@@ -301,7 +307,7 @@ Status SqliteTransaction::put_meta(std::string_view scope, std::string_view key,
 }
 
 Status SqliteTransaction::delete_meta(std::string_view scope, std::string_view key) {
-  return atomically([&]() -> Status {
+  return changing(scope, [&]() -> Status {
     Statement& st = s_.w_delete_meta_;
     st.bind_text(1, scope);
     st.bind_text(2, key);
@@ -335,7 +341,13 @@ Status SqliteTransaction::commit() {
     *open = false;
     return ok_status();
   };
-  if (Status s = finish(&main_open_, s_.writer_.get()); !s.ok()) return s;
+  // Generations odd while the commit lands, even after, whether it did or
+  // not: readers go to the file meanwhile (see generation.hpp).
+  const bool moves = main_open_ && !changes_.empty();
+  if (moves) s_.generations_.begin(changes_);
+  Status main = finish(&main_open_, s_.writer_.get());
+  if (moves) s_.generations_.end(changes_);
+  if (!main.ok()) return main;
   if (Status s = finish(&activity_open_, s_.activity_writer_.get()); !s.ok()) return s;
   state_ = State::committed;
   return ok_status();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "vipcore/vipcore.hpp"
+#include "../pbx_answers.hpp"
 
 extern char** environ;
 
@@ -1293,5 +1294,82 @@ TEST_SUITE("vipctl seed examples") {
     CHECK(all["total_callers"] == 2);
     // The troubleshooting section's overview asks without dates: the last 30 days.
     CHECK(admin.ok_json({"analytics"})["total_callers"] == 2);
+  }
+}
+
+namespace {
+
+// A PBX process's view of an Admin's database: its own Database, cache on.
+struct Pbx {
+  explicit Pbx(const Admin& a, std::size_t cache_bytes = std::size_t{64} << 20) {
+    auto key = vipcore::MasterKey::from_file(a.key_file().string());
+    REQUIRE_MESSAGE(key.ok(), key.status().to_string());
+    vipcore::Options o;
+    o.cache_bytes = cache_bytes;
+    auto opened = vipcore::Database::open(a.db_file().string(), *key, o);
+    REQUIRE_MESSAGE(opened.ok(), opened.status().to_string());
+    db = std::make_unique<vipcore::Database>(std::move(*opened));
+    auto t = db->tenant("acme", {"pbx", vipcore::Role::system});
+    REQUIRE_MESSAGE(t.ok(), t.status().to_string());
+    tenant = std::make_unique<vipcore::Tenant>(*t);
+  }
+  std::string answers() const { return vipcore::test::answers(*tenant); }
+
+  std::unique_ptr<vipcore::Database> db;
+  std::unique_ptr<vipcore::Tenant> tenant;
+};
+
+}  // namespace
+
+TEST_SUITE("vipctl and a running PBX") {
+  TEST_CASE("every change vipctl commits is seen by the PBX's next call, its cache warm") {
+    using vipcore::test::kMoved;
+    using vipcore::test::kNewcomer;
+    struct Change {
+      const char* name;
+      std::vector<std::string> args;  // "{john}" and "{sarah}" stand for their ids
+      bool visible = true;
+    };
+    const std::vector<Change> changes = {
+        {"create", {"add", "--name", "New Comer", "--phone", kNewcomer}},
+        {"update level", {"update", "{john}", "--level", "PLATINUM"}},
+        {"update status", {"update", "{john}", "--status", "SUSPENDED"}},
+        {"update numbers", {"update", "{john}", "--phone", kMoved}},
+        {"update handling rules", {"update", "{john}", "--rules", "IMMEDIATE_TRANSFER"}},
+        {"update greeting", {"update", "{john}", "--greeting", "Welcome back, John."}},
+        {"delete", {"remove", "{sarah}"}},
+        {"settings", {"settings", "--rule-bonus", "PRIORITY_QUEUE=5"}},
+        {"escalation rule", {"rules", "add", "--name", "waited a minute", "--max-wait", "60"}},
+        {"key rotation", {"rotate-key", "--new-key-file", "{key}"}, false},
+    };
+    for (const Change& change : changes) {
+      CAPTURE(change.name);
+      Admin a;
+      const std::string john = a.add("John Doe", vipcore::test::kJohn,
+                                     {"--level", "GOLD", "--rules", "PRIORITY_QUEUE,CUSTOM_GREETING", "--greeting",
+                                      "Hello Mr. Doe, thank you for calling."});
+      const std::string sarah = a.add("Sarah Johnson", vipcore::test::kSarah,
+                                      {"--level", "PLATINUM", "--rules", "DEDICATED_AGENT", "--agent", "agent-007"});
+      const Pbx pbx(a);
+      const std::string before = pbx.answers();
+      CHECK(pbx.answers() == before);  // warm
+      std::vector<std::string> args;
+      for (std::string arg : change.args)
+        args.push_back(arg == "{john}" ? john : arg == "{sarah}" ? sarah : arg == "{key}" ? a.key_file().string() : arg);
+      a.ok(args);
+      const std::string after = pbx.answers();
+      CHECK(after == Pbx(a, 0).answers());  // what a PBX without a cache reads from the file
+      if (change.visible) CHECK(after != before);
+    }
+  }
+
+  TEST_CASE("vipctl settings --rule-bonus reaches a PBX that identifies John Doe in a loop") {
+    Admin a;
+    a.add("John Doe", vipcore::test::kJohn, {"--level", "GOLD", "--rules", "PRIORITY_QUEUE"});
+    const Pbx pbx(a);
+    for (int i = 0; i < 50; ++i) CHECK(pbx.tenant->identify(vipcore::test::kJohn)->routing_priority == 85);
+    a.ok({"settings", "--rule-bonus", "PRIORITY_QUEUE=5"});
+    CHECK(a.ok_json({"identify", vipcore::test::kJohn})["routing_priority"] == 75);
+    CHECK(pbx.tenant->identify(vipcore::test::kJohn)->routing_priority == 75);
   }
 }
