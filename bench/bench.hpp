@@ -264,6 +264,16 @@ void report_import(const Config& cfg, const ImportTimes& imp);
 void measure_pbx_during_import(const TempDir& dir, std::size_t n);
 /// bench_normalize.cpp: normalization per numbering plan against the US plan.
 void measure_normalization(std::size_t rounds);
+/// identify_after_change: this many lookups after each of this many changes.
+constexpr std::size_t kCacheChanges = 200;
+constexpr std::size_t kCacheLookupsAfterChange = 100;
+/// The cache budget of the bench's databases: room for every VIP.
+constexpr std::size_t kBenchCacheBytes = std::size_t{2} << 30;
+/// bench_cache.cpp: identify right after a change (`changed_id` is updated
+/// through `admin`), on one thread and on two, and the cache's bytes per VIP.
+void time_cache(const Config& cfg, const std::string& db_path, const vipcore::MasterKey& key,
+                const vipcore::Tenant& admin, const vipcore::Tenant& pbx, const std::string& changed_id,
+                std::map<std::string, double>* best_ns);
 
 }  // namespace vipcore_bench
 

@@ -20,6 +20,11 @@ void fill_metrics(const vipcore::MetricsSnapshot& m, vipcore_metrics* out) noexc
     out->calls_recorded_by_level[l] = m.calls_recorded_by_level[l];
     out->wait_seconds_sum_by_level[l] = m.wait_seconds_sum_by_level[l];
   }
+  if (fits(out, &out->cache_bytes)) {
+    out->identify_cache_hits = m.identify_cache_hits;
+    out->cache_entries = m.cache_entries;
+    out->cache_bytes = m.cache_bytes;
+  }
 }
 
 }  // namespace

@@ -81,6 +81,8 @@ vipcore::Options options_of(const vipcore_open_options& in) {
     o.clock = std::make_shared<CClock>(in.clock, in.clock_user_data);
   if (fits(&in, &in.read_only)) o.sqlite.read_only = in.read_only != 0;
   if (fits(&in, &in.file_mode)) o.sqlite.file_mode = in.file_mode;
+  if (fits(&in, &in.cache_bytes))
+    o.cache_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(in.cache_bytes, SIZE_MAX));
   return o;
 }
 
@@ -103,6 +105,7 @@ void vipcore_open_options_init(vipcore_open_options* options) {
   options->busy_timeout_ms = vipcore::SqliteOptions().busy_timeout_ms;
   options->create_if_missing = 1;
   options->file_mode = vipcore::SqliteOptions().file_mode;
+  options->cache_bytes = vipcore::Options().cache_bytes;
 }
 
 int vipcore_open(vipcore_db** out, const char* path, const vipcore_open_options* options) {

@@ -235,6 +235,11 @@ typedef struct vipcore_open_options {
   /** Permission bits of a new database file and its -wal and -shm files
    *  (default 0600: owner only). */
   unsigned file_mode;
+  /** Bytes identify's cache may use, over every tenant (default 256 MiB;
+   *  0: off, every identify reads the database). It holds hashes and sealed
+   *  fields only, and a change committed by any process is seen by the next
+   *  identify all the same. */
+  uint64_t cache_bytes;
 } vipcore_open_options;
 
 /** Sets every option to its default. */

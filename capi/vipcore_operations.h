@@ -279,6 +279,12 @@ typedef struct vipcore_metrics {
   uint64_t notification_failures;
   uint64_t calls_recorded_by_level[5];
   uint64_t wait_seconds_sum_by_level[5];
+  /** Identify calls answered from the cache, without a storage read
+   *  (vipcore_open_options.cache_bytes); and the numbers and bytes the
+   *  tenant's cache holds now. Filled when struct_size reaches them. */
+  uint64_t identify_cache_hits;
+  uint64_t cache_entries;
+  uint64_t cache_bytes;
 } vipcore_metrics;
 
 VIPCORE_EXPORT int vipcore_metrics_get(vipcore_metrics *out, vipcore_tenant *tenant);

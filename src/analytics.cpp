@@ -287,7 +287,7 @@ Result<std::vector<Alert>> Tenant::evaluate_alerts(const DateRange& range) const
 Result<MetricsSnapshot> Tenant::metrics() const {
   const TenantState& t = *state_;
   if (Status s = t.authorize(Operation::read_metrics); !s.ok()) return s;
-  return t.ctx->counters().snapshot(t.tenant_id());
+  return t.ctx->snapshot();
 }
 
 Result<PurgeReport> Tenant::purge(Timestamp before, std::uint64_t batch_size) const {

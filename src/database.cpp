@@ -123,6 +123,13 @@ void TenantContext::publish(const TenantSettings& settings) {
   settings_.store(versions_.back().get(), std::memory_order_release);
 }
 
+MetricsSnapshot TenantContext::snapshot() const {
+  MetricsSnapshot m = counters_->snapshot(id_);
+  m.cache_entries = cache_.entries();
+  m.cache_bytes = cache_.bytes();
+  return m;
+}
+
 std::shared_ptr<const RuleSet> TenantContext::rules() const {
   std::lock_guard<std::mutex> g(rules_mu_);
   return rules_;
@@ -265,10 +272,12 @@ std::vector<MetricsSnapshot> Database::metrics() const {
   std::vector<MetricsSnapshot> out;
   if (!state_) return out;
   std::lock_guard<std::mutex> g(state_->tenants_mu);
-  std::map<std::string_view, const detail::TenantCounters*> all;  // in tenant order, as before
-  for (const auto& [id, ctx] : state_->tenants) all.emplace(id, &ctx->counters());
-  for (const auto& [id, counters] : state_->idle_counters) all.emplace(id, counters.get());
-  for (const auto& [id, counters] : all) out.push_back(counters->snapshot(std::string(id)));
+  // In tenant order: the tenants served now (with their caches), and those
+  // whose contexts were dropped (counters only).
+  std::map<std::string_view, MetricsSnapshot> all;
+  for (const auto& [id, ctx] : state_->tenants) all.emplace(id, ctx->snapshot());
+  for (const auto& [id, counters] : state_->idle_counters) all.emplace(id, counters->snapshot(id));
+  for (auto& [id, m] : all) out.push_back(std::move(m));
   return out;
 }
 

@@ -25,6 +25,7 @@ MetricsSnapshot TenantCounters::snapshot(const std::string& tenant_id) const {
   m.identify_matched = get(identify_matched);
   m.identify_not_vip = get(identify_not_vip);
   m.identify_failed = get(identify_failed);
+  m.identify_cache_hits = get(identify_cache_hits);
   m.escalation_checks = get(escalation_checks);
   m.notification_failures = get(notification_failures);
   for (std::size_t l = 0; l < kLevelCount; ++l) {
@@ -57,13 +58,18 @@ void family(std::string& out, std::string_view name, std::string_view type, std:
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
-// A counter with one series per tenant.
+// A counter (or a gauge) with one series per tenant.
+template <typename Value>
+void per_tenant(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                const std::vector<MetricsSnapshot>& snapshots, Value value) {
+  family(out, name, type, help);
+  for (const MetricsSnapshot& m : snapshots)
+    fmt::format_to(std::back_inserter(out), "{}{{tenant=\"{}\"}} {}\n", name, label(m.tenant_id), value(m));
+}
 template <typename Value>
 void counter(std::string& out, std::string_view name, std::string_view help,
              const std::vector<MetricsSnapshot>& snapshots, Value value) {
-  family(out, name, "counter", help);
-  for (const MetricsSnapshot& m : snapshots)
-    fmt::format_to(std::back_inserter(out), "{}{{tenant=\"{}\"}} {}\n", name, label(m.tenant_id), value(m));
+  per_tenant(out, name, "counter", help, snapshots, value);
 }
 
 // A counter with one series per tenant and level; `values` gives the array by level.
@@ -90,6 +96,12 @@ std::string to_prometheus(const std::vector<MetricsSnapshot>& snapshots) {
                      label(m.tenant_id), result, n);
   counter_by_level(out, "vipcore_identified_vips_total", "Callers identified as VIP, by level.", snapshots,
                    [](const MetricsSnapshot& m) { return m.identified_by_level; });
+  counter(out, "vipcore_identify_cache_hits_total", "Identify calls answered from the cache, without a storage read.",
+          snapshots, [](const MetricsSnapshot& m) { return m.identify_cache_hits; });
+  per_tenant(out, "vipcore_identify_cache_entries", "gauge", "Numbers the tenant's identify cache holds.", snapshots,
+             [](const MetricsSnapshot& m) { return m.cache_entries; });
+  per_tenant(out, "vipcore_identify_cache_bytes", "gauge", "Bytes the tenant's identify cache holds.", snapshots,
+             [](const MetricsSnapshot& m) { return m.cache_bytes; });
   counter(out, "vipcore_escalation_checks_total", "Escalation checks made.", snapshots,
           [](const MetricsSnapshot& m) { return m.escalation_checks; });
   counter_by_level(out, "vipcore_escalations_total", "Escalation rules triggered (once per call and rule), by level.",

@@ -38,6 +38,7 @@ struct TenantCounters {
   Counter identify_matched{0};
   Counter identify_not_vip{0};
   Counter identify_failed{0};
+  Counter identify_cache_hits{0};
   std::array<Counter, kLevelCount> identified_by_level{};
   Counter escalation_checks{0};
   std::array<Counter, kLevelCount> escalations_by_level{};
@@ -91,6 +92,8 @@ class TenantContext {
   void set_rules(std::shared_ptr<const RuleSet> rules);
 
   TenantCounters& counters() const noexcept { return *counters_; }
+  /// The counters, and the cache's size.
+  MetricsSnapshot snapshot() const;
   const std::shared_ptr<TenantCounters>& shared_counters() const noexcept { return counters_; }
 
  private:

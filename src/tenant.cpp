@@ -452,7 +452,10 @@ namespace {
 Status find_owner(const TenantState& t, std::uint64_t generation, const PhoneHash& hash, IdentifyRecord* rec,
                   bool* found) {
   detail::CallerCache& cache = t.ctx->cache();
-  if (generation != 0 && cache.find(hash, generation, rec, found)) return ok_status();
+  if (generation != 0 && cache.find(hash, generation, rec, found)) {
+    detail::TenantCounters::add(t.ctx->counters().identify_cache_hits);
+    return ok_status();
+  }
   if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, rec, found); !s.ok()) return s;
   // Level, status, rules, window...: the clear fields must be the ones vipcore wrote.
   if (*found && !detail::integrity_ok(t.ctx->keys(), *rec)) return detail::tampered_caller(rec->caller_id);

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2601,6 +2602,19 @@ static void test_metrics(void) {
   CHECK_INT(m.wait_seconds_sum_by_level[VIPCORE_LEVEL_SILVER], 100);
   CHECK_INT(m.calls_recorded_by_level[VIPCORE_LEVEL_DIAMOND], 10);
   CHECK_INT(m.wait_seconds_sum_by_level[VIPCORE_LEVEL_DIAMOND], 200);
+  /* The cache: both numbers asked once are in it; asked again, the VIP comes from it. */
+  CHECK_INT(m.identify_cache_hits, 0);
+  CHECK_INT(m.cache_entries, 2);
+  CHECK(m.cache_bytes > 0);
+  CHECK_INT(identify(fx.stats_pbx, "+1 555 050 0001").is_vip, 1);
+  CHECK_OK(vipcore_metrics_get(&m, fx.stats_pbx));
+  CHECK_INT(m.identify_cache_hits, 1);
+  /* A program built before the cache fields: they are left alone. */
+  m.struct_size = (uint32_t)offsetof(vipcore_metrics, identify_cache_hits);
+  m.cache_entries = 12345;
+  CHECK_OK(vipcore_metrics_get(&m, fx.stats_pbx));
+  CHECK_INT(m.cache_entries, 12345);
+  m.struct_size = sizeof m;
   /* Tenant "acme": the escalation checks above, and the notifier's one failure. */
   CHECK_OK(vipcore_metrics_get(&m, fx.auditor));
   CHECK_INT(m.escalation_checks, 9);

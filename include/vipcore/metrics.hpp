@@ -36,6 +36,12 @@ struct MetricsSnapshot {
   std::array<std::uint64_t, kLevelCount> wait_seconds_sum_by_level{};
   /// Recorded calls by wait bucket (not cumulative), by level.
   std::array<std::array<std::uint64_t, kWaitBuckets>, kLevelCount> wait_buckets_by_level{};
+  /// Identify calls answered from the cache (Options::cache_bytes), without
+  /// a storage read; the others read the storage and fill the cache.
+  std::uint64_t identify_cache_hits = 0;
+  /// Numbers the tenant's cache holds now (VIPs and non-VIPs), and their bytes.
+  std::uint64_t cache_entries = 0;
+  std::uint64_t cache_bytes = 0;
 };
 
 /// The snapshots in Prometheus text exposition format (version 0.0.4),

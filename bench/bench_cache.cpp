@@ -1,0 +1,114 @@
+// vipcore_bench: what identify's cache gives and costs (see caller_cache.hpp).
+//
+//   identify_after_change   identify of VIP numbers right after an
+//                           administrator's commit to the tenant: every
+//                           cached entry is stale, so each lookup reads the
+//                           storage again and refreshes its entry; the first
+//                           one also reloads the settings. Per lookup, over
+//                           kCacheLookupsAfterChange lookups after each of
+//                           kCacheChanges changes.
+//   identify_1_thread, identify_2_threads
+//                           warm identify of VIP numbers on one thread, and on
+//                           two at once (each its own Tenant handle on the same
+//                           Database): throughput.
+//   cache bytes per VIP     the cache of a fresh Database handle after it has
+//                           identified every VIP once.
+#include "bench.hpp"
+
+namespace vipcore_bench {
+namespace {
+
+
+std::vector<std::string> vip_numbers(std::size_t callers, std::size_t count, std::uint64_t seed) {
+  Lcg rng(seed);
+  std::vector<std::string> out;
+  out.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) out.push_back(vip_number(rng.below(callers)));
+  return out;
+}
+
+// Identifies numbers[begin, end), each a VIP; returns ns per lookup.
+double identify_all(const vipcore::Tenant& pbx, const std::vector<std::string>& numbers, std::size_t begin,
+                    std::size_t end) {
+  vipcore::Identification out;
+  const auto start = Clock::now();
+  for (std::size_t i = begin; i < end; ++i) {
+    check_ok(pbx.identify(numbers[i], &out), "identify");
+    check(out.is_vip, "a VIP number was not identified");
+  }
+  return seconds_since(start) * 1e9 / static_cast<double>(end - begin);
+}
+
+double time_after_change(const vipcore::Tenant& admin, const vipcore::Tenant& pbx, const std::string& changed_id,
+                         std::size_t callers) {
+  const std::vector<std::string> numbers = vip_numbers(callers, kCacheChanges * kCacheLookupsAfterChange, 21);
+  identify_all(pbx, numbers, 0, numbers.size());  // cached: each change makes them stale
+  double total_ns = 0;
+  for (std::size_t c = 0; c < kCacheChanges; ++c) {
+    vipcore::CallerUpdate u;
+    u.notes = "change " + std::to_string(c);
+    check_ok(admin.update(changed_id, u).status(), "update");
+    total_ns += identify_all(pbx, numbers, c * kCacheLookupsAfterChange, (c + 1) * kCacheLookupsAfterChange) *
+                static_cast<double>(kCacheLookupsAfterChange);
+  }
+  return total_ns / static_cast<double>(numbers.size());
+}
+
+// Wall time per lookup with `threads` threads each identifying `per_thread` numbers.
+double time_threads(const vipcore::Tenant& pbx, const std::vector<std::string>& numbers, unsigned threads,
+                    std::size_t per_thread) {
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t, handle = pbx] {
+      ++ready;
+      while (!go.load()) std::this_thread::yield();
+      identify_all(handle, numbers, t * per_thread, (t + 1) * per_thread);
+    });
+  while (ready.load() != threads) std::this_thread::yield();
+  const auto start = Clock::now();
+  go = true;
+  for (std::thread& th : pool) th.join();
+  return seconds_since(start) * 1e9 / static_cast<double>(threads * per_thread);
+}
+
+}  // namespace
+
+void time_cache(const Config& cfg, const std::string& db_path, const vipcore::MasterKey& key,
+                const vipcore::Tenant& admin, const vipcore::Tenant& pbx, const std::string& changed_id,
+                std::map<std::string, double>* best_ns) {
+  progress("identify right after a change, ", kCacheChanges, " changes");
+  (*best_ns)["identify_after_change"] = time_after_change(admin, pbx, changed_id, cfg.callers);
+
+  const std::size_t per_thread = cfg.lookups;
+  const std::vector<std::string> numbers = vip_numbers(cfg.callers, 2 * per_thread, 22);
+  identify_all(pbx, numbers, 0, numbers.size());  // warm
+  double one = 0, two = 0;
+  for (std::size_t round = 0; round < cfg.rounds; ++round) {
+    const double t1 = time_threads(pbx, numbers, 1, 2 * per_thread);
+    const double t2 = time_threads(pbx, numbers, 2, per_thread);
+    one = round == 0 ? t1 : std::min(one, t1);
+    two = round == 0 ? t2 : std::min(two, t2);
+    progress("round ", round + 1, ": identify 1 thread ", t1, " ns/op, 2 threads ", t2, " ns/op (wall)");
+  }
+  (*best_ns)["identify_1_thread"] = one;
+  (*best_ns)["identify_2_threads"] = two;
+
+  progress("filling a fresh handle's cache with all ", cfg.callers, " VIPs");
+  vipcore::Options options;
+  options.cache_bytes = kBenchCacheBytes;
+  auto fresh = vipcore::Database::open(db_path, key, options);
+  check_ok(fresh.status(), "Database::open (fresh)");
+  auto fresh_pbx = fresh->tenant(kTenant, {"bench", vipcore::Role::system});
+  check_ok(fresh_pbx.status(), "Database::tenant (fresh)");
+  vipcore::Identification out;
+  for (std::size_t row = 0; row < cfg.callers; ++row) check_ok(fresh_pbx->identify(vip_number(row), &out), "identify");
+  auto m = fresh_pbx->metrics();
+  check_ok(m.status(), "metrics");
+  check(m->cache_entries == cfg.callers, "the cache does not hold every VIP: raise kBenchCacheBytes");
+  (*best_ns)["cache_bytes_per_vip"] = static_cast<double>(m->cache_bytes) / static_cast<double>(m->cache_entries);
+  (*best_ns)["cache_bytes"] = static_cast<double>(m->cache_bytes);
+}
+
+}  // namespace vipcore_bench
