@@ -2,24 +2,37 @@
 //
 // Phases, all inside one write transaction (so that no key rotation can
 // complete while rows are sealed):
-//   1. prepare every row on worker threads (ImportOptions::threads): validate
-//      it, seal it under the id it gets if it is created, and hash its
-//      numbers. Ids are minted sorted and given out in row order, so the
-//      rows to create reach the caller table in its key order;
-//   2. look the hashes up in sorted order (B-tree friendly) to find the
-//      numbers that already belong to a VIP;
-//   3. in row order, decide each row (create, update, skip or error) and
-//      write the rows to create in chunks;
+//   1. mint the ids (sorted, given out in row order, so that the rows to
+//      create reach the caller table in its key order) and start worker
+//      threads (ImportOptions::threads) that prepare blocks of rows: validate
+//      each row (the full check a single create makes; libphonenumber's
+//      answers per country code and length are remembered, see
+//      numbering.cpp), seal it under the id it gets if it is created, and
+//      hash its numbers;
+//   2. meanwhile this thread takes the blocks in row order as they become
+//      ready (preparing one itself when it would otherwise wait): it looks
+//      the block's numbers up in sorted order to find those that belong to
+//      a VIP already, as they were before the import (a number an update of
+//      this import took from its VIP still counts as that VIP's), decides
+//      each row (create, update, skip or error), and hands the rows to
+//      create to WriteTransaction::insert_bulk_callers, which writes the
+//      callers now and may hold their numbers' index entries back;
+//   3. finish_bulk_callers writes those entries in one pass sorted by hash
+//      (B-tree friendly);
 //   4. write one audit entry and commit — or, in all_or_nothing mode with a
 //      bad row, drop the transaction so that nothing is written.
-// Rows that end up updated, skipped or failed were sealed for nothing; in a
-// bulk import they are the exception.
+// So sealing runs on the workers while the importing thread writes, and a
+// block's rows are freed once written. Rows that end up updated, skipped or
+// failed were sealed for nothing; in a bulk import they are the exception.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -30,11 +43,6 @@
 
 namespace vipcore {
 namespace {
-
-// Rows sealed and written per storage call. The backend sorts each batch by
-// key, and inserting in key order touches each B-tree page about once; a big
-// batch matters far more than the memory it holds (~0.5 KiB per row).
-constexpr std::size_t kChunk = 1u << 20;
 
 // Rows a worker thread prepares at a time, and the most worker threads.
 constexpr std::size_t kPrepareBlock = 1024;
@@ -52,7 +60,7 @@ class Progress {
   bool at(std::size_t planned, double written) {
     if (!options_.progress || total_ == 0) return true;
     const double rows = kPlanShare * static_cast<double>(planned) + (1.0 - kPlanShare) * written;
-    const auto done = std::min(total_, static_cast<std::size_t>(rows));
+    const auto done = std::min(total_, static_cast<std::size_t>(rows + 0.5));  // rounded: every row makes total
     if (done < next_) return true;
     next_ = (done / options_.progress_every + 1) * options_.progress_every;
     reported_ = done;
@@ -115,7 +123,7 @@ Decision decide(const std::vector<StoredPhone>& phones, const ClaimMap& claimed,
   return Decision{Decision::update, owner, {}};
 }
 
-// One row after phase 1: sealed as it would be created, or why it is bad.
+// One row after preparing: sealed as it would be created, or why it is bad.
 struct PreparedRow {
   std::optional<CallerRecord> record;
   Status error;
@@ -130,96 +138,149 @@ class Importer {
         keys_(t.ctx->keys()), tenant_id_(t.tenant_id()),
         now_(t.db->now()), progress_(options, rows.size()) {}
 
+  ~Importer() { stop_workers(); }
+
   Status run() {
     auto txn = t_.storage().begin_write();
     if (!txn.ok()) return txn.status();
-    if (Status s = prepare_rows(); !s.ok()) return s;
-    if (Status s = find_owners(**txn); !s.ok()) return s;
+    if (Status s = start_workers(); !s.ok()) return s;
     if (Status s = write_rows(**txn); !s.ok()) return s;
+    if (Status s = finish(**txn); !s.ok()) return s;
     return commit(**txn);
   }
 
  private:
-  // 1. Validate, seal and hash every row, on worker threads; this thread
-  // works too and reports progress.
-  Status prepare_rows() {
+  // 1. Mint the ids and start the threads that prepare blocks of rows
+  // while this thread writes the blocks already prepared.
+  Status start_workers() {
     const std::size_t n = rows_.size();
     ids_ = detail::new_sorted_uuids(n);
-    prepared_.resize(n);
-    const std::size_t blocks = (n + kPrepareBlock - 1) / kPrepareBlock;
+    claimed_.reserve(n);
+    blocks_ = (n + kPrepareBlock - 1) / kPrepareBlock;
+    prepared_.resize(blocks_);
+    ready_ = std::make_unique<std::atomic<bool>[]>(blocks_);
+    for (std::size_t b = 0; b < blocks_; ++b) ready_[b].store(false, std::memory_order_relaxed);
     unsigned threads = options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
-    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(blocks, 1)));
-    std::vector<std::thread> workers;
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(blocks_, 1)));
     for (unsigned i = 1; i < threads; ++i) {
       try {
-        workers.emplace_back([this] { prepare_blocks(); });
+        workers_.emplace_back([this] { prepare_blocks(); });
       } catch (const std::system_error&) {
         break;  // no more threads: the ones running do the work
       }
     }
-    prepare_blocks(true);
-    for (std::thread& w : workers) w.join();
-    ids_.clear();
-    if (failed_.load()) return Status::internal_error("out of memory while sealing the rows");
-    if (cancelled_.load()) return cancelled();
     return ok_status();
   }
 
-  void prepare_blocks(bool reports = false) {
-    try {
-      for (;;) {
-        const std::size_t begin = next_block_.fetch_add(1) * kPrepareBlock;
-        if (begin >= rows_.size() || cancelled_.load(std::memory_order_relaxed) || failed_.load()) return;
-        const std::size_t end = std::min(rows_.size(), begin + kPrepareBlock);
-        for (std::size_t i = begin; i < end; ++i) prepare_row(i);
-        const std::size_t done = prepared_count_.fetch_add(end - begin) + (end - begin);
-        if (reports && !progress_.at(done, 0)) cancelled_ = true;
-      }
-    } catch (const std::exception&) {
-      failed_ = true;  // bad_alloc from a worker: the import fails whole
+  void stop_workers() {
+    stop_ = true;
+    for (std::thread& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  // Worker threads: prepare the next unclaimed block until none is left.
+  void prepare_blocks() {
+    while (!stop_.load(std::memory_order_relaxed)) {
+      const std::size_t b = next_block_.fetch_add(1);
+      if (b >= blocks_) return;
+      prepare_block(b);  // even when stopping: the writer may wait for it
     }
   }
 
-  void prepare_row(std::size_t i) {
+  // Validates, seals and hashes the rows of block `b`, then marks it ready.
+  void prepare_block(std::size_t b) noexcept {
+    try {
+      const std::size_t begin = b * kPrepareBlock;
+      const std::size_t end = std::min(rows_.size(), begin + kPrepareBlock);
+      std::vector<PreparedRow> rows(end - begin);
+      for (std::size_t i = begin; i < end && !stop_.load(std::memory_order_relaxed); ++i) prepare_row(i, rows[i - begin]);
+      prepared_[b] = std::move(rows);
+      prepared_count_.fetch_add(end - begin, std::memory_order_relaxed);
+    } catch (const std::exception&) {
+      failed_ = true;  // bad_alloc: the import fails whole
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ready_[b].store(true, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+
+  void prepare_row(std::size_t i, PreparedRow& out) {
     auto v = detail::validate_new_caller(rows_[i], numbers_);
     if (!v.ok()) {
-      prepared_[i].error = v.status();
+      out.error = v.status();
       return;
     }
-    prepared_[i].record = detail::seal_new_caller(*v, keys_, tenant_id_, std::move(ids_[i]), now_);
+    out.record = detail::seal_new_caller(*v, keys_, tenant_id_, std::move(ids_[i]), now_);
   }
 
-  // 2. Which numbers are taken already? Looked up in sorted order (B-tree friendly).
-  Status find_owners(WriteTransaction& txn) {
-    std::vector<std::pair<PhoneHash, std::size_t>> lookups;
-    lookups.reserve(rows_.size());
-    for (std::size_t i = 0; i < prepared_.size(); ++i)
-      if (prepared_[i].record)
-        for (const StoredPhone& p : prepared_[i].record->phones) lookups.emplace_back(p.hash, i);
-    std::sort(lookups.begin(), lookups.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    claimed_.reserve(lookups.size());
-    for (std::size_t i = 0; i < lookups.size(); ++i) {
-      if (i > 0 && lookups[i].first == lookups[i - 1].first) continue;
-      auto owner = txn.find_phone_owner(tenant_id_, lookups[i].first);
-      if (!owner.ok()) return owner.status();
-      if (*owner) existing_.emplace(lookups[i].first, std::move(**owner));
+  // Waits for block `b`, preparing unclaimed blocks meanwhile (all of them
+  // when there are no worker threads).
+  Status await_block(std::size_t b) {
+    while (!ready_[b].load(std::memory_order_acquire)) {
+      std::size_t c = next_block_.load();
+      if (c < blocks_ && next_block_.compare_exchange_strong(c, c + 1)) {
+        prepare_block(c);
+        continue;
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return ready_[b].load(std::memory_order_acquire); });
+    }
+    if (failed_.load()) return Status::internal_error("out of memory while sealing the rows");
+    return ok_status();
+  }
+
+  // 2. Block by block, in row order: look up which of the block's numbers
+  // are taken already, decide each row, and create, update, skip or fail it.
+  Status write_rows(WriteTransaction& txn) {
+    std::vector<const CallerRecord*> create;
+    create.reserve(kPrepareBlock);
+    for (std::size_t b = 0; b < blocks_; ++b) {
+      if (Status s = await_block(b); !s.ok()) return s;
+      std::vector<PreparedRow> rows = std::move(prepared_[b]);
+      prepared_[b] = std::vector<PreparedRow>();
+      if (Status s = find_owners(txn, rows); !s.ok()) return s;
+      create.clear();
+      const std::size_t begin = b * kPrepareBlock;
+      for (std::size_t k = 0; k < rows.size(); ++k)
+        if (Status s = write_row(txn, begin + k, rows[k], &create); !s.ok()) return s;
+      if (!create.empty())
+        if (Status s = txn.insert_bulk_callers(tenant_id_, create); !s.ok()) return s;
+      written_ += rows.size();
+      if (!progress_.at(prepared_rows(), 0.5 * static_cast<double>(written_))) return cancelled();
     }
     return ok_status();
   }
 
-  // 3. In row order: decide, then create (written in chunks), update, skip or fail.
-  Status write_rows(WriteTransaction& txn) {
-    chunk_.reserve(std::min(rows_.size(), kChunk));
-    for (std::size_t i = 0; i < rows_.size(); ++i) {
-      if (Status s = write_row(txn, i); !s.ok()) return s;
-      prepared_[i].record.reset();
-      if (!progress_.at(rows_.size(), static_cast<double>(written_))) return cancelled();
+  std::size_t prepared_rows() const { return prepared_count_.load(std::memory_order_relaxed); }
+
+  // Which of the block's numbers belong to a VIP already? Looked up in
+  // sorted order (B-tree friendly), as they were before the import: a
+  // number an update of this import took from its VIP still counts as that
+  // VIP's (released_).
+  Status find_owners(WriteTransaction& txn, const std::vector<PreparedRow>& rows) {
+    lookups_.clear();
+    for (const PreparedRow& r : rows)
+      if (r.record)
+        for (const StoredPhone& p : r.record->phones)
+          if (claimed_.find(p.hash) == claimed_.end() && existing_.find(p.hash) == existing_.end())
+            lookups_.push_back(p.hash);
+    std::sort(lookups_.begin(), lookups_.end());
+    lookups_.erase(std::unique(lookups_.begin(), lookups_.end()), lookups_.end());
+    for (const PhoneHash& h : lookups_) {
+      if (const auto r = released_.find(h); r != released_.end()) {
+        existing_.emplace(h, r->second);
+        continue;
+      }
+      auto owner = txn.find_phone_owner(tenant_id_, h);
+      if (!owner.ok()) return owner.status();
+      if (*owner) existing_.emplace(h, std::move(**owner));
     }
-    return flush(txn);
+    return ok_status();
   }
 
-  Status write_row(WriteTransaction& txn, std::size_t i) {
-    PreparedRow& row = prepared_[i];
+  Status write_row(WriteTransaction& txn, std::size_t i, PreparedRow& row, std::vector<const CallerRecord*>* create) {
     if (!row.record) {
       fail_row(i, std::move(row.error));
       return ok_status();
@@ -228,26 +289,28 @@ class Importer {
     switch (d.kind) {
       case Decision::fail: fail_row(i, std::move(d.error)); return ok_status();
       case Decision::skip: ++report_->skipped; return ok_status();
-      case Decision::update: return update_row(txn, i, *d.owner);
+      case Decision::update: return update_row(txn, i, row, *d.owner);
       case Decision::create: break;
     }
     claim(row.record->phones, i);
-    chunk_.push_back(std::move(*row.record));
+    create->push_back(&*row.record);
     ++report_->created;
-    return chunk_.size() == kChunk ? flush(txn) : ok_status();
+    return ok_status();
   }
 
-  Status update_row(WriteTransaction& txn, std::size_t i, const std::string& owner) {
+  Status update_row(WriteTransaction& txn, std::size_t i, const PreparedRow& row, const std::string& owner) {
     auto record = txn.get_caller(tenant_id_, owner);
     if (!record.ok()) return record.status();
     if (!*record) return Status::internal_error("a phone number points to a missing caller");
     CallerRecord r = std::move(**record);
+    std::vector<StoredPhone> before = r.phones;
     Status s = detail::apply_update(detail::update_from_new(rows_[i]), numbers_, keys_, tenant_id_, now_, &r);
     if (s.ok()) s = detail::check_phones_free(txn, tenant_id_, r, &r.id);
     if (s.ok()) s = txn.replace_caller(tenant_id_, r);
     if (s.ok()) {
       ++report_->updated;
-      claim(prepared_[i].record->phones, i);
+      for (const StoredPhone& p : before) released_.emplace(p.hash, r.id);
+      claim(row.record->phones, i);
       return ok_status();
     }
     if (!s.is_invalid_argument() && !s.is_already_exists()) return s;
@@ -255,15 +318,13 @@ class Importer {
     return ok_status();
   }
 
-  Status flush(WriteTransaction& txn) {
-    if (chunk_.empty()) return ok_status();
-    Status s = txn.insert_callers(tenant_id_, chunk_, [&](std::size_t done, std::size_t total) {
-      const double in_chunk = static_cast<double>(chunk_.size()) * static_cast<double>(done) / static_cast<double>(total);
-      return progress_.at(rows_.size(), static_cast<double>(written_) + in_chunk);
+  // 3. Write the numbers' index entries the backend held back.
+  Status finish(WriteTransaction& txn) {
+    stop_workers();  // all blocks are written: the workers are done
+    return txn.finish_bulk_callers(tenant_id_, [&](std::size_t done, std::size_t total) {
+      const double share = static_cast<double>(done) / static_cast<double>(total);
+      return progress_.at(rows_.size(), 0.5 * static_cast<double>(rows_.size()) * (1.0 + share));
     });
-    written_ += chunk_.size();
-    chunk_.clear();
-    return s;
   }
 
   // 4. Commit, unless all_or_nothing found a bad row.
@@ -305,14 +366,20 @@ class Importer {
   const Timestamp now_;
   Progress progress_;
   std::vector<std::string> ids_;  // row i's id if it is created; sorted
-  std::vector<PreparedRow> prepared_;
-  std::atomic<std::size_t> next_block_{0};
+  std::size_t blocks_ = 0;
+  std::vector<std::vector<PreparedRow>> prepared_;  // block b's rows once ready_[b]
+  std::unique_ptr<std::atomic<bool>[]> ready_;
+  std::atomic<std::size_t> next_block_{0};          // the first block no thread has claimed
   std::atomic<std::size_t> prepared_count_{0};
-  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::thread> workers_;
+  std::vector<PhoneHash> lookups_;
   OwnerMap existing_;
+  OwnerMap released_;  // numbers updates of this import took from their VIPs
   ClaimMap claimed_;
-  std::vector<CallerRecord> chunk_;
   std::size_t written_ = 0;
 };
 

@@ -93,20 +93,36 @@ class MemoryTransaction final : public WriteTransaction {
     changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     if (progress && !progress(callers.size(), callers.size()))
       return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+    std::vector<const CallerRecord*> all;
+    all.reserve(callers.size());
+    for (const CallerRecord& c : callers) all.push_back(&c);
+    return insert_bulk_callers(tenant_id, all);
+  }
+
+  // Nothing is held back: the numbers are indexed at once.
+  Status insert_bulk_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers) override {
+    if (Status s = usable(); !s.ok()) return s;
     std::unordered_set<PhoneHash, PhoneHashHasher> batch_phones;
     std::unordered_set<std::string_view> batch_ids;
-    for (const CallerRecord& c : callers) {
-      if (find_caller(tenant_id, c.id) != nullptr || !batch_ids.insert(c.id).second)
+    for (const CallerRecord* c : callers) {
+      if (find_caller(tenant_id, c->id) != nullptr || !batch_ids.insert(c->id).second)
         return Status::already_exists("id", "a caller with this id already exists");
-      for (const StoredPhone& p : c.phones)
+      for (const StoredPhone& p : c->phones)
         if (phone_owner(tenant_id, p.hash) != nullptr || !batch_phones.insert(p.hash).second)
           return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
     }
     Overlay& o = overlay_[std::string(tenant_id)];
-    for (const CallerRecord& c : callers) {
-      for (const StoredPhone& p : c.phones) o.phones[p.hash] = c.id;
-      o.callers[c.id] = c;
+    for (const CallerRecord* c : callers) {
+      for (const StoredPhone& p : c->phones) o.phones[p.hash] = c->id;
+      o.callers[c->id] = *c;
     }
+    return ok_status();
+  }
+
+  Status finish_bulk_callers(std::string_view, const std::function<bool(std::size_t, std::size_t)>& progress) override {
+    if (Status s = usable(); !s.ok()) return s;
+    if (progress && !progress(1, 1))
+      return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
     return ok_status();
   }
 

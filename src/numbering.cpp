@@ -5,6 +5,7 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
@@ -114,14 +115,49 @@ Result<PhoneOptions> region_options(const std::string& region) {
   return o;
 }
 
+// Answers of libphonenumber that depend on a country code (and a length)
+// alone, remembered: every number written asks them, and a bulk import asks
+// them a million times (each costs microseconds: strings, maps, protobufs).
+// Entries are 0 until known, then the answer + 1; threads that race store
+// the same answer.
+constexpr std::size_t kMaxNationalLength = 17;
+std::atomic<std::uint8_t> g_country_code_known[1000];
+std::atomic<std::uint8_t> g_possible_reason[1000][kMaxNationalLength + 1];
+
+// Whether libphonenumber knows `cc` (0 < cc < 1000) as a country code.
+bool known_country_code(int cc) {
+  std::atomic<std::uint8_t>& slot = g_country_code_known[cc];
+  if (const std::uint8_t v = slot.load(std::memory_order_relaxed); v != 0) return v == 2;
+  std::string region;
+  util().GetRegionCodeForCountryCode(cc, &region);
+  const bool known = region != "ZZ";
+  slot.store(known ? 2 : 1, std::memory_order_relaxed);
+  return known;
+}
+
+// libphonenumber's IsPossibleNumberWithReason for a number of country code
+// `cc` with these national digits. Its answer depends on the country code
+// and the length of the national significant number alone (TestNumberLength
+// compares lengths), so it is asked once per (cc, length).
+PhoneNumberUtil::ValidationResult possible_reason(int cc, std::string_view national) {
+  // make_number keeps at least one digit: an empty national part reads as "0".
+  const std::size_t length = std::max<std::size_t>(national.size(), 1);
+  if (cc <= 0 || cc >= 1000 || length > kMaxNationalLength)
+    return util().IsPossibleNumberWithReason(make_number(cc, national));
+  std::atomic<std::uint8_t>& slot = g_possible_reason[cc][length];
+  if (const std::uint8_t v = slot.load(std::memory_order_relaxed); v != 0)
+    return static_cast<PhoneNumberUtil::ValidationResult>(v - 1);
+  const auto why = util().IsPossibleNumberWithReason(make_number(cc, national));
+  slot.store(static_cast<std::uint8_t>(why + 1), std::memory_order_relaxed);
+  return why;
+}
+
 // The country code that starts `digits` (E.164 codes are prefix-free), or 0.
 int country_code_of(std::string_view digits) {
   for (std::size_t len = 1; len <= 3 && len < digits.size(); ++len) {
     int cc = 0;
     for (std::size_t i = 0; i < len; ++i) cc = cc * 10 + (digits[i] - '0');
-    std::string region;
-    util().GetRegionCodeForCountryCode(cc, &region);
-    if (region != "ZZ") return cc;
+    if (known_country_code(cc)) return cc;
   }
   return 0;
 }
@@ -191,12 +227,12 @@ Status check_for_write(const PhoneNumber& n, std::string_view input, const Phone
   const int cc = country_code_of(digits);
   if (cc == 0) return Status::invalid_argument(field, "has no known country code");
   if (validation == NumberValidation::strict) {
-    const std::string_view national = digits.substr(std::to_string(cc).size());
-    std::string country_region;
-    util().GetRegionCodeForCountryCode(cc, &country_region);
-    const auto why = util().IsPossibleNumberWithReason(make_number(cc, national));
+    const std::size_t cc_digits = cc < 10 ? 1 : cc < 100 ? 2 : 3;
+    const auto why = possible_reason(cc, digits.substr(cc_digits));
     if (why == PhoneNumberUtil::INVALID_COUNTRY_CODE) return Status::invalid_argument(field, "has no known country code");
     if (why != PhoneNumberUtil::IS_POSSIBLE) {
+      std::string country_region;
+      util().GetRegionCodeForCountryCode(cc, &country_region);
       const std::string country = fmt::format("country code +{} ({})", cc, country_region);
       const std::string what = why == PhoneNumberUtil::TOO_SHORT  ? "is too short for a number of " + country
                                : why == PhoneNumberUtil::TOO_LONG ? "is too long for a number of " + country

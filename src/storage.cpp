@@ -1,6 +1,25 @@
 #include "vipcore/storage.hpp"
 
+#include <new>
+
 namespace vipcore {
 WriteTransaction::~WriteTransaction() = default;
+
+Status WriteTransaction::insert_bulk_callers(std::string_view tenant_id,
+                                             const std::vector<const CallerRecord*>& callers) {
+  std::vector<CallerRecord> copy;
+  try {
+    copy.reserve(callers.size());
+    for (const CallerRecord* c : callers) copy.push_back(*c);
+  } catch (const std::bad_alloc&) {
+    return Status::internal_error("out of memory while inserting callers");
+  }
+  return insert_callers(tenant_id, copy);
+}
+
+Status WriteTransaction::finish_bulk_callers(std::string_view, const std::function<bool(std::size_t, std::size_t)>&) {
+  return ok_status();
+}
+
 Storage::~Storage() = default;
 }  // namespace vipcore

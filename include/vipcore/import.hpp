@@ -37,11 +37,13 @@ struct ImportOptions {
   /// and the import fails with Code::invalid_argument.
   std::function<bool(std::size_t done, std::size_t total)> progress;
   std::size_t progress_every = 1000;
-  /// Threads that validate, seal (encrypt) and hash the rows before any is
-  /// written, the importing thread among them: 0 means one per core, at most
-  /// 64. Validation (the full libphonenumber check a single create makes)
-  /// runs there, so it costs a bulk import no more than sealing does;
-  /// deciding and writing the rows stay on the importing thread, in row order.
+  /// Threads that validate, seal (encrypt) and hash the rows, the importing
+  /// thread among them: 0 means one per core, at most 64. The others prepare
+  /// blocks of rows while the importing thread decides and writes the blocks
+  /// already prepared, in row order (and prepares one itself rather than
+  /// wait). Validation (the full libphonenumber check a single create makes,
+  /// its per-country answers remembered) runs on them, so it costs a bulk
+  /// import no more than sealing does.
   unsigned threads = 0;
 };
 

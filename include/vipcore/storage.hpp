@@ -247,6 +247,24 @@ class VIPCORE_EXPORT WriteTransaction {
   /// call stops, inserts nothing, and fails with Code::invalid_argument.
   virtual Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                                 const std::function<bool(std::size_t, std::size_t)>& progress = {}) = 0;
+  /// insert_callers for a bulk write that comes in pieces (an import, as
+  /// its rows are sealed): the callers are inserted now, but a backend may
+  /// hold their numbers' index entries back and write them all at once,
+  /// sorted by hash, in finish_bulk_callers() (B-tree inserts in key order
+  /// are several times faster than in arrival order). Until then the held
+  /// numbers may be invisible to find_phone_owner, a conflict among them or
+  /// with stored numbers may only be found by finish_bulk_callers(), and
+  /// the held callers must not be replaced or deleted. commit() finishes
+  /// what is held. A failure of this call is that of insert_callers (the
+  /// batch inserts nothing); a failure of finish_bulk_callers, even
+  /// Code::already_exists, leaves the transaction fit only to be dropped.
+  /// The records need only live for the call. The default copies them into
+  /// insert_callers.
+  virtual Status insert_bulk_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers);
+  /// Writes the index entries insert_bulk_callers held back for the tenant;
+  /// `progress` as for insert_callers. The default has nothing to do.
+  virtual Status finish_bulk_callers(std::string_view tenant_id,
+                                     const std::function<bool(std::size_t, std::size_t)>& progress = {});
   /// Replaces the caller with the same id, phones included. Code::not_found
   /// when there is none; Code::already_exists when one of the new phone
   /// hashes belongs to another caller.

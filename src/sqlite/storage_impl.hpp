@@ -57,6 +57,9 @@ class SqliteTransaction final : public WriteTransaction {
   Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) override;
   Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                         const std::function<bool(std::size_t, std::size_t)>& progress) override;
+  Status insert_bulk_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers) override;
+  Status finish_bulk_callers(std::string_view tenant_id,
+                             const std::function<bool(std::size_t, std::size_t)>& progress) override;
   Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override;
   Status delete_caller(std::string_view tenant_id, std::string_view id) override;
   Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) override;
@@ -115,8 +118,20 @@ class SqliteTransaction final : public WriteTransaction {
     return ok_status();
   }
 
+  // A phone index entry insert_bulk_callers holds back: the caller's id and
+  // summary are bytes [offset, offset + id_size + summary_size) of held_bytes_.
+  struct HeldPhone {
+    PhoneHash hash;
+    std::uint64_t offset;
+    std::uint32_t id_size;
+    std::uint32_t summary_size;
+  };
+
   enum class State { open, committed, failed };
   SqliteStorage& s_;
+  std::string held_tenant_;
+  std::vector<HeldPhone> held_;
+  std::string held_bytes_;
   std::unique_lock<std::mutex> lock_;           // the main file's writer (write_mu_)
   std::unique_lock<std::mutex> activity_lock_;  // the activity file's writer (activity_mu_)
   bool main_open_;                              // a main-file transaction is open

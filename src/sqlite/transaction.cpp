@@ -171,6 +171,73 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
   });
 }
 
+Status SqliteTransaction::insert_bulk_callers(std::string_view tenant_id,
+                                              const std::vector<const CallerRecord*>& callers) {
+  if (!held_.empty() && held_tenant_ != tenant_id)
+    if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
+  const std::size_t held_before = held_.size(), bytes_before = held_bytes_.size();
+  Status s = atomically([&]() -> Status {
+    std::string scratch[3], summary;
+    for (const CallerRecord* c : callers) {
+      bind_caller(s_.w_insert_caller_, tenant_id, *c, scratch);
+      Status st = s_.w_insert_caller_.run("storing a caller");
+      if (st.is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
+      if (!st.ok()) return st;
+      encode_summary(*c, summary);
+      for (const StoredPhone& p : c->phones) {
+        held_.push_back(HeldPhone{p.hash, held_bytes_.size(), static_cast<std::uint32_t>(c->id.size()),
+                                  static_cast<std::uint32_t>(summary.size())});
+        held_bytes_.append(c->id);
+        held_bytes_.append(summary);
+      }
+    }
+    return ok_status();
+  });
+  if (!s.ok()) {
+    held_.resize(held_before);
+    held_bytes_.resize(bytes_before);
+  } else if (!held_.empty()) {
+    held_tenant_ = std::string(tenant_id);
+  }
+  return s;
+}
+
+Status SqliteTransaction::finish_bulk_callers(std::string_view tenant_id,
+                                              const std::function<bool(std::size_t, std::size_t)>& progress) {
+  if (held_.empty()) return ok_status();
+  if (held_tenant_ != tenant_id) return ok_status();  // nothing held for this tenant
+  std::vector<HeldPhone> held = std::move(held_);
+  std::string bytes = std::move(held_bytes_);
+  held_.clear();
+  held_bytes_.clear();
+  // B-tree inserts in key order touch each page once instead of at random.
+  std::sort(held.begin(), held.end(), [](const HeldPhone& a, const HeldPhone& b) { return a.hash < b.hash; });
+  const std::string tenant = std::move(held_tenant_);
+  held_tenant_.clear();
+  Status s = atomically([&]() -> Status {
+    Statement& st = s_.w_insert_phone_;
+    const std::size_t total = held.size();
+    for (std::size_t i = 0; i < total; ++i) {
+      const HeldPhone& h = held[i];
+      st.bind_text(1, tenant);
+      st.bind_blob(2, h.hash.data(), h.hash.size());
+      st.bind_text(3, std::string_view(bytes).substr(h.offset, h.id_size));
+      st.bind_blob(4, bytes.data() + h.offset + h.id_size, h.summary_size);
+      Status r = st.run("storing a phone number");
+      if (r.is_already_exists())
+        return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+      if (!r.ok()) return r;
+      if (progress && ((i + 1) % 1024 == 0 || i + 1 == total) && !progress(i + 1, total))
+        return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+    }
+    return ok_status();
+  });
+  // The callers inserted without their numbers stay in the transaction:
+  // after a failure here it is fit only to be dropped.
+  if (!s.ok()) state_ = State::failed;
+  return s;
+}
+
 Status SqliteTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
   return changing(tenant_id, [&]() -> Status {
     if (Status s = delete_phones(tenant_id, caller.id); !s.ok()) return s;
@@ -331,6 +398,8 @@ Status SqliteTransaction::append_audit(const AuditEntry& e) {
 // without its entry.
 Status SqliteTransaction::commit() {
   if (Status s = usable(); !s.ok()) return s;
+  if (!held_.empty())
+    if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
   const auto finish = [this](bool* open, sqlite3* db) -> Status {
     if (!*open) return ok_status();
     const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
