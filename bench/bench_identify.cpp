@@ -2,7 +2,8 @@
 // work costs without vipcore, measured in one run on one machine so that the
 // ratios are meaningful.
 //
-//     vipcore_bench [--callers N] [--lookups M] [--rounds R] [--only import|normalize|pbx-during-import]
+//     vipcore_bench [--callers N] [--lookups M] [--rounds R]
+//                   [--only import|normalize|pbx-during-import|escalation]
 //
 //   import    Tenant::import_callers of N generated VIPs into a fresh vipcore
 //             database, against one prepared INSERT per row into a raw,
@@ -12,6 +13,13 @@
 //             against two chains that do identify's steps by hand:
 //             normalize + keyed hash + a point lookup, either a prepared
 //             SELECT on vipcore's own file or a find in a std::unordered_map.
+//
+//   escalation
+//             Tenant::check_escalation of a GOLD caller against 100 rules,
+//             with a call id whose rules already triggered (a PBX polling a
+//             waiting call), next to identify of VIP numbers. With --only
+//             escalation, only these two (N VIPs imported first: pass a
+//             small --callers for a quick figure).
 //
 //   normalize PhoneNormalizer::normalize per region (14 numbering plans),
 //             national and international forms, against the US plan
@@ -324,6 +332,30 @@ void time_escalation(const Config& cfg, const vipcore::Tenant& admin, const vipc
   }
 }
 
+/// The escalation lines alone (--only escalation), with identify_hit timed
+/// in the same run for the ratio.
+void report_escalation(const Config& cfg, const vipcore::Tenant& admin, const vipcore::Tenant& pbx) {
+  std::map<std::string, double> best_ns;
+  time_escalation(cfg, admin, pbx, &best_ns);
+  const std::size_t n = std::min(cfg.callers, cfg.lookups);
+  std::vector<std::string> numbers;
+  numbers.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) numbers.push_back(vip_number(i));
+  vipcore::Identification out;
+  auto identify_all = [&] {
+    for (const std::string& number : numbers) check(pbx.identify(number, &out).ok() && out.is_vip, "identify");
+  };
+  identify_all();  // warm-up
+  best_ns["identify_hit"] = best_of(cfg.rounds, identify_all) / static_cast<double>(n);
+  std::printf("# vipcore_bench %s --only escalation: %zu callers; best of %zu rounds\n", vipcore::version(),
+              cfg.callers, cfg.rounds);
+  std::printf("%-40s %12s %14s\n", "# measurement", "ns/op", "ops/s");
+  print_row("identify_hit", best_ns.at("identify_hit"));
+  print_row("escalation_check_100_rules", best_ns.at("escalation_check"));
+  print_row("  per rule", best_ns.at("escalation_check") / kEscalationRules);
+  print_ratio("escalation_check_100_rules/identify_hit", best_ns.at("escalation_check") / best_ns.at("identify_hit"));
+}
+
 void time_analytics(const Config& cfg, vipcore::Database& db, const vipcore::Tenant& admin,
                     const StoredPhones& stored, std::map<std::string, double>* best_ns) {
   progress("recording ", cfg.calls, " calls");
@@ -371,6 +403,10 @@ void run(const Config& cfg) {
   auto pbx = db->tenant(kTenant, {"bench", vipcore::Role::system});
   check_ok(pbx.status(), "Database::tenant (system)");
   verify_identify(*pbx, cfg.callers);
+  if (cfg.only == "escalation") {
+    report_escalation(cfg, *admin, *pbx);
+    return;
+  }
 
   progress("loading the stored phone hashes for the baselines");
   const Db reader = open_sqlite(db_path, SQLITE_OPEN_READONLY);
@@ -395,7 +431,7 @@ std::optional<Config> parse_args(int argc, char** argv) {
   app.add_option("--lookups", cfg.lookups, "timed lookups per measurement")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{1'000'000'000}));
   app.add_option("--rounds", cfg.rounds, "rounds; the best counts")->check(CLI::Range(1, 100));
-  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "normalize", "pbx-during-import"}));
+  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "normalize", "pbx-during-import", "escalation"}));
   app.add_option("--calls", cfg.calls, "recorded calls for the analytics measurements")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}));
   try {
