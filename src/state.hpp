@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "escalation_cache.hpp"
 #include "vipcore/clock.hpp"
 #include "vipcore/escalation.hpp"
 #include "vipcore/metrics.hpp"
@@ -74,6 +75,9 @@ class TenantContext {
   void set_rules(std::shared_ptr<const RuleSet> rules);
 
   TenantCounters& counters() const noexcept { return *counters_; }
+
+  /// The escalation check's compiled rules and known triggers (src/escalation_cache.hpp).
+  EscalationCache escalation;
   const std::shared_ptr<TenantCounters>& shared_counters() const noexcept { return counters_; }
 
  private:
