@@ -168,9 +168,10 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
   // Without a call id the check only evaluates: nothing is stored, nobody is told.
   if (call_id.empty() || !result->should_escalate) return result;
   // A PBX polling a waiting call: when every rule that triggers is known
-  // stored and notified, the storage would say nothing new (TriggerMemory).
+  // stored (and notified, with a notifier to retry), the storage would say
+  // nothing new (TriggerMemory).
   detail::TriggerMemory& memory = t.ctx->escalation.triggers();
-  if (memory.mark_known(call_id, result->triggered_rules)) return result;
+  if (memory.mark_known(call_id, result->triggered_rules, t.db->notifier != nullptr)) return result;
   const std::uint64_t epoch = memory.epoch();
   auto to_notify = store_triggers(t, caller, call_id, now, *result);
   if (!to_notify.ok()) return to_notify.status();

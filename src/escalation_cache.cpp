@@ -88,47 +88,60 @@ std::uint64_t TriggerMemory::epoch() const {
   return epoch_;
 }
 
-bool TriggerMemory::mark_known(std::string_view call_id, std::vector<TriggeredRule>& triggered) const {
+bool TriggerMemory::mark_known(std::string_view call_id, std::vector<TriggeredRule>& triggered,
+                               bool need_notified) const {
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = calls_.find(std::hash<std::string_view>{}(call_id));
   if (it == calls_.end() || it->second.call_id != call_id) return false;
-  const std::vector<std::string>& known = it->second.rule_ids;
+  const std::vector<Known>& known = it->second.rules;
   // A steady poll triggers the rules it triggered last time, in the same
   // order: try the next remembered one first, then all of them.
   std::size_t next = 0;
   for (const TriggeredRule& tr : triggered) {
-    if (next < known.size() && known[next] == tr.rule_id) {
-      ++next;
-      continue;
+    if (next >= known.size() || known[next].rule_id != tr.rule_id) {
+      const auto found = std::find_if(known.begin(), known.end(),
+                                      [&tr](const Known& k) { return k.rule_id == tr.rule_id; });
+      if (found == known.end()) return false;
+      next = static_cast<std::size_t>(found - known.begin());
     }
-    const auto found = std::find(known.begin(), known.end(), tr.rule_id);
-    if (found == known.end()) return false;
-    next = static_cast<std::size_t>(found - known.begin()) + 1;
+    if (need_notified && !known[next].notified) return false;
+    ++next;
   }
+  next = 0;
   for (TriggeredRule& tr : triggered) {
+    if (next >= known.size() || known[next].rule_id != tr.rule_id)
+      next = static_cast<std::size_t>(std::find_if(known.begin(), known.end(),
+                                                   [&tr](const Known& k) { return k.rule_id == tr.rule_id; }) -
+                                      known.begin());
     tr.already_triggered = true;
-    tr.notified = true;
+    tr.notified = known[next].notified;
+    ++next;
   }
   return true;
 }
 
 void TriggerMemory::remember(std::string_view call_id, std::uint64_t epoch,
                              const std::vector<TriggeredRule>& triggered) {
-  std::vector<std::string> ids;
+  std::vector<Known> rules;
+  rules.reserve(std::min(triggered.size(), kMaxRulesPerCall));
   for (const TriggeredRule& tr : triggered)
-    if (tr.notified && ids.size() < kMaxRulesPerCall) ids.push_back(tr.rule_id);
-  if (ids.empty()) return;
+    if (rules.size() < kMaxRulesPerCall) rules.push_back(Known{tr.rule_id, tr.notified});
+  if (rules.empty()) return;
   const std::size_t key = std::hash<std::string_view>{}(call_id);
   std::lock_guard<std::mutex> lock(mu_);
   if (epoch != epoch_) return;  // a purge began after the triggers were read
   auto it = calls_.find(key);
   if (it != calls_.end() && it->second.call_id == call_id) {
-    // Keep what was remembered before and did not trigger this time (a
-    // position rule, once the caller moved up), after this check's rules.
-    for (std::string& old : it->second.rule_ids)
-      if (ids.size() < kMaxRulesPerCall && std::find(ids.begin(), ids.end(), old) == ids.end())
-        ids.push_back(std::move(old));
-    it->second.rule_ids = std::move(ids);
+    // Notified is final; and keep what was remembered before and did not
+    // trigger this time (a position rule, once the caller moved up), after
+    // this check's rules.
+    for (Known& old : it->second.rules) {
+      const auto same = std::find_if(rules.begin(), rules.end(),
+                                     [&old](const Known& k) { return k.rule_id == old.rule_id; });
+      if (same != rules.end()) same->notified = same->notified || old.notified;
+      else if (rules.size() < kMaxRulesPerCall) rules.push_back(std::move(old));
+    }
+    it->second.rules = std::move(rules);
     return;
   }
   if (it == calls_.end()) {
@@ -140,7 +153,7 @@ void TriggerMemory::remember(std::string_view call_id, std::uint64_t epoch,
     it = calls_.emplace(key, Call{}).first;
   }
   it->second.call_id = std::string(call_id);
-  it->second.rule_ids = std::move(ids);
+  it->second.rules = std::move(rules);
 }
 
 void TriggerMemory::forget_all() {

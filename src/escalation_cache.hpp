@@ -53,7 +53,8 @@ Result<EscalationResult> evaluate_compiled(const CompiledRules& rules, const Cal
                                            int queue_position, Timestamp now, const WeeklyHours& business_hours,
                                            std::string_view time_zone);
 
-/// The triggers of calls this process knows to be stored and notified.
+/// The triggers of calls this process knows to be stored, and which of them
+/// it knows notified.
 ///
 /// Why a remembered "stored and notified" is never wrong, even with other
 /// processes and handles writing the same database: a trigger is written
@@ -69,9 +70,12 @@ Result<EscalationResult> evaluate_compiled(const CompiledRules& rules, const Cal
 /// told") stays true, so the check still answers already_triggered and
 /// notified, as it would have an instant before the purge, and does not tell
 /// the notifier a second time; purges are meant for the triggers of calls
-/// that ended long ago, which nobody polls. Triggers not yet notified are
-/// never remembered: their checks read the storage, which says whether
-/// another process has notified them since, and retry otherwise.
+/// that ended long ago, which nobody polls. With a notifier, a trigger not
+/// known notified is read again at every check (it may have been notified
+/// elsewhere since; otherwise the notifier is retried). Without a notifier
+/// nobody is told by this process, so a known stored trigger is enough, and
+/// its notified flag is what was read (false stays false: the documented
+/// answer when no notifier is configured).
 ///
 /// Bounded: at most kMaxCalls calls (the oldest remembered call is dropped
 /// first) and kMaxRulesPerCall rules per call. It holds call ids and rule
@@ -83,11 +87,13 @@ class TriggerMemory {
 
   /// The purge epoch, read before a check reads the stored triggers.
   std::uint64_t epoch() const;
-  /// Whether every rule of `triggered` is known stored and notified for
-  /// `call_id`; if so, marks them already_triggered and notified.
-  bool mark_known(std::string_view call_id, std::vector<TriggeredRule>& triggered) const;
-  /// Remembers the rules of `triggered` that are notified, for `call_id`,
-  /// unless a purge began since `epoch`.
+  /// Whether every rule of `triggered` is known stored for `call_id`, and
+  /// notified too when `need_notified` (a notifier is configured, which
+  /// must be retried); if so, marks them already_triggered, and notified as
+  /// known.
+  bool mark_known(std::string_view call_id, std::vector<TriggeredRule>& triggered, bool need_notified) const;
+  /// Remembers the rules of `triggered`, all stored, for `call_id`, with
+  /// their notified flag, unless a purge began since `epoch`.
   void remember(std::string_view call_id, std::uint64_t epoch, const std::vector<TriggeredRule>& triggered);
   /// Forgets every call (a purge of triggers).
   void forget_all();
@@ -95,9 +101,13 @@ class TriggerMemory {
   std::size_t calls() const;
 
  private:
+  struct Known {
+    std::string rule_id;
+    bool notified = false;
+  };
   struct Call {
     std::string call_id;
-    std::vector<std::string> rule_ids;  ///< stored and notified, most recent check's order first
+    std::vector<Known> rules;  ///< stored; the most recent check's rules first, in its order
   };
   mutable std::mutex mu_;
   std::uint64_t epoch_ = 0;
