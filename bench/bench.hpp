@@ -218,7 +218,7 @@ double best_of(std::size_t rounds, F&& f) {
 // ---------------------------------------------------------------- report
 
 struct Config {
-  std::string only;  ///< "", "import", "normalize" or "pbx-during-import"
+  std::string only;  ///< "", "import", "normalize", "pbx-during-import" or "escalation"
   std::size_t callers = 1'000'000;
   std::size_t lookups = 200'000;
   std::size_t rounds = 3;

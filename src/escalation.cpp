@@ -1,7 +1,9 @@
 // The escalation check: Tenant::check_escalation evaluates the tenant's
-// rules with evaluate_escalation (a pure function of the rules, the caller,
-// the wait, the position and the time), then, with a call id, stores each
-// new (call, rule) trigger and tells the notifier. Also
+// rules (compiled once per rule set, src/escalation_cache.cpp; the same
+// evaluation as evaluate_escalation, a pure function of the rules, the
+// caller, the wait, the position and the time), then, with a call id, stores
+// each new (call, rule) trigger and tells the notifier, unless the process
+// already knows them all stored and notified. Also
 // Tenant::purge_escalation_triggers.
 #include "vipcore/escalation.hpp"
 
@@ -9,6 +11,7 @@
 
 #include <algorithm>
 
+#include "escalation_cache.hpp"
 #include "rules.hpp"
 #include "state.hpp"
 #include "tenant_ops.hpp"
@@ -73,53 +76,8 @@ Result<EscalationResult> Tenant::check_escalation(std::string_view caller_id, in
 Result<EscalationResult> evaluate_escalation(const std::vector<EscalationRule>& rules, const CallerSummary& caller,
                                              int wait_seconds, int queue_position, Timestamp now,
                                              const WeeklyHours& business_hours, std::string_view time_zone) {
-  if (wait_seconds < 0) return Status::invalid_argument("wait_seconds", "must not be negative");
-  if (queue_position < 0) return Status::invalid_argument("queue_position", "must not be negative");
-  if (static_cast<int>(caller.vip_level) >= kLevelCount) return Status::invalid_argument("vip_level", "is not a level");
-  std::optional<bool> tenant_open;  // computed at most once
-  auto open_now = [&](const EscalationRule& r) -> Result<bool> {
-    if (r.business_hours) return within_hours(*r.business_hours, time_zone, now);
-    if (!tenant_open) {
-      auto open = within_hours(business_hours, time_zone, now);
-      if (!open.ok()) return open.status();
-      tenant_open = *open;
-    }
-    return *tenant_open;
-  };
-
-  EscalationResult result;
-  result.max_wait_time = caller.max_wait_time;
-  result.sla_breached = caller.max_wait_time > 0 && wait_seconds > caller.max_wait_time;
-  const std::uint32_t level_bit = 1u << static_cast<unsigned>(caller.vip_level);
-  for (const EscalationRule& r : rules) {
-    if (!r.is_active) continue;
-    const std::uint32_t mask = detail::level_mask(r.vip_levels);
-    if (mask != 0 && (mask & level_bit) == 0) continue;
-    const bool wait_exceeded = r.max_wait_time && wait_seconds > *r.max_wait_time;
-    const bool position_exceeded = r.max_queue_position && queue_position > *r.max_queue_position;
-    if (!wait_exceeded && !position_exceeded) continue;
-    if (r.schedule != RuleSchedule::always) {
-      auto open = open_now(r);
-      if (!open.ok()) return open.status();
-      if (*open != (r.schedule == RuleSchedule::inside_business_hours)) continue;
-    }
-    TriggeredRule tr;
-    tr.rule_id = r.id;
-    tr.rule_name = r.name;
-    tr.escalation_type = r.escalation_type;
-    tr.tier = r.tier;
-    tr.priority = r.priority;
-    tr.notify = r.notify;
-    tr.wait_exceeded = wait_exceeded;
-    tr.position_exceeded = position_exceeded;
-    if (tr.tier > result.highest_tier) {
-      result.highest_tier = tr.tier;
-      result.highest_escalation_type = tr.escalation_type;
-    }
-    result.triggered_rules.push_back(std::move(tr));
-  }
-  result.should_escalate = !result.triggered_rules.empty();
-  return result;
+  return detail::evaluate_compiled(detail::compile_rules(rules), caller, wait_seconds, queue_position, now,
+                                   business_hours, time_zone);
 }
 
 namespace {
@@ -200,20 +158,29 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
     return Status::invalid_argument("caller.id", "is required to record triggers for a call");
   auto rules = detail::current_rules(t);
   if (!rules.ok()) return rules.status();
+  const std::shared_ptr<const detail::CompiledRules> compiled = t.ctx->escalation.compiled(*rules);
   const TenantSettings& settings = t.ctx->settings();
   const Timestamp now = t.db->now();
-  auto result = evaluate_escalation((*rules)->rules, caller, wait_seconds, queue_position, now,
-                                    settings.business_hours, settings.time_zone);
+  auto result = detail::evaluate_compiled(*compiled, caller, wait_seconds, queue_position, now,
+                                          settings.business_hours, settings.time_zone);
   if (!result.ok()) return result.status();
   detail::TenantCounters::add(t.ctx->counters().escalation_checks);
   // Without a call id the check only evaluates: nothing is stored, nobody is told.
   if (call_id.empty() || !result->should_escalate) return result;
+  // A PBX polling a waiting call: when every rule that triggers is known
+  // stored (and notified, with a notifier to retry), the storage would say
+  // nothing new (TriggerMemory).
+  detail::TriggerMemory& memory = t.ctx->escalation.triggers();
+  if (memory.mark_known(call_id, result->triggered_rules, t.db->notifier != nullptr)) return result;
+  const std::uint64_t epoch = memory.epoch();
   auto to_notify = store_triggers(t, caller, call_id, now, *result);
   if (!to_notify.ok()) return to_notify.status();
-  if (t.db->notifier == nullptr || to_notify->empty()) return result;
-  if (Status s = notify_triggers(t, caller, call_id, wait_seconds, queue_position, now, *to_notify, *result);
-      !s.ok())
-    return s;
+  if (t.db->notifier != nullptr && !to_notify->empty()) {
+    if (Status s = notify_triggers(t, caller, call_id, wait_seconds, queue_position, now, *to_notify, *result);
+        !s.ok())
+      return s;
+  }
+  memory.remember(call_id, epoch, result->triggered_rules);
   return result;
 }
 
@@ -232,6 +199,7 @@ Result<std::uint64_t> Tenant::purge_escalation_triggers(Timestamp before, std::u
     const auto entry = detail::audit_entry(t, t.db->now(), "purge_triggers", "escalation_trigger", "",
                                            {}, fmt::format("deleted {} older than {}", *purged, format_timestamp(before)));
     if (Status s = detail::commit_with_audit(**txn, entry); !s.ok()) return s;
+    t.ctx->escalation.triggers().forget_all();  // what this process remembers may be gone now
     total += *purged;
     if (*purged < batch_size) return total;
   }

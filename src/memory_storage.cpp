@@ -102,6 +102,7 @@ class MemoryTransaction final : public WriteTransaction {
   // Nothing is held back: the numbers are indexed at once.
   Status insert_bulk_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers) override {
     if (Status s = usable(); !s.ok()) return s;
+    changes_.touch(detail::GenerationTable::slot_of(tenant_id));
     std::unordered_set<PhoneHash, PhoneHashHasher> batch_phones;
     std::unordered_set<std::string_view> batch_ids;
     for (const CallerRecord* c : callers) {

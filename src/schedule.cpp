@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "schedule_local.hpp"
 #include "text.hpp"
 
 namespace vipcore {
@@ -192,21 +193,32 @@ Status validate_time_zone(std::string_view time_zone, std::string_view field) {
   return zone.ok() ? ok_status() : zone.status();
 }
 
-Result<bool> within_hours(const WeeklyHours& hours, std::string_view time_zone, Timestamp at) {
+Result<detail::LocalWeekMinute> detail::local_week_minute(std::string_view time_zone, Timestamp at) {
   // Far-away instants would overflow the conversion to local time.
   if (Status s = check_timestamp(at, "at"); !s.ok()) return s;
   auto zone = find_zone(time_zone, "time_zone");
   if (!zone.ok()) return zone.status();
   const auto local = (*zone)->to_local(at);
   const auto day = date::floor<date::days>(local);
-  const int minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
-  const auto today = static_cast<std::size_t>(date::weekday(day).iso_encoding() - 1);  // Monday = 0
-  const std::size_t yesterday = (today + 6) % 7;
-  for (const TimeRange& r : hours.days[today])
-    if (contains_today(r, minute)) return true;
+  LocalWeekMinute out;
+  out.minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+  out.day = static_cast<std::size_t>(date::weekday(day).iso_encoding() - 1);  // Monday = 0
+  return out;
+}
+
+bool detail::open_at(const WeeklyHours& hours, LocalWeekMinute at) noexcept {
+  const std::size_t yesterday = (at.day + 6) % 7;
+  for (const TimeRange& r : hours.days[at.day])
+    if (contains_today(r, at.minute)) return true;
   for (const TimeRange& r : hours.days[yesterday])
-    if (contains_from_yesterday(r, minute)) return true;
+    if (contains_from_yesterday(r, at.minute)) return true;
   return false;
+}
+
+Result<bool> within_hours(const WeeklyHours& hours, std::string_view time_zone, Timestamp at) {
+  auto local = detail::local_week_minute(time_zone, at);
+  if (!local.ok()) return local.status();
+  return detail::open_at(hours, *local);
 }
 
 namespace {

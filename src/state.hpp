@@ -13,6 +13,7 @@
 
 #include "caller_cache.hpp"
 #include "crypto.hpp"
+#include "escalation_cache.hpp"
 #include "vipcore/clock.hpp"
 #include "vipcore/escalation.hpp"
 #include "vipcore/metrics.hpp"
@@ -94,6 +95,9 @@ class TenantContext {
   TenantCounters& counters() const noexcept { return *counters_; }
   /// The counters, and the cache's size.
   MetricsSnapshot snapshot() const;
+
+  /// The escalation check's compiled rules and known triggers (src/escalation_cache.hpp).
+  EscalationCache escalation;
   const std::shared_ptr<TenantCounters>& shared_counters() const noexcept { return counters_; }
 
  private:

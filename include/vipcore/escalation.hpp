@@ -6,7 +6,9 @@
 // exceeds its max_wait_time or the position exceeds its max_queue_position
 // (exactly at the maximum is not exceeding it). With a call id, each
 // (call, rule) pair triggers and notifies once: the trigger is stored, so
-// later polls — even after a restart — report it as already triggered.
+// later polls — even after a restart — report it as already triggered. A
+// poll whose triggered rules this process already knows stored (and
+// notified, when a notifier is configured) reads no triggers from the storage.
 //
 // Rules are evaluated in order of priority (1 first), then by name, then by
 // id, so the order is stable and the same on every backend.

@@ -142,7 +142,12 @@ class VIPCORE_EXPORT Tenant {
   Result<EscalationResult> check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position,
                                             std::string_view call_id = {}) const;
   /// Deletes escalation triggers older than `before`, `batch_size` rows per
-  /// transaction; returns how many went.
+  /// transaction; returns how many went. Meant for the triggers of calls
+  /// that ended: a process that saw a trigger stored and notified remembers
+  /// it for the calls it polls (a bounded number), so until it forgets, its
+  /// checks of that call still answer already triggered and notified after
+  /// another process (or another Database) purged it; a purge through this
+  /// Database forgets at once.
   Result<std::uint64_t> purge_escalation_triggers(Timestamp before, std::uint64_t batch_size = 10000) const;
 
   /// Records a VIP call (analytics.hpp), and in the same transaction keeps

@@ -176,7 +176,7 @@ Status SqliteTransaction::insert_bulk_callers(std::string_view tenant_id,
   if (!held_.empty() && held_tenant_ != tenant_id)
     if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
   const std::size_t held_before = held_.size(), bytes_before = held_bytes_.size();
-  Status s = atomically([&]() -> Status {
+  Status s = changing(tenant_id, [&]() -> Status {
     std::string scratch[3], summary;
     for (const CallerRecord* c : callers) {
       bind_caller(s_.w_insert_caller_, tenant_id, *c, scratch);
