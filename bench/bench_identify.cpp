@@ -251,6 +251,7 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   print_row("identify_after_change", ns.at("identify_after_change"));
   print_row("identify_1_thread (wall per op)", ns.at("identify_1_thread"));
   print_row("identify_2_threads (wall per op)", ns.at("identify_2_threads"));
+  print_row("open_sealed_name (saved per hit by a plaintext cache)", ns.at("open_sealed_name"));
   print_row("escalation_check_100_rules", ns.at("escalation_check"));
   print_row("  per rule", ns.at("escalation_check") / kEscalationRules);
   print_row("overview (" + std::to_string(cfg.calls) + " calls)", ns.at("overview"));
