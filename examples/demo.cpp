@@ -407,7 +407,7 @@ std::map<std::string, std::string> replay_calls(const vipcore::Tenant& pbx, cons
   return examples;
 }
 
-void print_totals(Totals& totals, const DemoNotifier& notifier) {
+void print_totals(Totals& totals, const DemoNotifier& notifier, const vipcore::Tenant& pbx) {
   std::vector<double>& us = totals.identify_us;
   std::sort(us.begin(), us.end());
   double sum = 0;
@@ -428,6 +428,13 @@ void print_totals(Totals& totals, const DemoNotifier& notifier) {
   for (const auto& [rule, n] : notifier.by_rule()) std::printf(" %s %d,", rule.c_str(), n);
   std::printf("\n  identify     %.1f us average, %.1f us median, %.1f us p99 (this process, this machine)\n",
               sum / double(us.size()), pct(0.5), pct(0.99));
+  // The cache answers a number asked before from memory, until a change to
+  // the tenant (by any process) makes it read the file again.
+  if (auto m = pbx.metrics(); m.ok())
+    std::printf("  cache        %llu of %llu identify calls answered from memory; %llu numbers cached, %.1f KiB\n",
+                static_cast<unsigned long long>(m->identify_cache_hits),
+                static_cast<unsigned long long>(m->identify_attempted),
+                static_cast<unsigned long long>(m->cache_entries), static_cast<double>(m->cache_bytes) / 1024.0);
   std::printf("  recorded     %d VIP calls in the call history\n", totals.recorded);
 }
 
@@ -455,7 +462,7 @@ int run(const Settings& settings) {
     std::printf("\nEscalations as the notifier received them (first few):\n");
     for (const auto& sample : notifier->samples()) std::printf("  %s\n", sample.c_str());
   }
-  print_totals(totals, *notifier);
+  print_totals(totals, *notifier, *pbx);
 
   auto manager = db->tenant("acme", {"demo-manager", vipcore::Role::manager});
   print_report(*manager, vipcore::DateRange{morning_start, clock->now() + std::chrono::hours(1)});
