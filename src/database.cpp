@@ -49,7 +49,8 @@ Status DatabaseState::refresh_keys() {
 namespace {
 bool counted_nothing(const TenantCounters& c) noexcept {
   auto zero = [](const TenantCounters::Counter& n) { return n.load(std::memory_order_relaxed) == 0; };
-  bool none = zero(c.identify_attempted) && zero(c.escalation_checks) && zero(c.notification_failures);
+  bool none = zero(c.escalation_checks) && zero(c.notification_failures);
+  for (const auto& stripe : c.identify) none = none && zero(stripe.matched) && zero(stripe.not_vip) && zero(stripe.failed);
   for (const auto& n : c.calls_recorded_by_level) none = none && zero(n);
   return none;
 }

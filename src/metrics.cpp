@@ -17,19 +17,27 @@ void TenantCounters::record_wait(Level level, int wait_seconds) noexcept {
   add(wait_buckets_by_level[l][bucket]);
 }
 
+TenantCounters::IdentifyStripe& TenantCounters::identify_stripe() noexcept {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % kIdentifyStripes;
+  return identify[mine];
+}
+
 MetricsSnapshot TenantCounters::snapshot(const std::string& tenant_id) const {
   const auto get = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
   MetricsSnapshot m;
   m.tenant_id = tenant_id;
-  m.identify_attempted = get(identify_attempted);
-  m.identify_matched = get(identify_matched);
-  m.identify_not_vip = get(identify_not_vip);
-  m.identify_failed = get(identify_failed);
-  m.identify_cache_hits = get(identify_cache_hits);
+  for (const IdentifyStripe& stripe : identify) {
+    m.identify_matched += get(stripe.matched);
+    m.identify_not_vip += get(stripe.not_vip);
+    m.identify_failed += get(stripe.failed);
+    m.identify_cache_hits += get(stripe.cache_hits);
+    for (std::size_t l = 0; l < kLevelCount; ++l) m.identified_by_level[l] += get(stripe.by_level[l]);
+  }
+  m.identify_attempted = m.identify_matched + m.identify_not_vip + m.identify_failed;
   m.escalation_checks = get(escalation_checks);
   m.notification_failures = get(notification_failures);
   for (std::size_t l = 0; l < kLevelCount; ++l) {
-    m.identified_by_level[l] = get(identified_by_level[l]);
     m.escalations_by_level[l] = get(escalations_by_level[l]);
     m.calls_recorded_by_level[l] = get(calls_recorded_by_level[l]);
     m.wait_seconds_sum_by_level[l] = get(wait_seconds_sum_by_level[l]);

@@ -35,12 +35,20 @@ struct RuleSet {
 /// A tenant's metrics: relaxed atomic counters, cheap on the identify path.
 struct TenantCounters {
   using Counter = std::atomic<std::uint64_t>;
-  Counter identify_attempted{0};
-  Counter identify_matched{0};
-  Counter identify_not_vip{0};
-  Counter identify_failed{0};
-  Counter identify_cache_hits{0};
-  std::array<Counter, kLevelCount> identified_by_level{};
+  /// What identify counts on every call, in stripes: threads identifying at
+  /// once count in stripes of their own (cache lines of their own), and a
+  /// snapshot adds the stripes up. An attempt is one of the three outcomes.
+  struct alignas(64) IdentifyStripe {
+    Counter matched{0};
+    Counter not_vip{0};
+    Counter failed{0};
+    Counter cache_hits{0};
+    std::array<Counter, kLevelCount> by_level{};
+  };
+  static constexpr std::size_t kIdentifyStripes = 4;
+  std::array<IdentifyStripe, kIdentifyStripes> identify{};
+  /// The calling thread's stripe.
+  IdentifyStripe& identify_stripe() noexcept;
   Counter escalation_checks{0};
   std::array<Counter, kLevelCount> escalations_by_level{};
   Counter notification_failures{0};

@@ -426,14 +426,13 @@ Status Tenant::identify(std::string_view number, Identification* out) const {
     reset(out);
     return s;
   }
-  detail::TenantCounters& counters = t.ctx->counters();
-  detail::TenantCounters::add(counters.identify_attempted);
+  detail::TenantCounters::IdentifyStripe& counters = t.ctx->counters().identify_stripe();
   Status s = identify_number(t, generation, number, out);
-  if (!s.ok()) detail::TenantCounters::add(counters.identify_failed);
-  else if (!out->is_vip) detail::TenantCounters::add(counters.identify_not_vip);
+  if (!s.ok()) detail::TenantCounters::add(counters.failed);
+  else if (!out->is_vip) detail::TenantCounters::add(counters.not_vip);
   else {
-    detail::TenantCounters::add(counters.identify_matched);
-    detail::TenantCounters::add(counters.identified_by_level[static_cast<std::size_t>(out->caller.vip_level)]);
+    detail::TenantCounters::add(counters.matched);
+    detail::TenantCounters::add(counters.by_level[static_cast<std::size_t>(out->caller.vip_level)]);
   }
   // A person looking a number up is an access to log; the PBX's lookups
   // (SYSTEM) are only counted, log_access returns at once for them.
@@ -453,7 +452,7 @@ Status find_owner(const TenantState& t, std::uint64_t generation, const PhoneHas
                   bool* found) {
   detail::CallerCache& cache = t.ctx->cache();
   if (generation != 0 && cache.find(hash, generation, rec, found)) {
-    detail::TenantCounters::add(t.ctx->counters().identify_cache_hits);
+    detail::TenantCounters::add(t.ctx->counters().identify_stripe().cache_hits);
     return ok_status();
   }
   if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, rec, found); !s.ok()) return s;
