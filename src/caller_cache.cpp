@@ -1,5 +1,6 @@
 #include "caller_cache.hpp"
 
+#include <array>
 #include <cstring>
 #include <new>
 
@@ -9,6 +10,25 @@ namespace {
 // What a cached entry costs beyond its text: the entry, its key, and the
 // hash node's pointers and cached hash.
 constexpr std::size_t kNodeBytes = sizeof(PhoneHash) + 3 * sizeof(void*);
+
+// The clear fields identify reads, between a stored record and a cache entry.
+template <typename From, typename To>
+void copy_clear_fields(const From& from, To* to) noexcept {
+  to->vip_level = from.vip_level;
+  to->status = from.status;
+  to->handling_rules = from.handling_rules;
+  to->max_wait_time = from.max_wait_time;
+  to->callback_priority = from.callback_priority;
+  to->valid_from = from.valid_from;
+  to->valid_until = from.valid_until;
+}
+
+// The strings of a record, in the order an entry's text block holds them.
+template <typename Record>
+auto texts_of(Record& rec) noexcept {
+  return std::array{&rec.caller_id, &rec.preferred_agent_id, &rec.preferred_department_id, &rec.caller_name,
+                    &rec.custom_greeting};
+}
 
 }  // namespace
 
@@ -48,8 +68,7 @@ bool CallerCache::find(const PhoneHash& hash, std::uint64_t generation, Identify
   if (!e.vip) return true;
   try {  // assign() into strings of sufficient capacity does not allocate
     const char* p = e.text.get();
-    std::string* texts[] = {&out->caller_id, &out->preferred_agent_id, &out->preferred_department_id,
-                            &out->caller_name, &out->custom_greeting};
+    const auto texts = texts_of(*out);
     for (std::size_t i = 0; i < e.sizes.size(); ++i) {
       texts[i]->assign(p, e.sizes[i]);
       p += e.sizes[i];
@@ -57,19 +76,12 @@ bool CallerCache::find(const PhoneHash& hash, std::uint64_t generation, Identify
   } catch (const std::bad_alloc&) {
     return false;  // read from the storage instead
   }
-  out->vip_level = e.vip_level;
-  out->status = e.status;
-  out->handling_rules = e.handling_rules;
-  out->max_wait_time = e.max_wait_time;
-  out->callback_priority = e.callback_priority;
-  out->valid_from = e.valid_from;
-  out->valid_until = e.valid_until;
+  copy_clear_fields(e, out);
   return true;
 }
 
 bool CallerCache::fill(const IdentifyRecord& rec, std::uint64_t generation, Entry* e) {
-  const std::string* texts[] = {&rec.caller_id, &rec.preferred_agent_id, &rec.preferred_department_id,
-                                &rec.caller_name, &rec.custom_greeting};
+  const auto texts = texts_of(rec);
   std::size_t total = 0;
   for (const std::string* t : texts) total += t->size();
   e->text.reset(new (std::nothrow) char[total == 0 ? 1 : total]);
@@ -82,13 +94,7 @@ bool CallerCache::fill(const IdentifyRecord& rec, std::uint64_t generation, Entr
   }
   e->generation = generation;
   e->vip = true;
-  e->vip_level = rec.vip_level;
-  e->status = rec.status;
-  e->handling_rules = rec.handling_rules;
-  e->max_wait_time = rec.max_wait_time;
-  e->callback_priority = rec.callback_priority;
-  e->valid_from = rec.valid_from;
-  e->valid_until = rec.valid_until;
+  copy_clear_fields(rec, e);
   return true;
 }
 
