@@ -252,6 +252,8 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   print_row("identify_1_thread (wall per op)", ns.at("identify_1_thread"));
   print_row("identify_2_threads (wall per op)", ns.at("identify_2_threads"));
   print_row("open_sealed_name (saved per hit by a plaintext cache)", ns.at("open_sealed_name"));
+  print_row("identify_warm (decrypted names cached)", ns.at("identify_warm"));
+  print_row("identify_warm_sealed (sealed names cached)", ns.at("identify_warm_sealed"));
   print_row("escalation_check_100_rules", ns.at("escalation_check"));
   print_row("  per rule", ns.at("escalation_check") / kEscalationRules);
   print_row("overview (" + std::to_string(cfg.calls) + " calls)", ns.at("overview"));
@@ -264,7 +266,9 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
       "# identify_after_change: identify right after an administrator's commit to the tenant (%zu lookups\n"
       "#   after each of %zu changes): every cached entry is stale and read again from the file.\n"
       "# identify_N_thread(s): warm identify of VIP numbers on 1 and 2 threads at once, wall time per op.\n"
-      "# cache: %.0f bytes for %zu VIPs, %.0f bytes per cached VIP (a fresh handle that identified each once).\n"
+      "# cache: %.0f bytes for %zu VIPs, %.0f bytes per cached VIP (a fresh handle that identified each once);\n"
+      "#   with sealed names and greetings only (Options::cache_decrypted = false): %.0f bytes per VIP.\n"
+      "# identify_warm(_sealed): those fresh handles identifying VIP numbers they cached, decrypted or sealed.\n"
       "# sqlite_chain: PhoneNormalizer + crypto_generichash + prepared SELECT caller_id on vipcore's file.\n"
       "# unordered_map_chain: PhoneNormalizer + crypto_generichash + find among all stored hashes, in memory.\n"
       "# import_vipcore includes validation, normalization, hashing, sealing (encryption) and writing\n"
@@ -284,6 +288,7 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
       "# ratios: ours / baseline for times (lower is better), except import_rate/* and\n"
       "#   identify_2_threads/1_thread: throughputs, ours over the baseline's (higher is better).\n",
       kCacheLookupsAfterChange, kCacheChanges, ns.at("cache_bytes"), cfg.callers, ns.at("cache_bytes_per_vip"),
+      ns.at("cache_bytes_per_vip_sealed"),
       sqlite_size(dir.file(kVipcoreFile)).c_str(), sqlite_size(dir.file(kRawInputOrderFile)).c_str(),
       sqlite_size(dir.file(kRawKeyOrderFile)).c_str(), kCacheKib);
   for (const char* baseline : {"sqlite_chain", "unordered_map_chain"})
@@ -292,6 +297,8 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
       const std::string name = std::string("identify") + suffix + "/" + baseline;
       print_ratio(name.c_str(), ns.at("identify" + suffix) / ns.at(baseline + suffix));
     }
+  print_ratio("identify_warm_sealed/identify_warm (what keeping names decrypted saves)",
+              ns.at("identify_warm_sealed") / ns.at("identify_warm"));
   print_ratio("identify_after_change/sqlite_chain", ns.at("identify_after_change") / ns.at("sqlite_chain_hit"));
   print_ratio("identify_2_threads/1_thread (throughput, higher is better)",
               ns.at("identify_1_thread") / ns.at("identify_2_threads"));

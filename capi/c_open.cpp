@@ -83,6 +83,7 @@ vipcore::Options options_of(const vipcore_open_options& in) {
   if (fits(&in, &in.file_mode)) o.sqlite.file_mode = in.file_mode;
   if (fits(&in, &in.cache_bytes))
     o.cache_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(in.cache_bytes, SIZE_MAX));
+  if (fits(&in, &in.cache_decrypted)) o.cache_decrypted = in.cache_decrypted != 0;
   return o;
 }
 
@@ -106,6 +107,7 @@ void vipcore_open_options_init(vipcore_open_options* options) {
   options->create_if_missing = 1;
   options->file_mode = vipcore::SqliteOptions().file_mode;
   options->cache_bytes = vipcore::Options().cache_bytes;
+  options->cache_decrypted = vipcore::Options().cache_decrypted ? 1 : 0;
 }
 
 int vipcore_open(vipcore_db** out, const char* path, const vipcore_open_options* options) {

@@ -237,9 +237,15 @@ typedef struct vipcore_open_options {
   unsigned file_mode;
   /** Bytes identify's cache may use, over every tenant (default 256 MiB;
    *  0: off, every identify reads the database). It holds hashes and sealed
-   *  fields only, and a change committed by any process is seen by the next
+   *  fields, and a change committed by any process is seen by the next
    *  identify all the same. */
   uint64_t cache_bytes;
+  /** Nonzero (the default): the cache may also keep the decrypted name and
+   *  greeting of a VIP that called, so that the next call need not decrypt
+   *  them: only in memory locked in RAM and kept out of core dumps, wiped
+   *  when the entry goes, at most half of RLIMIT_MEMLOCK. 0: sealed fields
+   *  only, opened on every hit. */
+  int cache_decrypted;
 } vipcore_open_options;
 
 /** Sets every option to its default. */

@@ -33,7 +33,7 @@ auto texts_of(Record& rec) noexcept {
 }  // namespace
 
 std::size_t CallerCache::Entry::bytes() const noexcept {
-  std::size_t n = sizeof(Entry) + kNodeBytes;
+  std::size_t n = sizeof(Entry) + kNodeBytes + opened.bytes();
   for (std::uint32_t s : sizes) n += s;
   return n;
 }
@@ -56,16 +56,16 @@ std::size_t CallerCache::entries() const noexcept {
   return n;
 }
 
-bool CallerCache::find(const PhoneHash& hash, std::uint64_t generation, IdentifyRecord* out,
-                       bool* found) const noexcept {
-  if (!enabled()) return false;
+CacheHit CallerCache::find(const PhoneHash& hash, std::uint64_t generation, IdentifyRecord* out, bool* found,
+                           std::string* name, std::string* greeting) const noexcept {
+  if (!enabled()) return CacheHit::none;
   const Shard& shard = shards_[shard_of(hash)];
   std::lock_guard<std::mutex> g(shard.mu);
   const auto it = shard.map.find(hash);
-  if (it == shard.map.end() || it->second.generation != generation) return false;
+  if (it == shard.map.end() || it->second.generation != generation) return CacheHit::none;
   const Entry& e = it->second;
   *found = e.vip;
-  if (!e.vip) return true;
+  if (!e.vip) return CacheHit::sealed;
   try {  // assign() into strings of sufficient capacity does not allocate
     const char* p = e.text.get();
     const auto texts = texts_of(*out);
@@ -73,21 +73,39 @@ bool CallerCache::find(const PhoneHash& hash, std::uint64_t generation, Identify
       texts[i]->assign(p, e.sizes[i]);
       p += e.sizes[i];
     }
+    if (e.opened) {
+      name->assign(e.opened.data(), e.name_size);
+      greeting->assign(e.opened.data() + e.name_size, e.greeting_size);
+    }
   } catch (const std::bad_alloc&) {
-    return false;  // read from the storage instead
+    return CacheHit::none;  // read from the storage instead
   }
   copy_clear_fields(e, out);
-  return true;
+  return e.opened ? CacheHit::opened : CacheHit::sealed;
 }
 
-bool CallerCache::fill(const IdentifyRecord& rec, std::uint64_t generation, Entry* e) {
-  const auto texts = texts_of(rec);
+bool CallerCache::fill(const IdentifyRecord& rec, std::uint64_t generation, const std::string* name,
+                       const std::string* greeting, Entry* e) const {
+  if (name != nullptr && greeting != nullptr && budget_->decrypted) {
+    const std::size_t cls = LockedTextArena::class_of(name->size() + greeting->size());
+    if (char* slot = budget_->text.take(cls); slot != nullptr) {
+      e->opened = LockedText(&budget_->text, slot, cls);
+      std::memcpy(slot, name->data(), name->size());
+      std::memcpy(slot + name->size(), greeting->data(), greeting->size());
+      e->name_size = static_cast<std::uint16_t>(name->size());
+      e->greeting_size = static_cast<std::uint16_t>(greeting->size());
+    }
+  }
+  auto texts = texts_of(rec);
+  if (e->opened) texts[3] = texts[4] = nullptr;  // kept decrypted instead
   std::size_t total = 0;
-  for (const std::string* t : texts) total += t->size();
+  for (const std::string* t : texts)
+    if (t != nullptr) total += t->size();
   e->text.reset(new (std::nothrow) char[total == 0 ? 1 : total]);
   if (!e->text) return false;
   char* p = e->text.get();
   for (std::size_t i = 0; i < e->sizes.size(); ++i) {
+    if (texts[i] == nullptr) continue;
     e->sizes[i] = static_cast<std::uint32_t>(texts[i]->size());
     std::memcpy(p, texts[i]->data(), texts[i]->size());
     p += texts[i]->size();
@@ -98,11 +116,12 @@ bool CallerCache::fill(const IdentifyRecord& rec, std::uint64_t generation, Entr
   return true;
 }
 
-void CallerCache::store(const PhoneHash& hash, std::uint64_t generation, const IdentifyRecord* rec) noexcept {
+void CallerCache::store(const PhoneHash& hash, std::uint64_t generation, const IdentifyRecord* rec,
+                        const std::string* name, const std::string* greeting) noexcept {
   if (!enabled()) return;
   Entry e;
   if (rec != nullptr) {
-    if (!fill(*rec, generation, &e)) return;
+    if (!fill(*rec, generation, name, greeting, &e)) return;
   } else {
     e.generation = generation;
   }

@@ -13,9 +13,12 @@
 // counted against a budget shared by every tenant of a Database
 // (Options::cache_bytes; 0 turns the cache off). A full cache evicts entries
 // of the shard it stores into, else does not store: a cold or evicted number
-// is read from the storage. Secrets: the cache holds what the storage holds
-// (hashes and sealed ciphertexts), never a decrypted field; identify opens
-// the name and greeting on a hit as it does on a storage read.
+// is read from the storage. Secrets: besides what the storage holds (hashes
+// and sealed ciphertexts), an entry may keep its VIP's decrypted name and
+// greeting, so that a hit need not open them again: only in locked memory,
+// wiped when the entry goes (locked_text.hpp). When no more memory can be
+// locked, or Options::cache_decrypted is false, entries keep the sealed
+// fields and identify opens them on each hit.
 //
 // Thread-safety: shards, each with its own mutex, so that threads looking up
 // different numbers rarely meet.
@@ -28,17 +31,30 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
+#include "locked_text.hpp"
 #include "vipcore/storage.hpp"
 
 namespace vipcore::detail {
 
 /// The byte budget every tenant cache of a Database draws from.
+/// With it, the arena of decrypted text they share.
 struct CacheBudget {
-  explicit CacheBudget(std::size_t limit_bytes) noexcept : limit(limit_bytes) {}
+  CacheBudget(std::size_t limit_bytes, bool keep_decrypted) noexcept
+      : limit(limit_bytes), decrypted(keep_decrypted) {}
   const std::size_t limit;
+  const bool decrypted;  ///< whether entries may keep decrypted names and greetings
   std::atomic<std::size_t> used{0};
+  LockedTextArena text;
+};
+
+/// What CallerCache::find found.
+enum class CacheHit {
+  none,    ///< nothing usable: read the storage
+  sealed,  ///< the entry, with the name and greeting sealed as stored
+  opened,  ///< the entry, with the name and greeting decrypted
 };
 
 class CallerCache {
@@ -52,13 +68,18 @@ class CallerCache {
 
   /// When an entry for `hash` filled at `generation` is cached: sets *found
   /// and, for a VIP, *out (all but its integrity tag: the record was checked
-  /// when it was stored), and returns true. Allocates nothing once *out's
-  /// strings have grown to size.
-  bool find(const PhoneHash& hash, std::uint64_t generation, IdentifyRecord* out, bool* found) const noexcept;
+  /// when it was stored). CacheHit::opened: *name and *greeting are the
+  /// VIP's decrypted name and greeting, and out's sealed ones are left
+  /// empty. Allocates nothing once the strings have grown to size.
+  CacheHit find(const PhoneHash& hash, std::uint64_t generation, IdentifyRecord* out, bool* found,
+                std::string* name, std::string* greeting) const noexcept;
 
   /// Caches what the storage said about `hash` after `generation` was read:
-  /// `rec` (integrity checked), or null for "no VIP has this number".
-  void store(const PhoneHash& hash, std::uint64_t generation, const IdentifyRecord* rec) noexcept;
+  /// `rec` (integrity checked), or null for "no VIP has this number"; with
+  /// the record's decrypted name and greeting when given (kept only in
+  /// locked memory, else the sealed ones are kept).
+  void store(const PhoneHash& hash, std::uint64_t generation, const IdentifyRecord* rec,
+             const std::string* name = nullptr, const std::string* greeting = nullptr) noexcept;
 
   /// Bytes this cache holds, and entries.
   std::size_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
@@ -76,9 +97,13 @@ class CallerCache {
     std::optional<Timestamp> valid_from;
     std::optional<Timestamp> valid_until;
     // caller_id, preferred_agent_id, preferred_department_id, caller_name,
-    // custom_greeting, back to back.
+    // custom_greeting, back to back; the last two empty when `opened` holds
+    // them decrypted.
     std::unique_ptr<char[]> text;
     std::array<std::uint32_t, 5> sizes{};
+    LockedText opened;  // decrypted name, then greeting
+    std::uint16_t name_size = 0;
+    std::uint16_t greeting_size = 0;
     std::size_t bytes() const noexcept;
   };
   using Map = std::unordered_map<PhoneHash, Entry, PhoneHashHasher>;
@@ -89,7 +114,8 @@ class CallerCache {
   static constexpr std::size_t kShards = 64;
 
   static std::size_t shard_of(const PhoneHash& hash) noexcept { return hash[8] % kShards; }
-  static bool fill(const IdentifyRecord& rec, std::uint64_t generation, Entry* e);
+  bool fill(const IdentifyRecord& rec, std::uint64_t generation, const std::string* name,
+            const std::string* greeting, Entry* e) const;
   void account(std::ptrdiff_t delta) noexcept;
 
   std::shared_ptr<CacheBudget> budget_;

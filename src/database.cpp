@@ -216,7 +216,7 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   state->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   state->notifier = options.notifier;
   state->read_only = options.sqlite.read_only;
-  state->cache_budget = std::make_shared<detail::CacheBudget>(options.cache_bytes);
+  state->cache_budget = std::make_shared<detail::CacheBudget>(options.cache_bytes, options.cache_decrypted);
   if (Status s = detail::tag_untagged_callers(*state); !s.ok()) return s.with_context("tagging callers");
   return Database(std::move(state));
 }

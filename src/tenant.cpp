@@ -448,17 +448,20 @@ namespace {
 
 // The tenant's cache at `generation` (0: not to be used), else the storage,
 // whose answer is then cached.
+// The record of the VIP who owns `hash`, from the cache or the storage.
+// With CacheHit::opened, the name and greeting are in `c` already.
 Status find_owner(const TenantState& t, std::uint64_t generation, const PhoneHash& hash, IdentifyRecord* rec,
-                  bool* found) {
-  detail::CallerCache& cache = t.ctx->cache();
-  if (generation != 0 && cache.find(hash, generation, rec, found)) {
-    detail::TenantCounters::add(t.ctx->counters().identify_stripe().cache_hits);
-    return ok_status();
+                  bool* found, CallerSummary* c, detail::CacheHit* hit) {
+  if (generation != 0) {
+    *hit = t.ctx->cache().find(hash, generation, rec, found, &c->caller_name, &c->custom_greeting);
+    if (*hit != detail::CacheHit::none) {
+      detail::TenantCounters::add(t.ctx->counters().identify_stripe().cache_hits);
+      return ok_status();
+    }
   }
   if (Status s = t.storage().find_by_phone(t.tenant_id(), hash, rec, found); !s.ok()) return s;
   // Level, status, rules, window...: the clear fields must be the ones vipcore wrote.
   if (*found && !detail::integrity_ok(t.ctx->keys(), *rec)) return detail::tampered_caller(rec->caller_id);
-  if (generation != 0) cache.store(hash, generation, *found ? rec : nullptr);
   return ok_status();
 }
 
@@ -473,21 +476,33 @@ Status identify_number(const TenantState& t, std::uint64_t generation, std::stri
   // One record per thread, so that its strings keep their capacity.
   thread_local IdentifyRecord rec;
   bool found = false;
-  if (Status s = find_owner(t, generation, hash, &rec, &found); !s.ok()) return s;
-  if (!found) return ok_status();
-
-  out->caller.id.assign(rec.caller_id);
-  out->match = evaluate(rec, *t.db->clock);
-  if (out->match != Match::vip) return ok_status();
-
   CallerSummary& c = out->caller;
-  Status s = detail::open(keys, t.tenant_id(), rec.caller_id, "caller_name", rec.caller_name, &c.caller_name);
-  if (s.ok() && !rec.custom_greeting.empty())
-    s = detail::open(keys, t.tenant_id(), rec.caller_id, "custom_greeting", rec.custom_greeting, &c.custom_greeting);
-  if (!s.ok()) {
-    reset(out);
-    return s;
+  auto hit = detail::CacheHit::none;
+  if (Status s = find_owner(t, generation, hash, &rec, &found, &c, &hit); !s.ok()) return s;
+  // Read from the storage: cached once known to be current (generation != 0).
+  const bool fresh = hit == detail::CacheHit::none && generation != 0;
+  if (found) {
+    c.id.assign(rec.caller_id);
+    out->match = evaluate(rec, *t.db->clock);
   }
+  if (out->match != Match::vip) {
+    c.caller_name.clear();  // set by an opened hit
+    c.custom_greeting.clear();
+    if (fresh) t.ctx->cache().store(hash, generation, found ? &rec : nullptr);
+    return ok_status();
+  }
+
+  if (hit != detail::CacheHit::opened) {
+    Status s = detail::open(keys, t.tenant_id(), rec.caller_id, "caller_name", rec.caller_name, &c.caller_name);
+    if (s.ok() && !rec.custom_greeting.empty())
+      s = detail::open(keys, t.tenant_id(), rec.caller_id, "custom_greeting", rec.custom_greeting,
+                       &c.custom_greeting);
+    if (!s.ok()) {
+      reset(out);
+      return s;
+    }
+  }
+  if (fresh) t.ctx->cache().store(hash, generation, &rec, &c.caller_name, &c.custom_greeting);
   const TenantSettings& settings = t.ctx->settings();
   c.vip_level = rec.vip_level;
   c.handling_rules = rec.handling_rules;

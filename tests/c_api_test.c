@@ -422,6 +422,19 @@ static void test_open_memory(void) {
   CHECK_INT(identify(t, "011 1 234 567 8900").match, VIPCORE_MATCH_NOT_FOUND);
   vipcore_tenant_close(t);
   vipcore_close(other);
+
+  /* With sealed fields only in the cache, a hit answers the same name. */
+  CHECK_INT(o.cache_decrypted, 1); /* the default */
+  o.cache_decrypted = 0;
+  CHECK_OK(vipcore_open_memory(&other, &o));
+  CHECK_OK(vipcore_tenant_open(&t, other, "acme", "alice", VIPCORE_ROLE_ADMIN));
+  CHECK_OK(vipcore_caller_create(&c, t, &in));
+  vipcore_caller_free(c);
+  CHECK_STR(identify(t, "011 1 234 567 8900").caller_name, "John Doe");
+  CHECK_STR(identify(t, "011 1 234 567 8900").caller_name, "John Doe"); /* from the cache */
+  vipcore_tenant_close(t);
+  vipcore_close(other);
+  o.cache_decrypted = 1;
   vipcore_close(db);
 
   /* A program built against the first header passes a smaller struct:

@@ -28,9 +28,11 @@ inline std::string answers(const Tenant& pbx) {
       out += fmt::format("{}: {}\n", number, s.to_string());
       continue;
     }
-    out += fmt::format("{}: {} vip={} level={} priority={} greeting='{}' agent='{}' wait={}", number,
+    // The name as a fingerprint, so that a failed check does not print it.
+    out += fmt::format("{}: {} vip={} level={} priority={} name=#{:016x} greeting='{}' agent='{}' wait={}", number,
                        to_string(id.match), id.is_vip, to_string(id.caller.vip_level), id.routing_priority,
-                       id.caller.custom_greeting, id.caller.preferred_agent_id, id.caller.max_wait_time);
+                       std::hash<std::string>()(id.caller.caller_name), id.caller.custom_greeting,
+                       id.caller.preferred_agent_id, id.caller.max_wait_time);
     if (id.is_vip) {
       auto esc = pbx.check_escalation(id.caller, 120, 3);
       out += esc.ok() ? fmt::format(" escalate={} rules={}", esc->should_escalate, esc->triggered_rules.size())

@@ -65,6 +65,12 @@ std::vector<Change> changes() {
          u.handling_rules = HandlingRules{HandlingRule::immediate_transfer};
          ok(a.update(ids.john, u));
        }},
+      {"update name",
+       [](const Tenant& a, Database&, const Ids& ids) {
+         CallerUpdate u;
+         u.caller_name = "John Q. Doe";
+         ok(a.update(ids.john, u));
+       }},
       {"update greeting",
        [](const Tenant& a, Database&, const Ids& ids) {
          CallerUpdate u;
@@ -166,6 +172,20 @@ TEST_SUITE("coherence") {
       std::thread writer([&] { change(env.tenant(), *env.db); });
       writer.join();
     });
+  }
+
+  TEST_CASE("with only sealed names and greetings in the cache, a change is seen at once all the same") {
+    check_every_change(
+        [] {
+          Env env;
+          Options o = env.options();
+          o.cache_decrypted = false;
+          auto db = Database::open(new_memory_storage(), test_key(), o);
+          REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+          env.db = std::make_unique<Database>(std::move(*db));
+          return env;
+        },
+        [](Env& env, const auto& change) { change(env.tenant(), *env.db); });
   }
 
   TEST_CASE_TEMPLATE("readers never see a state older than the last commit that completed before they began", B,

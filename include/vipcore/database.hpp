@@ -49,12 +49,17 @@ struct Options {
   std::shared_ptr<Notifier> notifier;
   /// The memory identify's cache may use, over every tenant served: numbers
   /// looked up, with their owner's record as stored (hashes and sealed
-  /// fields, never a decrypted one) or that no VIP has them. About 200
-  /// bytes per cached VIP (README, "Performance"). A change committed by
-  /// any process is seen by the next identify all the same (storage.hpp,
-  /// "Change generations"). 0 turns the cache off: every identify reads
-  /// the storage.
+  /// fields) or that no VIP has them. About 200 bytes per cached VIP
+  /// (README, "Performance"). A change committed by any process is seen by
+  /// the next identify all the same (storage.hpp, "Change generations").
+  /// 0 turns the cache off: every identify reads the storage.
   std::size_t cache_bytes = std::size_t{256} << 20;
+  /// Whether the cache may keep the decrypted name and greeting of a VIP
+  /// that called, so that the next call need not decrypt them: only in
+  /// memory locked in RAM, out of core dumps, wiped when the entry goes, and
+  /// never more than half of RLIMIT_MEMLOCK (README, "Security model").
+  /// false: the cache keeps the sealed fields only, and every hit opens them.
+  bool cache_decrypted = true;
 };
 
 /// What rotate_master_key did.
