@@ -1,13 +1,14 @@
 // The per-tenant cache of what identify reads: for each number looked up,
 // its owner's IdentifyRecord, or that no VIP owns it.
 //
-// Entries are filled from the storage on a miss and tagged with the change
-// generation read before that storage read (storage.hpp); an entry serves
-// only while the tenant's generation is still the one it was filled at. A
-// commit anywhere therefore makes every entry of its tenant stale at once,
-// at no cost: each is read again, and replaced, the next time its number
-// calls. Validity windows and statuses are judged by identify at call time,
-// never here.
+// Entries are filled from the storage on a miss and tagged with the number's
+// change generation read before that storage read (storage.hpp,
+// number_generation); an entry serves only while its number's generation is
+// still the one it was filled at. A commit that changes a caller therefore
+// makes stale, at no cost, every entry of the number buckets it touched (and
+// a database-wide change every entry): each is read again, and replaced, the
+// next time its number calls. Validity windows and statuses are judged by
+// identify at call time, never here.
 //
 // Memory: entries are compact (the record's strings in one block) and
 // counted against a budget shared by every tenant of a Database

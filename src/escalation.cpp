@@ -76,8 +76,12 @@ Result<EscalationResult> Tenant::check_escalation(std::string_view caller_id, in
 Result<EscalationResult> evaluate_escalation(const std::vector<EscalationRule>& rules, const CallerSummary& caller,
                                              int wait_seconds, int queue_position, Timestamp now,
                                              const WeeklyHours& business_hours, std::string_view time_zone) {
-  return detail::evaluate_compiled(detail::compile_rules(rules), caller, wait_seconds, queue_position, now,
-                                   business_hours, time_zone);
+  EscalationResult result;
+  if (Status s = detail::evaluate_compiled(detail::compile_rules(rules), caller, wait_seconds, queue_position, now,
+                                           business_hours, time_zone, &result);
+      !s.ok())
+    return s;
+  return result;
 }
 
 namespace {
@@ -151,7 +155,15 @@ Status notify_triggers(const TenantState& t, const CallerSummary& caller, std::s
 
 Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position,
                                                   std::string_view call_id) const {
+  EscalationResult result;
+  if (Status s = check_escalation(caller, wait_seconds, queue_position, call_id, &result); !s.ok()) return s;
+  return result;
+}
+
+Status Tenant::check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position,
+                                std::string_view call_id, EscalationResult* out) const {
   const TenantState& t = *state_;
+  if (out == nullptr) return Status::invalid_argument("out", "is null");
   if (Status s = t.authorize(Operation::check_escalation); !s.ok()) return s;
   if (Status s = check_call_id(call_id); !s.ok()) return s;
   if (!call_id.empty() && caller.id.empty())
@@ -161,27 +173,29 @@ Result<EscalationResult> Tenant::check_escalation(const CallerSummary& caller, i
   const std::shared_ptr<const detail::CompiledRules> compiled = t.ctx->escalation.compiled(*rules);
   const TenantSettings& settings = t.ctx->settings();
   const Timestamp now = t.db->now();
-  auto result = detail::evaluate_compiled(*compiled, caller, wait_seconds, queue_position, now,
-                                          settings.business_hours, settings.time_zone);
-  if (!result.ok()) return result.status();
+  EscalationResult& result = *out;
+  if (Status s = detail::evaluate_compiled(*compiled, caller, wait_seconds, queue_position, now,
+                                           settings.business_hours, settings.time_zone, &result);
+      !s.ok())
+    return s;
   detail::TenantCounters::add(t.ctx->counters().escalation_checks);
   // Without a call id the check only evaluates: nothing is stored, nobody is told.
-  if (call_id.empty() || !result->should_escalate) return result;
+  if (call_id.empty() || !result.should_escalate) return ok_status();
   // A PBX polling a waiting call: when every rule that triggers is known
   // stored (and notified, with a notifier to retry), the storage would say
   // nothing new (TriggerMemory).
   detail::TriggerMemory& memory = t.ctx->escalation.triggers();
-  if (memory.mark_known(call_id, result->triggered_rules, t.db->notifier != nullptr)) return result;
+  if (memory.mark_known(call_id, result.triggered_rules, t.db->notifier != nullptr)) return ok_status();
   const std::uint64_t epoch = memory.epoch();
-  auto to_notify = store_triggers(t, caller, call_id, now, *result);
+  auto to_notify = store_triggers(t, caller, call_id, now, result);
   if (!to_notify.ok()) return to_notify.status();
   if (t.db->notifier != nullptr && !to_notify->empty()) {
-    if (Status s = notify_triggers(t, caller, call_id, wait_seconds, queue_position, now, *to_notify, *result);
+    if (Status s = notify_triggers(t, caller, call_id, wait_seconds, queue_position, now, *to_notify, result);
         !s.ok())
       return s;
   }
-  memory.remember(call_id, epoch, result->triggered_rules);
-  return result;
+  memory.remember(call_id, epoch, result.triggered_rules);
+  return ok_status();
 }
 
 Result<std::uint64_t> Tenant::purge_escalation_triggers(Timestamp before, std::uint64_t batch_size) const {

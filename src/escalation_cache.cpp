@@ -30,29 +30,25 @@ CompiledRules compile_rules(const std::vector<EscalationRule>& rules) {
   return out;
 }
 
-Result<EscalationResult> evaluate_compiled(const CompiledRules& rules, const CallerSummary& caller, int wait_seconds,
-                                           int queue_position, Timestamp now, const WeeklyHours& business_hours,
-                                           std::string_view time_zone) {
+Status evaluate_compiled(const CompiledRules& rules, const CallerSummary& caller, int wait_seconds, int queue_position,
+                         Timestamp now, const WeeklyHours& business_hours, std::string_view time_zone,
+                         EscalationResult* out) {
   if (wait_seconds < 0) return Status::invalid_argument("wait_seconds", "must not be negative");
   if (queue_position < 0) return Status::invalid_argument("queue_position", "must not be negative");
   if (static_cast<int>(caller.vip_level) >= kLevelCount) return Status::invalid_argument("vip_level", "is not a level");
   const std::uint32_t level_bit = 1u << static_cast<unsigned>(caller.vip_level);
-  auto triggers = [&](const CompiledRule& c) {
-    return (c.levels & level_bit) != 0 && (wait_seconds > c.max_wait || queue_position > c.max_position);
-  };
 
-  EscalationResult result;
+  EscalationResult& result = *out;
+  result.should_escalate = false;
+  result.highest_tier = 0;
+  result.highest_escalation_type.clear();
   result.max_wait_time = caller.max_wait_time;
   result.sla_breached = caller.max_wait_time > 0 && wait_seconds > caller.max_wait_time;
-  // An upper bound of the rules that trigger (their schedules aside), so
-  // that the result's vector is allocated once.
-  const std::size_t candidates =
-      static_cast<std::size_t>(std::count_if(rules.active.begin(), rules.active.end(), triggers));
-  if (candidates == 0) return result;
-  result.triggered_rules.reserve(candidates);
+  result.notification_failures.clear();
+  std::size_t n = 0;  // rules triggered; the vector's elements beyond are reused or dropped
   std::optional<LocalWeekMinute> local;  // `now` in the tenant's zone, computed at most once
   for (const CompiledRule& c : rules.active) {
-    if (!triggers(c)) continue;
+    if ((c.levels & level_bit) == 0 || (wait_seconds <= c.max_wait && queue_position <= c.max_position)) continue;
     const EscalationRule& r = *c.rule;
     if (c.schedule != RuleSchedule::always) {
       if (!local) {
@@ -63,22 +59,27 @@ Result<EscalationResult> evaluate_compiled(const CompiledRules& rules, const Cal
       const bool open = open_at(r.business_hours ? *r.business_hours : business_hours, *local);
       if (open != (c.schedule == RuleSchedule::inside_business_hours)) continue;
     }
-    TriggeredRule& tr = result.triggered_rules.emplace_back();
-    tr.rule_id = r.id;
-    tr.rule_name = r.name;
-    tr.escalation_type = r.escalation_type;
+    if (n == result.triggered_rules.size()) result.triggered_rules.emplace_back();
+    TriggeredRule& tr = result.triggered_rules[n++];
+    // assign() and vector copy-assignment reuse what the element holds.
+    tr.rule_id.assign(r.id);
+    tr.rule_name.assign(r.name);
+    tr.escalation_type.assign(r.escalation_type);
     tr.tier = r.tier;
     tr.priority = r.priority;
     tr.notify = r.notify;
     tr.wait_exceeded = wait_seconds > c.max_wait;
     tr.position_exceeded = queue_position > c.max_position;
+    tr.already_triggered = false;
+    tr.notified = false;
     if (tr.tier > result.highest_tier) {
       result.highest_tier = tr.tier;
-      result.highest_escalation_type = tr.escalation_type;
+      result.highest_escalation_type.assign(tr.escalation_type);
     }
   }
-  result.should_escalate = !result.triggered_rules.empty();
-  return result;
+  result.triggered_rules.resize(n);
+  result.should_escalate = n != 0;
+  return ok_status();
 }
 
 // ------------------------------------------------------------ TriggerMemory

@@ -49,9 +49,11 @@ CompiledRules compile_rules(const std::vector<EscalationRule>& rules);
 
 /// evaluate_escalation over compiled rules: the same answer, with the
 /// local time of the week computed at most once per check.
-Result<EscalationResult> evaluate_compiled(const CompiledRules& rules, const CallerSummary& caller, int wait_seconds,
-                                           int queue_position, Timestamp now, const WeeklyHours& business_hours,
-                                           std::string_view time_zone);
+/// Into *out, whose strings and vectors keep their capacity: nothing is
+/// allocated once they have grown to size. On failure *out is unspecified.
+Status evaluate_compiled(const CompiledRules& rules, const CallerSummary& caller, int wait_seconds, int queue_position,
+                         Timestamp now, const WeeklyHours& business_hours, std::string_view time_zone,
+                         EscalationResult* out);
 
 /// The triggers of calls this process knows to be stored, and which of them
 /// it knows notified.

@@ -1,13 +1,17 @@
 // Change generations: how every process using a database learns, at the cost
 // of a memory load, that a commit changed what its caches hold.
 //
-// A GenerationTable is kSlots + 1 64-bit counters in memory every user of a
+// A GenerationTable is kWords 64-bit counters in memory every user of a
 // database can see: a shared file mapping beside a SQLite database, a plain
 // array in the memory backend, a process's copy fed by notifications for a
 // networked backend. Slot i counts the commits that changed a tenant whose id
-// hashes to i; the last slot counts database-wide changes (the key ring).
-// Tenants that share a slot only see each other's changes as changes: more
-// reloads, never fewer.
+// hashes to i; slot kDatabaseSlot counts database-wide changes (the key
+// ring). Each tenant slot also has kBuckets number counters: bucket b counts
+// the commits that changed a caller owning, or having owned, a number whose
+// hash falls in b, so that a change to one caller makes stale only the cached
+// numbers of its buckets, not the whole tenant's. Tenants that share a slot
+// (numbers that share a bucket) only see each other's changes as changes:
+// more reloads, never fewer.
 //
 // Each counter is a seqlock that survives a dead writer. A writer, holding the
 // database's write lock, makes the counters of the slots it changed odd
@@ -17,7 +21,9 @@
 // writer killed between the two steps leaves its counters odd, so readers keep
 // reading the storage — never a cache older than what that writer may have
 // committed — until the next write transaction in any process, which holds
-// the write lock and therefore knows no commit is half-way, settles them.
+// the write lock and therefore knows no commit is half-way, settles them. A
+// commit that touches number buckets always touches their tenant slot too,
+// first: settling finds a dead writer's buckets through its odd tenant slot.
 #ifndef VIPCORE_SRC_GENERATION_HPP
 #define VIPCORE_SRC_GENERATION_HPP
 
@@ -32,24 +38,41 @@ class GenerationTable {
  public:
   static constexpr std::size_t kSlots = 1024;
   static constexpr std::size_t kDatabaseSlot = kSlots;  ///< the database-wide counter
-  static constexpr std::size_t kWords = kSlots + 1;
+  static constexpr std::size_t kBuckets = 64;           ///< number counters per tenant slot
+  static constexpr std::size_t kNumberBase = kSlots + 1;
+  static constexpr std::size_t kWords = kNumberBase + kSlots * kBuckets;
 
   /// Over `words`, kWords counters that outlive this object (zero-filled when new).
   explicit GenerationTable(std::uint64_t* words) noexcept : words_(words) {}
 
   /// The slot of a tenant, or kDatabaseSlot for "" (the database's own scope).
   static std::size_t slot_of(std::string_view tenant_id) noexcept;
+  /// The bucket of a phone number, from the first byte of its keyed hash.
+  static std::size_t bucket_of(std::uint8_t first_hash_byte) noexcept { return first_hash_byte % kBuckets; }
 
   /// The tenant's generation: changes with every commit to its slot or to
   /// the database slot; 0 while either is odd (a commit may be landing).
   std::uint64_t read(std::string_view tenant_id) const noexcept;
+  /// A number's generation within a tenant: changes with every commit to
+  /// its bucket or to the database slot (not with the tenant's settings or
+  /// rules); 0 while either is odd.
+  std::uint64_t read_number(std::string_view tenant_id, std::uint8_t first_hash_byte) const noexcept;
 
-  /// The slots a transaction changed, and the odd values it set. Holds a
-  /// few slots; a transaction that changes more changes every slot.
+  /// The counters a transaction changed, and the odd values it set. Holds a
+  /// few tenant slots, each with the buckets changed; a transaction that
+  /// changes more slots changes every tenant slot and the database slot
+  /// (which every number's generation includes).
   class Commit {
    public:
-    /// Marks a slot as changed by the transaction (before begin()).
-    void touch(std::size_t slot) noexcept;
+    /// Marks a tenant (or the database) slot as changed (before begin()).
+    void touch(std::size_t slot) noexcept { entry(slot); }
+    /// Marks a number of a tenant slot as changed, and the slot with it.
+    void touch_number(std::size_t slot, std::uint8_t first_hash_byte) noexcept;
+    /// touch_number() for each of a caller's stored phones (anything with a `hash`).
+    template <typename Phones>
+    void touch_numbers(std::size_t slot, const Phones& phones) noexcept {
+      for (const auto& p : phones) touch_number(slot, p.hash[0]);
+    }
     bool empty() const noexcept { return count_ == 0; }
     /// Makes the touched counters odd. REQUIRES: the write lock, before the commit.
     void begin(GenerationTable& table) noexcept;
@@ -58,12 +81,19 @@ class GenerationTable {
 
    private:
     static constexpr std::size_t kMax = 8;
+    struct Touched {
+      std::size_t slot = 0;
+      std::uint64_t buckets = 0;  // bit b: bucket b of the slot
+    };
+    Touched* entry(std::size_t slot) noexcept;  // null once every slot is touched
     bool all() const noexcept { return count_ > kMax; }
-    std::size_t slot(std::size_t i) const noexcept { return all() ? i : slots_[i]; }
-    std::size_t size() const noexcept { return all() ? kWords : count_; }
-    std::array<std::size_t, kMax> slots_{};
-    std::size_t count_ = 0;  // kMax + 1: every slot
-    std::array<std::uint64_t, kWords> odd_{};
+    // Calls f(word) for each touched counter, slots before their buckets, in
+    // the same order each time.
+    template <typename F>
+    void for_each_word(F&& f) const;
+    std::array<Touched, kMax> touched_{};
+    std::size_t count_ = 0;  // kMax + 1: every tenant slot and the database slot
+    std::array<std::uint64_t, kSlots + 1> odd_{};  // covers kMax * (1 + kBuckets) too
     bool begun_ = false;
   };
 
@@ -72,7 +102,8 @@ class GenerationTable {
   void settle() noexcept;
 
  private:
-  std::uint64_t load(std::size_t slot) const noexcept;
+  std::uint64_t load(std::size_t word) const noexcept;
+  void settle_word(std::size_t word) noexcept;
   std::uint64_t* words_;
 };
 

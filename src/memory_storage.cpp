@@ -113,7 +113,9 @@ class MemoryTransaction final : public WriteTransaction {
           return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
     }
     Overlay& o = overlay_[std::string(tenant_id)];
+    const std::size_t slot = detail::GenerationTable::slot_of(tenant_id);
     for (const CallerRecord* c : callers) {
+      changes_.touch_numbers(slot, c->phones);
       for (const StoredPhone& p : c->phones) o.phones[p.hash] = c->id;
       o.callers[c->id] = *c;
     }
@@ -138,6 +140,9 @@ class MemoryTransaction final : public WriteTransaction {
         return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
     }
     Overlay& o = overlay_[std::string(tenant_id)];
+    const std::size_t slot = detail::GenerationTable::slot_of(tenant_id);
+    changes_.touch_numbers(slot, old->phones);
+    changes_.touch_numbers(slot, caller.phones);
     for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
     for (const StoredPhone& p : caller.phones) o.phones[p.hash] = caller.id;
     o.callers[caller.id] = caller;  // may invalidate `old`: not used after this
@@ -150,6 +155,7 @@ class MemoryTransaction final : public WriteTransaction {
     const CallerRecord* old = find_caller(tenant_id, id);
     if (old == nullptr) return Status::not_found("no VIP caller with this id in the tenant");
     Overlay& o = overlay_[std::string(tenant_id)];
+    changes_.touch_numbers(detail::GenerationTable::slot_of(tenant_id), old->phones);
     for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
     o.callers[std::string(id)] = std::nullopt;
     return ok_status();
@@ -458,6 +464,10 @@ class MemoryStorage final : public Storage {
 
   std::uint64_t change_generation(std::string_view tenant_id) const noexcept override {
     return generations_.read(tenant_id);
+  }
+
+  std::uint64_t number_generation(std::string_view tenant_id, const PhoneHash& hash) const noexcept override {
+    return generations_.read_number(tenant_id, hash[0]);
   }
 
   Result<std::unique_ptr<WriteTransaction>> begin_write() override {

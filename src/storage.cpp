@@ -22,4 +22,8 @@ Status WriteTransaction::finish_bulk_callers(std::string_view, const std::functi
 }
 
 Storage::~Storage() = default;
+
+std::uint64_t Storage::number_generation(std::string_view tenant_id, const PhoneHash&) const noexcept {
+  return change_generation(tenant_id);
+}
 }  // namespace vipcore

@@ -472,6 +472,9 @@ Status identify_number(const TenantState& t, std::uint64_t generation, std::stri
   const detail::TenantKeys& keys = t.ctx->keys();
   PhoneHash hash;
   detail::hash_phone(keys, n.e164(), &hash);
+  // The cache is validated by the number's own generation: changes to other
+  // callers, the settings or the rules leave its entry valid.
+  if (generation != 0) generation = t.storage().number_generation(t.tenant_id(), hash);
 
   // One record per thread, so that its strings keep their capacity.
   thread_local IdentifyRecord rec;

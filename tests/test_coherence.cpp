@@ -283,7 +283,79 @@ TEST_SUITE("coherence") {
     u.vip_level = Level::diamond;
     ok(admin.update(john->id, u));
     CHECK((*raw)->change_generation("acme") != 0);
+    auto stored = (*raw)->get_caller("acme", john->id);
+    ok(stored);
+    CHECK((*raw)->number_generation("acme", (**stored).phones.at(0).hash) != 0);  // its bucket settled too
     CHECK(pbx.identify(kJohn)->caller.vip_level == Level::diamond);
+  }
+
+  TEST_CASE_TEMPLATE("a change to one caller leaves the other callers' numbers cached", B, VIPCORE_BACKENDS) {
+    Env env = B::open();
+    const Tenant admin = env.tenant();
+    std::vector<std::string> numbers, ids;
+    for (int i = 0; i < 40; ++i) {
+      numbers.push_back(fmt::format("+1 212 555 {:04}", 100 + i));
+      auto c = admin.create(minimal(numbers.back(), "Caller"));
+      ok(c);
+      ids.push_back(c->id);
+    }
+    const Tenant pbx = env.tenant("acme", Role::system);
+    const auto hits = [&] { return pbx.metrics()->identify_cache_hits; };
+    for (const std::string& n : numbers) CHECK(pbx.identify(n)->is_vip);  // now cached
+
+    CallerUpdate u;
+    u.vip_level = Level::diamond;
+    ok(admin.update(ids[0], u));
+    const std::uint64_t before = hits();
+    for (const std::string& n : numbers) CHECK(pbx.identify(n)->is_vip);
+    // Read again: the changed caller's number, and those of the 39 others
+    // that share its bucket (1 in 64).
+    CHECK(hits() - before >= 30);
+    CHECK(pbx.identify(numbers[0])->caller.vip_level == Level::diamond);
+
+    // Settings and rules do not make cached numbers stale.
+    auto settings = admin.settings();
+    ok(settings);
+    settings->priority.rule_bonus[static_cast<std::size_t>(HandlingRule::priority_queue)] = 5;
+    ok(admin.update_settings(*settings));
+    EscalationRule r;
+    r.name = "waited a minute";
+    r.max_wait_time = 60;
+    r.escalation_type = "supervisor";
+    ok(admin.create_rule(r));
+    const std::uint64_t after_settings = hits();
+    for (const std::string& n : numbers) CHECK(pbx.identify(n)->is_vip);
+    CHECK(hits() - after_settings == numbers.size());
+  }
+
+  TEST_CASE_TEMPLATE("a number's generation moves with its caller's changes and database-wide ones only", B,
+                     VIPCORE_BACKENDS) {
+    Env env = B::open();
+    const Tenant admin = env.tenant();
+    const Ids ids = seed(admin);
+    Storage& storage = env.db->storage();
+    const auto hash_of = [&](const std::string& id) {
+      auto c = storage.get_caller("acme", id);
+      REQUIRE(c.ok());
+      REQUIRE(c->has_value());
+      return (**c).phones.at(0).hash;
+    };
+    const PhoneHash john = hash_of(ids.john);
+    const std::uint64_t g0 = storage.number_generation("acme", john);
+    CHECK(g0 != 0);
+    CallerUpdate u;
+    u.notes = "changed";
+    ok(admin.update(ids.john, u));
+    const std::uint64_t g1 = storage.number_generation("acme", john);
+    CHECK(g1 != 0);
+    CHECK(g1 != g0);
+    auto settings = admin.settings();
+    ok(settings);
+    settings->time_zone = "Europe/London";
+    ok(admin.update_settings(*settings));
+    CHECK(storage.number_generation("acme", john) == g1);
+    ok(env.db->rotate_master_key(test_key(), {"root", Role::admin}));
+    CHECK(storage.number_generation("acme", john) != g1);
   }
 
   TEST_CASE("a settings change by another handle reaches a PBX identifying in a loop") {

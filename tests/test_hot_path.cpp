@@ -77,6 +77,34 @@ TEST_CASE_TEMPLATE("identify allocates nothing once warm, for VIPs and non-VIPs"
         }) == 0);
 }
 
+TEST_CASE_TEMPLATE("a PBX polling a waiting call's escalation allocates nothing once warm", B, VIPCORE_BACKENDS) {
+  Env env = B::open();
+  const Tenant admin = env.tenant();
+  NewCaller c = michael_chen();
+  c.vip_level = Level::gold;
+  REQUIRE(admin.create(c).ok());
+  for (int i = 0; i < 20; ++i) {
+    EscalationRule r;
+    r.name = "a rule with a name longer than any small-string buffer " + std::to_string(i);
+    r.max_wait_time = 30 + i;
+    r.escalation_type = "supervisor";
+    r.notify.emails = {"oncall-team-with-a-long-address@example.com"};
+    REQUIRE(admin.create_rule(r).ok());
+  }
+  const Tenant pbx = env.tenant("acme", Role::system);
+  Identification who;
+  REQUIRE(pbx.identify("+1 456 789 0123", &who).ok());
+  REQUIRE(who.is_vip);
+  EscalationResult out;
+  CHECK(allocations_of([&] { REQUIRE(pbx.check_escalation(who.caller, 120, 3, "call-1", &out).ok()); }) == 0);
+  CHECK(out.should_escalate);
+  CHECK(out.triggered_rules.size() == 20);
+  CHECK(out.triggered_rules[0].already_triggered);
+  // Without a call id too; and the counter sees the overload that returns a fresh result.
+  CHECK(allocations_of([&] { REQUIRE(pbx.check_escalation(who.caller, 120, 3, {}, &out).ok()); }) == 0);
+  CHECK(allocations_of([&] { REQUIRE(pbx.check_escalation(who.caller, 120, 3, "call-1").ok()); }) > 0);
+}
+
 TEST_CASE("the C API's identify allocates nothing once warm") {
   TempDir dir;
   static const std::uint8_t key[32] = {9};

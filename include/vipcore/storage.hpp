@@ -62,10 +62,23 @@
 //   - a writer that dies at any instant (SIGKILL mid-commit) never leaves
 //     another process serving data older than what it committed: its
 //     tenants read 0 until the next write transaction in any process.
-// The SQLite backend keeps the generations in a small shared mapping beside
-// the database, "<path>-gen"; the memory backend in the process. Tenants
-// whose ids share one of 1024 slots see each other's changes as changes
-// (more reloads, never fewer). Changing the database with SQL by hand, not
+// Storage::number_generation(tenant, hash) is the same signal for the
+// entries identify caches, one per number: under the same contract, it
+// changes with every commit that changes a caller who owns, or owned, a
+// number of the same bucket (the caller writes above, with the numbers of
+// the records they replace or delete), and with every database-wide change
+// (put_meta/delete_meta of ""); the tenant's settings and rules do not move
+// it. So a commit that changes one caller makes stale only the cached
+// numbers of its buckets. A backend that does not track numbers returns
+// change_generation(tenant) (the default): every change makes every entry
+// stale, which is correct, only slower.
+// The SQLite backend keeps the generations in a shared mapping beside the
+// database, "<path>-gen" (1024 tenant slots, 64 number buckets each; about
+// 520 KiB); the memory backend in the process. Tenants whose ids share a
+// slot, and numbers that share a bucket, see each other's changes as
+// changes (more reloads, never fewer). A vipcore from before the number
+// buckets does not move them: it must not write to a database that newer
+// processes use. Changing the database with SQL by hand, not
 // through vipcore, is outside this contract: running processes do not see
 // it until they reopen the database.
 #ifndef VIPCORE_STORAGE_HPP
@@ -333,6 +346,10 @@ class VIPCORE_EXPORT Storage {
   /// change may be landing. Must cost about a memory load: no allocation,
   /// lock or I/O.
   virtual std::uint64_t change_generation(std::string_view tenant_id) const noexcept = 0;
+  /// The change generation of one number of the tenant (see the top of this
+  /// file); 0 while a change to it may be landing. Same cost rules. The
+  /// default is change_generation(tenant_id).
+  virtual std::uint64_t number_generation(std::string_view tenant_id, const PhoneHash& hash) const noexcept;
   virtual Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) = 0;
   /// Calls `visit` for each caller that matches, in ascending order of id,
   /// until it returns false. The callback must not call back into the storage.

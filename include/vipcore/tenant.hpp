@@ -141,6 +141,12 @@ class VIPCORE_EXPORT Tenant {
                                             std::string_view call_id = {}) const;
   Result<EscalationResult> check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position,
                                             std::string_view call_id = {}) const;
+  /// The same, into *out: its strings and vectors keep their capacity, so a
+  /// PBX polling a waiting call with one EscalationResult per call allocates
+  /// nothing once it has grown to size (and the call's triggers are known
+  /// stored). On failure *out is unspecified.
+  Status check_escalation(const CallerSummary& caller, int wait_seconds, int queue_position, std::string_view call_id,
+                          EscalationResult* out) const;
   /// Deletes escalation triggers older than `before`, `batch_size` rows per
   /// transaction; returns how many went. Meant for the triggers of calls
   /// that ended: a process that saw a trigger stored and notified remembers

@@ -13,8 +13,8 @@
 namespace vipcore::sqlite {
 namespace {
 
-constexpr std::size_t kFileSize = 16384;  // the counters, rounded up to whole pages
-static_assert(detail::GenerationTable::kWords * sizeof(std::uint64_t) <= kFileSize);
+// The counters, rounded up to whole 64 KiB (any page size up to it).
+constexpr std::size_t kFileSize = (detail::GenerationTable::kWords * sizeof(std::uint64_t) + 65535) / 65536 * 65536;
 
 Status failed(const std::string& path, int e) {
   return Status::storage_error(fmt::format("cannot map the change generations file {}: {}", path, std::strerror(e)));

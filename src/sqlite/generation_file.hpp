@@ -30,6 +30,10 @@ class GenerationFile {
   std::uint64_t read(std::string_view tenant_id) const noexcept {
     return words_ == nullptr ? 0 : detail::GenerationTable(words_).read(tenant_id);
   }
+  /// A number's generation; 0 when unknown (see GenerationTable::read_number).
+  std::uint64_t read_number(std::string_view tenant_id, std::uint8_t first_hash_byte) const noexcept {
+    return words_ == nullptr ? 0 : detail::GenerationTable(words_).read_number(tenant_id, first_hash_byte);
+  }
   /// For writers, holding the database's write lock (see GenerationTable);
   /// nothing when there is no mapping.
   void settle() noexcept {

@@ -154,6 +154,9 @@ class SqliteStorage final : public Storage {
   std::uint64_t change_generation(std::string_view tenant_id) const noexcept override {
     return generations_.read(tenant_id);
   }
+  std::uint64_t number_generation(std::string_view tenant_id, const PhoneHash& hash) const noexcept override {
+    return generations_.read_number(tenant_id, hash[0]);
+  }
   Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override;
   Status scan_callers(std::string_view tenant_id, const CallerFilter& filter,
                       const std::function<bool(CallerRecord&&)>& visit) override;

@@ -110,6 +110,7 @@ Status SqliteTransaction::insert_phone(std::string_view tenant_id, const CallerR
 }
 
 Status SqliteTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
+  changes_.touch_numbers(detail::GenerationTable::slot_of(tenant_id), c.phones);
   std::string summary;
   encode_summary(c, summary);
   for (const StoredPhone& p : c.phones)
@@ -121,6 +122,7 @@ Status SqliteTransaction::delete_phones(std::string_view tenant_id, std::string_
   auto old = SqliteStorage::select_caller(s_.w_get_caller_, tenant_id, id);
   if (!old.ok()) return old.status();
   if (!*old) return Status::not_found(kNoSuchCaller);
+  changes_.touch_numbers(detail::GenerationTable::slot_of(tenant_id), (*old)->phones);
   for (const StoredPhone& p : (*old)->phones) {
     s_.w_delete_phone_.bind_text(1, tenant_id);
     s_.w_delete_phone_.bind_blob(2, p.hash.data(), p.hash.size());
@@ -158,8 +160,11 @@ Status SqliteTransaction::insert_callers(std::string_view tenant_id, const std::
     // Sorted by value: comparing hashes in place beats chasing pointers.
     std::vector<std::pair<PhoneHash, const CallerRecord*>> phones;
     phones.reserve(callers.size());
-    for (const CallerRecord& c : callers)
+    const std::size_t slot = detail::GenerationTable::slot_of(tenant_id);
+    for (const CallerRecord& c : callers) {
+      changes_.touch_numbers(slot, c.phones);
       for (const StoredPhone& p : c.phones) phones.emplace_back(p.hash, &c);
+    }
     std::sort(phones.begin(), phones.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string summary;
     for (const auto& [hash, c] : phones) {
@@ -178,7 +183,9 @@ Status SqliteTransaction::insert_bulk_callers(std::string_view tenant_id,
   const std::size_t held_before = held_.size(), bytes_before = held_bytes_.size();
   Status s = changing(tenant_id, [&]() -> Status {
     std::string scratch[3], summary;
+    const std::size_t slot = detail::GenerationTable::slot_of(tenant_id);
     for (const CallerRecord* c : callers) {
+      changes_.touch_numbers(slot, c->phones);
       bind_caller(s_.w_insert_caller_, tenant_id, *c, scratch);
       Status st = s_.w_insert_caller_.run("storing a caller");
       if (st.is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
