@@ -22,6 +22,7 @@
  * Messages never contain a key or a phone number (vipcore's own never do). */
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -133,7 +134,8 @@ static int get_field(lua_State *L, int arg, const char *field) {
 
 static int check_range(lua_State *L, int arg, const char *field, lua_Number value, lua_Number min, lua_Number max) {
   if (value != value || value < min || value > max || value != (lua_Number)(long long)value) {
-    const char *msg = lua_pushfstring(L, "field '%s' must be an integer from %f to %f", field, min, max);
+    char msg[160];
+    snprintf(msg, sizeof msg, "field '%s' must be an integer from %.0f to %.0f", field, (double)min, (double)max);
     return luaL_argerror(L, arg, msg);
   }
   return 0;
@@ -144,21 +146,26 @@ static int int_field(lua_State *L, int arg, const char *field, int def, int min,
   if (!get_field(L, arg, field)) return def;
   if (lua_type(L, -1) != LUA_TNUMBER) field_type_error(L, arg, field, "a number");
   v = lua_tonumber(L, -1);
-  check_range(L, arg, field, v, (lua_Number)min, (lua_Number)max);
+  if (v != v || v < (lua_Number)min || v > (lua_Number)max || v != (lua_Number)(int)v) {
+    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' must be an integer from %d to %d", field, min, max));
+  }
   lua_pop(L, 1);
   return (int)v;
 }
 
-static int64_t int64_field(lua_State *L, int arg, const char *field, int64_t def) {
+/* An integer from min to max, both within +-2^53 (every integer up to it is exact in a double). */
+static lua_Number whole_field(lua_State *L, int arg, const char *field, lua_Number def, lua_Number min,
+                              lua_Number max) {
   lua_Number v;
   if (!get_field(L, arg, field)) return def;
   if (lua_type(L, -1) != LUA_TNUMBER) field_type_error(L, arg, field, "a number");
   v = lua_tonumber(L, -1);
-  /* 2^53: every integer up to it is exact in a double */
-  check_range(L, arg, field, v, -9007199254740992.0, 9007199254740992.0);
+  check_range(L, arg, field, v, min, max);
   lua_pop(L, 1);
-  return (int64_t)v;
+  return v;
 }
+
+#define TWO_TO_53 9007199254740992.0
 
 static int bool_field(lua_State *L, int arg, const char *field, int def) {
   int v;
@@ -334,8 +341,7 @@ static void check_open_options(lua_State *L, vipcore_open_options *o, int key_fi
     o->create_if_missing = bool_field(L, options_arg, "create", o->create_if_missing != 0);
     o->read_only = bool_field(L, options_arg, "read_only", 0);
     o->file_mode = (unsigned)int_field(L, options_arg, "file_mode", (int)o->file_mode, 0, 07777);
-    cache = (lua_Number)int64_field(L, options_arg, "cache_bytes", (int64_t)o->cache_bytes);
-    check_range(L, options_arg, "cache_bytes", cache, 0, 9007199254740992.0);
+    cache = whole_field(L, options_arg, "cache_bytes", (lua_Number)o->cache_bytes, 0, TWO_TO_53);
     o->cache_bytes = (uint64_t)cache;
   }
   if (key != NULL) {
@@ -734,7 +740,7 @@ static int tenant_record_call(lua_State *L) {
     c.service_quality_score = (double)lua_tonumber(L, -1);
     lua_pop(L, 1);
   }
-  c.at_ms = int64_field(L, 2, "at_ms", 0);
+  c.at_ms = (int64_t)whole_field(L, 2, "at_ms", 0, -TWO_TO_53, TWO_TO_53);
   rc = vipcore_record_call(t, &c);
   if (rc != VIPCORE_OK) return push_failure(L, rc);
   lua_pushboolean(L, 1);
