@@ -110,14 +110,19 @@ class Run:
                                        "-trace_msg", "-message_file", log])
             self.uas[name] = (port, log)
 
-    def start_kamailio(self, extra_defines=()):
+    def stop(self, proc):
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+
+    def start_kamailio(self, extra_defines=(), key_file=None):
         self.kport = free_udp_port()
         agent_port = self.uas["agent"][0]
         defines = {
             "LISTEN": 'udp:127.0.0.1:%d' % self.kport,
             "VIPCORE_SCRIPT": '"%s"' % os.path.join(HERE, "vipcore.lua"),
             "VIPCORE_DB": '"%s"' % self.env["VIPCTL_DB"],
-            "VIPCORE_KEY_FILE": '"%s"' % self.env["VIPCTL_KEY_FILE"],
+            "VIPCORE_KEY_FILE": '"%s"' % (key_file or self.env["VIPCTL_KEY_FILE"]),
             "VIPCORE_TENANT": '"%s"' % TENANT,
             "AGENT_TARGET": '"sip:agents@127.0.0.1:%d"' % agent_port,
             "AGENT_DOMAIN": '"127.0.0.1:%d"' % agent_port,
@@ -131,7 +136,7 @@ class Run:
         for d in extra_defines:
             cmd += ["-A", d]
         env = dict(self.env, LUA_CPATH=self.args.lua_cpath + ";;")
-        self.kamailio = self.start("kamailio", cmd, env=env)
+        self.kamailio = self.start("kamailio" if key_file is None else "kamailio-wrong-key", cmd, env=env)
         self.wait_ready()
 
     def wait_ready(self):
@@ -275,8 +280,26 @@ def main():
 
         if run.kamailio.poll() is not None:
             raise Failure("kamailio exited during the run")
-        with open(os.path.join(run.dir, "kamailio.out"), errors="replace") as f:
-            log = f.read()
+
+        # vipcore failing (here: the wrong key) never blocks a call: a VIP's
+        # call is routed as a non-VIP one, and the failure is logged.
+        run.stop(run.kamailio)
+        wrong_key = os.path.join(run.dir, "wrong.key")
+        fd = os.open(wrong_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"ab" * 32 + b"\n")
+        os.close(fd)
+        run.start_kamailio(key_file=wrong_key)
+        run.call("vip-with-wrong-key", NUMBERS["transfer"])
+        run.expect("vip-with-wrong-key", "default", "service", absent=VIP_HEADERS)
+        run.stop(run.kamailio)
+        with open(os.path.join(run.dir, "kamailio-wrong-key.out"), errors="replace") as f:
+            if "vipcore: cannot open the database (key)" not in f.read():
+                raise Failure("Kamailio did not log vipcore's failure to open the database with the wrong key")
+
+        log = ""
+        for name in ("kamailio.out", "kamailio-wrong-key.out"):
+            with open(os.path.join(run.dir, name), errors="replace") as f:
+                log += f.read()
         for n in NUMBERS.values():
             if n[2:] in log:
                 raise Failure("Kamailio's log holds a caller's number")
