@@ -11,6 +11,8 @@ runs --rounds times, alternating; the best round of each counts. Prints
   kamailio_calls_per_s_with_vipcore     N
   kamailio_calls_per_s_without_vipcore  N
   ratio kamailio_calls_per_s_with_vipcore/without  R   (higher is better)
+and the CPU time Kamailio's processes spent per call in each (less sensitive to
+other load on the machine than the rates, which sipp's own CPU also bounds).
 
 Usage: bench/kamailio/run.py --vipctl build/tools/vipctl --lua-cpath 'build/lua/5.1/?.so'
        [--calls 20000] [--concurrent 100] [--rounds 2] [--vips 1000] [--vip-share 0.1]
@@ -59,6 +61,22 @@ def wait_ready(port, proc):
             except socket.timeout:
                 pass
     raise RuntimeError("kamailio did not answer")
+
+
+def group_cpu_seconds(pgid):
+    """CPU time (user + system) used so far by the processes of a process group (Kamailio and its workers)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -121,6 +139,7 @@ def main():
         uas_port = free_udp_port()
         start([args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
         results = {True: [], False: []}
+        cpu_per_call = {True: [], False: []}
         for rnd_i in range(args.rounds):
             for with_vipcore in (True, False):
                 kport = free_udp_port()
@@ -138,6 +157,7 @@ def main():
                     cmd += ["-A", "WITHOUT_VIPCORE"]
                 k = start(cmd, "kamailio-%s.out" % ("with" if with_vipcore else "without"))
                 wait_ready(kport, k)
+                cpu0 = group_cpu_seconds(k.pid)
                 t0 = time.monotonic()
                 uac = subprocess.run([args.sipp, "127.0.0.1:%d" % kport, "-sf", os.path.join(EXAMPLE, "uac.xml"),
                                       "-inf", os.path.join(tmp, "callers.csv"), "-m", str(args.calls),
@@ -146,6 +166,7 @@ def main():
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      cwd=tmp, text=True, errors="replace")
                 elapsed = time.monotonic() - t0
+                cpu = group_cpu_seconds(k.pid) - cpu0
                 stop(k)
                 ok = re.findall(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", uac.stdout)
                 failed = re.findall(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", uac.stdout)
@@ -153,10 +174,13 @@ def main():
                 failed = int(failed[-1]) if failed else -1
                 rate = ok / elapsed
                 results[with_vipcore].append(rate)
-                print("round %d %-16s %6d calls ok, %d failed, %.2f s: %.0f calls/s"
-                      % (rnd_i + 1, "with vipcore" if with_vipcore else "without vipcore", ok, failed, elapsed, rate),
-                      flush=True)
+                cpu_per_call[with_vipcore].append(cpu * 1e6 / max(ok, 1))
+                print("round %d %-16s %6d calls ok, %d failed, %.2f s: %.0f calls/s; Kamailio CPU %.0f us per call"
+                      % (rnd_i + 1, "with vipcore" if with_vipcore else "without vipcore", ok, failed, elapsed, rate,
+                         cpu_per_call[with_vipcore][-1]), flush=True)
         with_best, without_best = max(results[True]), max(results[False])
+        print("kamailio_cpu_us_per_call_with_vipcore     %.0f" % min(cpu_per_call[True]))
+        print("kamailio_cpu_us_per_call_without_vipcore  %.0f" % min(cpu_per_call[False]))
         print("kamailio_calls_per_s_with_vipcore     %.0f" % with_best)
         print("kamailio_calls_per_s_without_vipcore  %.0f" % without_best)
         print("ratio kamailio_calls_per_s_with_vipcore/without  %.3f  (higher is better)" % (with_best / without_best))
