@@ -137,7 +137,7 @@ def main():
                 f.write("%s;X-No-PAI: 1;bench\n" % number)
 
         uas_port = free_udp_port()
-        start([args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
+        start([args.sipp, "-sf", os.path.join(EXAMPLE, "uas.xml"), "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
         results = {True: [], False: []}
         cpu_per_call = {True: [], False: []}
         for rnd_i in range(args.rounds):

@@ -2,8 +2,8 @@
 """End to end: Kamailio routes real SIP calls by vipcore's answer.
 
 Starts, on 127.0.0.1 only and on free UDP ports: three sipp user agents (the
-agents' desk, the VIP priority queue, the default PBX) that log every message
-they receive, and Kamailio with examples/kamailio/kamailio.cfg and vipcore.lua.
+agents' desk, the VIP priority queue, the default PBX; uas.xml) that log every
+message they receive, and Kamailio with examples/kamailio/kamailio.cfg and vipcore.lua.
 Seeds a database with vipctl, places one sipp call per kind of caller, and
 checks which user agent each INVITE reached and with which headers; changes a
 VIP with vipctl during the run and checks the next calls honour it. Everything
@@ -106,8 +106,8 @@ class Run:
         for name in ("agent", "queue", "default"):
             port = free_udp_port()
             log = os.path.join(self.dir, "uas-%s-messages.log" % name)
-            self.start("uas-" + name, [self.args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-nostdin",
-                                       "-trace_msg", "-message_file", log])
+            self.start("uas-" + name, [self.args.sipp, "-sf", os.path.join(HERE, "uas.xml"), "-i", "127.0.0.1",
+                                       "-p", str(port), "-nostdin", "-trace_msg", "-message_file", log])
             self.uas[name] = (port, log)
 
     def stop(self, proc):
