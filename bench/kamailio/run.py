@@ -95,6 +95,7 @@ def main():
     args.vipctl = os.path.abspath(args.vipctl)
     args.lua_cpath = os.path.abspath(args.lua_cpath)
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # clean up (finally) when killed
     tmp = tempfile.mkdtemp(prefix="vipcore-kamailio-bench-")
     env = dict(os.environ, VIPCTL_DB=os.path.join(tmp, "vip.db"), VIPCTL_KEY_FILE=os.path.join(tmp, "vip.key"),
                VIPCTL_TENANT="acme", VIPCTL_ACTOR="bench", LUA_CPATH=args.lua_cpath + ";;")
@@ -137,7 +138,7 @@ def main():
                 f.write("%s;X-No-PAI: 1;bench\n" % number)
 
         uas_port = free_udp_port()
-        start([args.sipp, "-sf", os.path.join(EXAMPLE, "uas.xml"), "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
+        start([args.sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
         results = {True: [], False: []}
         cpu_per_call = {True: [], False: []}
         for rnd_i in range(args.rounds):
@@ -162,7 +163,8 @@ def main():
                 uac = subprocess.run([args.sipp, "127.0.0.1:%d" % kport, "-sf", os.path.join(EXAMPLE, "uac.xml"),
                                       "-inf", os.path.join(tmp, "callers.csv"), "-m", str(args.calls),
                                       "-r", str(args.rate), "-l", str(args.concurrent), "-i", "127.0.0.1",
-                                      "-p", str(free_udp_port()), "-nostdin", "-timeout", "300s"],
+                                      "-p", str(free_udp_port()), "-nostdin", "-timeout", "300s",
+                                      "-recv_timeout", "5s"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      cwd=tmp, text=True, errors="replace")
                 elapsed = time.monotonic() - t0
