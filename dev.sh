@@ -15,7 +15,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 PACKAGES=(g++ gcc make cmake pkg-config git sqlite3 libsqlite3-dev libsodium-dev libfmt-dev doctest-dev
           libhowardhinnant-date-dev tzdata libcli11-dev nlohmann-json3-dev libcsv-dev
-          libphonenumber-dev libprotobuf-dev)
+          libphonenumber-dev libprotobuf-dev
+          lua5.1 liblua5.1-0-dev lua5.4 liblua5.4-dev luajit lua-busted kamailio kamailio-lua-modules sip-tester python3 valgrind)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -60,7 +61,7 @@ case "$cmd" in
     if command -v clang++ >/dev/null 2>&1; then  # short libFuzzer runs of tests/fuzz (without clang: replayed above)
       CC=clang CXX=clang++ build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIPCORE_FUZZ=ON \
         -DVIPCORE_SANITIZE=address,undefined -DVIPCORE_BUILD_TESTS=OFF -DVIPCORE_BUILD_TOOLS=OFF \
-        -DVIPCORE_BUILD_EXAMPLES=OFF -DVIPCORE_BUILD_BENCH=OFF
+        -DVIPCORE_BUILD_EXAMPLES=OFF -DVIPCORE_BUILD_BENCH=OFF -DVIPCORE_BUILD_LUA=OFF
       ctest --test-dir build-fuzz --output-on-failure -j"$JOBS"
     fi
     echo "==> all tests passed"

@@ -19,6 +19,20 @@ lib=$(find "$prefix" -name 'libvipcore.so.*.*.*' | head -n 1)
 [ -f "$(dirname "$lib")/libvipcore.a" ] || { echo "no libvipcore.a installed"; exit 1; }
 readelf -d "$lib" | grep -q 'SONAME.*libvipcore\.so\.[0-9]' || { echo "no SONAME with the major version"; exit 1; }
 
+# The Lua modules built go into their Lua's C module directory under the
+# prefix, load from there, and export nothing but luaopen_vipcore.
+for v in 5.1 5.4; do
+  [ -f "$build/lua/$v/vipcore.so" ] || continue
+  mod=$(find "$prefix" -path "*/lua/$v/vipcore.so" | head -n 1)
+  [ -n "$mod" ] || { echo "the Lua $v module was not installed under lib/.../lua/$v"; exit 1; }
+  if command -v "lua$v" >/dev/null; then
+    LUA_CPATH="$(dirname "$mod")/?.so" "lua$v" -e 'assert(require("vipcore").version)' ||
+      { echo "the installed Lua $v module does not load"; exit 1; }
+  fi
+  exports=$(nm -D --defined-only "$mod" | awk '$2 ~ /^[TDB]$/ {print $3}' | grep -v '^luaopen_vipcore$' || true)
+  [ -z "$exports" ] || { echo "the Lua $v module exports more than luaopen_vipcore:"; echo "$exports" | head; exit 1; }
+done
+
 # Only vipcore_* (C API) and vipcore:: (C++ API) symbols are exported.
 foreign=$(nm -D --defined-only -C "$lib" | cut -d' ' -f3- |
   grep -vE '^(vipcore_|vipcore::|typeinfo for vipcore::|typeinfo name for vipcore::|vtable for vipcore::)' || true)
