@@ -252,6 +252,8 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   print_row("identify_after_change", ns.at("identify_after_change"));
   print_row("identify_1_thread (wall per op)", ns.at("identify_1_thread"));
   print_row("identify_2_threads (wall per op)", ns.at("identify_2_threads"));
+  print_row("unordered_map_chain_1_thread (wall per op)", ns.at("map_chain_1_thread"));
+  print_row("unordered_map_chain_2_threads (wall per op)", ns.at("map_chain_2_threads"));
   print_row("open_sealed_name (saved per hit by a plaintext cache)", ns.at("open_sealed_name"));
   print_row("identify_warm (decrypted names cached)", ns.at("identify_warm"));
   print_row("identify_warm_sealed (sealed names cached)", ns.at("identify_warm_sealed"));
@@ -303,6 +305,8 @@ void report(const Config& cfg, const TempDir& dir, std::size_t warmup, const std
   print_ratio("identify_after_change/sqlite_chain", ns.at("identify_after_change") / ns.at("sqlite_chain_hit"));
   print_ratio("identify_2_threads/1_thread (throughput, higher is better)",
               ns.at("identify_1_thread") / ns.at("identify_2_threads"));
+  print_ratio("unordered_map_chain_2_threads/1_thread (throughput: this machine's own scaling)",
+              ns.at("map_chain_1_thread") / ns.at("map_chain_2_threads"));
   print_ratio("escalation_check_100_rules/identify_hit", ns.at("escalation_check") / ns.at("identify_hit"));
   print_import_ratios(imp);
   std::printf("# total wall time: %.1f s\n", seconds_since(g_start));
@@ -341,6 +345,24 @@ std::map<std::string, double> time_identify(const Config& cfg, const vipcore::Te
         const auto [it, fresh] = best_ns.emplace(name, ns);
         if (!fresh) it->second = std::min(it->second, ns);
       }
+  // How far this machine lets the in-memory baseline scale: the same chain
+  // on 1 and 2 threads over the hit workload, wall time per lookup (the
+  // context of identify_2_threads/1_thread).
+  for (std::size_t round = 1; round <= cfg.rounds; ++round)
+    for (const unsigned threads : {1u, 2u}) {
+      const std::size_t per_thread = cfg.lookups / threads;
+      std::vector<std::thread> pool;
+      const auto start = Clock::now();
+      for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t, lookup = map_chain_lookup(map)]() mutable {
+          time_lookups(lookup, workloads[0], t * per_thread, (t + 1) * per_thread);
+        });
+      for (std::thread& th : pool) th.join();
+      const double ns = seconds_since(start) * 1e9 / static_cast<double>(threads * per_thread);
+      const std::string name = threads == 1 ? "map_chain_1_thread" : "map_chain_2_threads";
+      const auto [it, fresh] = best_ns.emplace(name, ns);
+      if (!fresh) it->second = std::min(it->second, ns);
+    }
   return best_ns;
 }
 
