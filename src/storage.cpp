@@ -22,4 +22,17 @@ Status WriteTransaction::finish_bulk_callers(std::string_view, const std::functi
 }
 
 Storage::~Storage() = default;
+
+Result<LevelAggregates> Storage::aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                                 std::string_view caller_id) {
+  CallAggregator sum;
+  Status added;
+  Status scanned = scan_calls(tenant_id, from, until, caller_id, [&](const CallRow& call) {
+    added = sum.add(call);
+    return added.ok();
+  });
+  if (!scanned.ok()) return scanned;
+  if (!added.ok()) return added;
+  return sum.result();
+}
 }  // namespace vipcore
