@@ -251,13 +251,19 @@ typedef struct vipcore_open_options {
 /** Sets every option to its default. */
 VIPCORE_EXPORT void vipcore_open_options_init(vipcore_open_options *options);
 
-/** Opens or creates the SQLite database at `path`. Only a missing file is
+/** Opens or creates the database `path` names. `path` is a location
+ *  string: a SQLite file ("/var/lib/pbx/vip.db", "sqlite:vip.db",
+ *  "sqlite:///var/lib/pbx/vip.db") or a PostgreSQL database
+ *  ("postgresql://user@host/vip", "postgres://...", or a libpq conninfo such
+ *  as "host=/run/postgresql dbname=vip"); a location that names nothing
+ *  (empty, an unknown scheme, or PostgreSQL in a vipcore built without it)
+ *  is VIPCORE_EINVAL naming "path". For SQLite, only a missing file is
  *  created (and only with create_if_missing): an existing file that is not a
  *  vipcore database (an empty file, a SQLite file without vipcore's schema)
  *  is refused with VIPCORE_EVERSION, "not a vipcore database", and left as
  *  it is (a file that is not SQLite at all: VIPCORE_ESTORAGE).
  *  @param out      receives the handle; NULL on failure
- *  @param path     the database file
+ *  @param path     the database's location (above)
  *  @param options  required (a key is required)
  *  @return VIPCORE_OK, VIPCORE_EKEY (wrong key), VIPCORE_EVERSION, VIPCORE_ESTORAGE, ... */
 VIPCORE_EXPORT int vipcore_open(vipcore_db **out, const char *path, const vipcore_open_options *options);

@@ -4,13 +4,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <vector>
 
 #include "state.hpp"
 #include "tenant_ops.hpp"
 #include "text.hpp"
 #include "validate.hpp"
+#include "vipcore/storage.hpp"
 #include "vipcore/tenant.hpp"
 
 namespace vipcore {
@@ -147,6 +150,49 @@ CallHistoryEntry history_entry(CallRow&& row) {
 std::string percent(double v) { return fmt::format(v < 0.1 ? "{:.2f}%" : "{:.1f}%", v * 100); }
 
 }  // namespace
+
+// The arithmetic of every call figure: Storage::aggregate_calls's default and
+// any backend's streamed aggregation add calls up here, and stats_of turns
+// the sums into the API's figures.
+Status CallAggregator::add(const CallRow& c) {
+  const auto level = static_cast<std::size_t>(c.vip_level);
+  if (level >= levels_.size()) return Status::storage_error("a stored call's vip_level is out of range");
+  if (c.wait_seconds < 0 || c.wait_seconds > kMaxCallWait)
+    return Status::storage_error("a stored call's wait_seconds is out of range");
+  CallAggregate& a = levels_[level];
+  ++a.calls;
+  if (c.wait_seconds <= c.max_wait_time) ++a.sla_met;
+  if (c.escalation_triggered) ++a.escalations;
+  if (c.satisfaction_rating) {
+    ++a.rated;
+    a.rating_sum += static_cast<double>(*c.satisfaction_rating);
+  }
+  if (c.service_quality_score) {
+    ++a.scored;
+    a.quality_sum += *c.service_quality_score;
+  }
+  for (int r = 0; r < kHandlingRuleCount; ++r)
+    if (c.handling_rules_applied.has(static_cast<HandlingRule>(r))) ++a.rules[static_cast<std::size_t>(r)];
+  a.wait_sum += static_cast<double>(c.wait_seconds);
+  a.wait_max = std::max(a.wait_max, c.wait_seconds);
+  std::vector<std::uint64_t>& counts = waits_[level];
+  const auto w = static_cast<std::size_t>(c.wait_seconds);
+  if (w >= counts.size())
+    counts.resize(std::min<std::size_t>(std::max(w + 1, counts.size() * 2), static_cast<std::size_t>(kMaxCallWait) + 1));
+  ++counts[w];
+  return ok_status();
+}
+
+LevelAggregates CallAggregator::result() const {
+  LevelAggregates out = levels_;
+  for (std::size_t l = 0; l < out.size(); ++l) {
+    out[l].wait_histogram.clear();
+    const std::vector<std::uint64_t>& counts = waits_[l];
+    for (std::size_t w = 0; w < counts.size(); ++w)
+      if (counts[w] != 0) out[l].wait_histogram.emplace_back(static_cast<int>(w), counts[w]);
+  }
+  return out;
+}
 
 Result<CallHistoryEntry> Tenant::record_call(const CallRecord& call) const {
   const TenantState& t = *state_;

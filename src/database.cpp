@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "location.hpp"
 #include "state.hpp"
 #include "validate.hpp"
 
@@ -188,7 +189,9 @@ Database::~Database() = default;
 
 Result<Database> Database::open(const std::string& path, const MasterKey& key, const Options& options) {
   if (Status s = detail::sodium_ready(); !s.ok()) return s;
-  auto storage = open_sqlite_storage(path, options.sqlite);
+  auto where = parse_location(path, "path");
+  if (!where.ok()) return where.status();
+  auto storage = detail::open_location_storage(*where, options, "path");
   if (!storage.ok()) return storage.status();
   return open(std::move(*storage), key, options);
 }
@@ -281,7 +284,5 @@ std::vector<MetricsSnapshot> Database::metrics() const {
   for (auto& [id, m] : all) out.push_back(std::move(m));
   return out;
 }
-
-Storage& Database::storage() const noexcept { return *state_->storage; }
 
 }  // namespace vipcore

@@ -145,7 +145,12 @@ class MemoryTransaction final : public WriteTransaction {
     changes_.touch_numbers(slot, caller.phones);
     for (const StoredPhone& p : old->phones) o.phones[p.hash] = std::nullopt;
     for (const StoredPhone& p : caller.phones) o.phones[p.hash] = caller.id;
-    o.callers[caller.id] = caller;  // may invalidate `old`: not used after this
+    // The counters are count_call's: a replace leaves them as stored.
+    CallerRecord replaced = caller;
+    replaced.total_calls = old->total_calls;
+    replaced.rated_calls = old->rated_calls;
+    replaced.satisfaction_score = old->satisfaction_score;
+    o.callers[caller.id] = std::move(replaced);  // may invalidate `old`: not used after this
     return ok_status();
   }
 
@@ -390,37 +395,16 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
-  Result<LevelAggregates> aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
-                                          std::string_view caller_id) override {
+  Status scan_calls(std::string_view tenant_id, Timestamp from, Timestamp until, std::string_view caller_id,
+                    const std::function<bool(const CallRow&)>& visit) override {
     std::shared_lock lock(mu_);
-    LevelAggregates out;
-    std::array<std::map<int, std::uint64_t>, kLevelCount> histograms;
-    if (const TenantData* t = tenant(tenant_id)) {
+    if (const TenantData* t = tenant(tenant_id))
       for (const auto& entry : t->calls) {
         const CallRow& c = entry.second;
         if (c.at < from || !(c.at < until) || (!caller_id.empty() && c.caller_id != caller_id)) continue;
-        const auto level = static_cast<std::size_t>(c.vip_level);
-        CallAggregate& a = out[level];
-        ++a.calls;
-        a.sla_met += c.wait_seconds <= c.max_wait_time ? 1u : 0u;
-        a.escalations += c.escalation_triggered ? 1u : 0u;
-        if (c.satisfaction_rating) {
-          ++a.rated;
-          a.rating_sum += *c.satisfaction_rating;
-        }
-        if (c.service_quality_score) {
-          ++a.scored;
-          a.quality_sum += *c.service_quality_score;
-        }
-        a.wait_sum += c.wait_seconds;
-        a.wait_max = std::max(a.wait_max, c.wait_seconds);
-        for (int r = 0; r < kHandlingRuleCount; ++r)
-          a.rules[static_cast<std::size_t>(r)] += c.handling_rules_applied.has(static_cast<HandlingRule>(r)) ? 1u : 0u;
-        ++histograms[level][c.wait_seconds];
+        if (!visit(c)) break;
       }
-    }
-    for (std::size_t l = 0; l < out.size(); ++l) out[l].wait_histogram.assign(histograms[l].begin(), histograms[l].end());
-    return out;
+    return ok_status();
   }
 
   Result<std::vector<CallRow>> list_calls(std::string_view tenant_id, std::string_view caller_id, Timestamp from,

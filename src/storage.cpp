@@ -26,4 +26,18 @@ Storage::~Storage() = default;
 std::uint64_t Storage::number_generation(std::string_view tenant_id, const PhoneHash&) const noexcept {
   return change_generation(tenant_id);
 }
+
+Result<LevelAggregates> Storage::aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                                 std::string_view caller_id) {
+  CallAggregator sum;
+  Status added;
+  Status scanned = scan_calls(tenant_id, from, until, caller_id, [&](const CallRow& call) {
+    added = sum.add(call);
+    return added.ok();
+  });
+  if (!scanned.ok()) return scanned;
+  if (!added.ok()) return added;
+  return sum.result();
+}
+
 }  // namespace vipcore

@@ -515,6 +515,42 @@ static void test_open_errors(void) {
   vipcore_close(NULL); /* a no-op */
 }
 
+/* vipcore_open takes a location string: SQLite in any of its forms, and clear refusals. */
+static void test_open_locations(void) {
+  vipcore_db *db = (vipcore_db *)1;
+  vipcore_open_options o;
+  char file[160], location[200];
+  vipcore_open_options_init(&o);
+  o.key = kKey;
+  o.key_len = 32;
+  CHECK_FAILS(vipcore_open(&db, "", &o), VIPCORE_EINVAL, "path");
+  CHECK(contains(vipcore_last_error(), "empty"));
+  CHECK(db == NULL);
+  CHECK_FAILS(vipcore_open(&db, "mysql://db.example/vip", &o), VIPCORE_EINVAL, "path");
+  CHECK(contains(vipcore_last_error(), "unknown scheme \"mysql:\""));
+  CHECK_FAILS(vipcore_open(&db, "sqlite://db.example/vip.db", &o), VIPCORE_EINVAL, "path");
+  CHECK_FAILS(vipcore_open(&db, "sqlite:", &o), VIPCORE_EINVAL, "path");
+  /* A conninfo names PostgreSQL; the error never repeats it (it may hold a password). */
+  CHECK_FAILS(vipcore_open(&db, "host=/run/postgresql dbname=vip password=hunter2", &o), VIPCORE_EINVAL, "path");
+  CHECK(contains(vipcore_last_error(), "PostgreSQL"));
+  CHECK(!contains(vipcore_last_error(), "hunter2"));
+  CHECK_FAILS(vipcore_open(&db, "postgresql://pbx:hunter2@db.example/vip", &o), VIPCORE_EINVAL, "path");
+  CHECK(!contains(vipcore_last_error(), "hunter2"));
+  /* sqlite:<path> creates the file at <path>; sqlite:///<absolute path> opens the same one. */
+  path_in_dir(file, sizeof file, "located.db");
+  snprintf(location, sizeof location, "sqlite:%s", file);
+  CHECK_OK(vipcore_open(&db, location, &o));
+  vipcore_close(db);
+  CHECK(access(file, F_OK) == 0);
+  o.create_if_missing = 0;
+  CHECK(file[0] == '/');
+  snprintf(location, sizeof location, "sqlite://%s", file);
+  db = NULL;
+  CHECK_OK(vipcore_open(&db, location, &o));
+  CHECK(db != NULL);
+  vipcore_close(db);
+}
+
 /* A database opened read-only identifies; writes say it is read-only. New files are owner-only. */
 static void test_open_read_only(void) {
   vipcore_db *db = NULL;
@@ -2955,6 +2991,7 @@ int main(void) {
   test_open_options();
   test_open_memory();
   test_open_errors();
+  test_open_locations();
   test_open_read_only();
   test_key_files();
   test_phone_options();

@@ -36,6 +36,10 @@ class ForwardingStorage : public Storage {
   Result<std::vector<TriggerRecord>> get_triggers(std::string_view t, std::string_view call) override {
     return inner_->get_triggers(t, call);
   }
+  Status scan_calls(std::string_view t, Timestamp from, Timestamp until, std::string_view caller,
+                    const std::function<bool(const CallRow&)>& visit) override {
+    return inner_->scan_calls(t, from, until, caller, visit);
+  }
   Result<LevelAggregates> aggregate_calls(std::string_view t, Timestamp from, Timestamp until,
                                           std::string_view caller) override {
     return inner_->aggregate_calls(t, from, until, caller);

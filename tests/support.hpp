@@ -57,6 +57,9 @@ struct Env {
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(t0());
   std::shared_ptr<Notifier> notifier;
   std::unique_ptr<Database> db;
+  /// The storage under db, for tests that look at what is stored (the
+  /// Database owns it and gives no access to it).
+  Storage* storage = nullptr;
 
   Tenant tenant(std::string_view id = "acme", Role role = Role::admin) const {
     auto t = db->tenant(id, Actor{std::string("tester-") + std::string(to_string(role)), role});
@@ -87,7 +90,9 @@ struct MemoryBackend {
   static Env open(std::shared_ptr<Notifier> notifier = nullptr) {
     Env env;
     env.notifier = std::move(notifier);
-    auto db = Database::open(new_memory_storage(), test_key(), env.options());
+    auto storage = new_memory_storage();
+    env.storage = storage.get();
+    auto db = Database::open(std::move(storage), test_key(), env.options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     env.db = std::make_unique<Database>(std::move(*db));
     return env;
@@ -101,7 +106,10 @@ struct SqliteBackend {
     Env env;
     env.notifier = std::move(notifier);
     env.dir = std::make_unique<TempDir>();
-    auto db = Database::open(env.dir->file("vip.db"), test_key(), env.options());
+    auto storage = open_sqlite_storage(env.dir->file("vip.db"), env.options().sqlite);
+    REQUIRE_MESSAGE(storage.ok(), storage.status().to_string());
+    env.storage = storage->get();
+    auto db = Database::open(std::move(*storage), test_key(), env.options());
     REQUIRE_MESSAGE(db.ok(), db.status().to_string());
     env.db = std::make_unique<Database>(std::move(*db));
     return env;

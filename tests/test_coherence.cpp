@@ -333,7 +333,7 @@ TEST_SUITE("coherence") {
     Env env = B::open();
     const Tenant admin = env.tenant();
     const Ids ids = seed(admin);
-    Storage& storage = env.db->storage();
+    Storage& storage = *env.storage;
     const auto hash_of = [&](const std::string& id) {
       auto c = storage.get_caller("acme", id);
       REQUIRE(c.ok());

@@ -34,7 +34,7 @@ Result<std::vector<AuditEntry>> audit_after_setup(const Tenant& t) {
   return trail;
 }
 
-std::uint64_t count_all(const Env& env) { return *env.db->storage().count_callers("acme", CallerFilter{}); }
+std::uint64_t count_all(const Env& env) { return *env.storage->count_callers("acme", CallerFilter{}); }
 
 }  // namespace
 
@@ -274,50 +274,5 @@ TEST_SUITE("import") {
     CHECK(report.committed);
     CHECK(report.total == 0);
     CHECK(t.audit({})->size() == 1);
-  }
-
-  TEST_CASE_TEMPLATE("bulk inserts: held numbers are written by finish or commit, and a repeat is refused", B,
-                     VIPCORE_BACKENDS) {
-    Env env = B::open();
-    env.accept_seed_numbers();
-    Tenant t = env.tenant();
-    auto made = t.create(minimal(fmt_number(1), "Template"));
-    REQUIRE(made.ok());
-    auto stored = env.db->storage().get_caller("acme", made->id);
-    REQUIRE(stored.ok());
-    REQUIRE(stored->has_value());
-    // Records for another tenant, two of them sharing a number.
-    CallerRecord a = **stored, b = **stored, c = **stored;
-    a.id = "00000000-0000-4000-8000-00000000000a";
-    b.id = "00000000-0000-4000-8000-00000000000b";
-    c.id = "00000000-0000-4000-8000-00000000000c";
-    b.phones[0].hash[0] ^= 1;
-    c.phones[0].hash = b.phones[0].hash;
-    Storage& storage = env.db->storage();
-    {
-      auto txn = storage.begin_write();
-      REQUIRE(txn.ok());
-      REQUIRE((*txn)->insert_bulk_callers("bulk", {&a}).ok());
-      Status s = (*txn)->insert_bulk_callers("bulk", {&b, &c});  // the memory backend sees the repeat here,
-      if (s.ok()) s = (*txn)->finish_bulk_callers("bulk");       // SQLite when it writes the held numbers
-      CHECK(s.is_already_exists());
-      CHECK(s.field() == "phone_number");
-    }
-    CHECK(*storage.count_callers("bulk", CallerFilter{}) == 0);
-    {
-      auto txn = storage.begin_write();
-      REQUIRE(txn.ok());
-      REQUIRE((*txn)->insert_bulk_callers("bulk", {&a}).ok());
-      REQUIRE((*txn)->insert_bulk_callers("bulk", {&b}).ok());
-      REQUIRE((*txn)->commit().ok());  // no finish_bulk_callers: commit writes what is held
-    }
-    CHECK(*storage.count_callers("bulk", CallerFilter{}) == 2);
-    for (const CallerRecord* r : {&a, &b}) {
-      IdentifyRecord who;
-      bool found = false;
-      REQUIRE(storage.find_by_phone("bulk", r->phones[0].hash, &who, &found).ok());
-      CHECK(found);
-      CHECK(who.caller_id == r->id);
-    }
   }
 }

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "raw_file.hpp"
 #include "support.hpp"
@@ -238,4 +241,111 @@ TEST_SUITE("opening files") {
 }
 
 }  // namespace
+}  // namespace vipcore::test
+
+namespace vipcore::test {
+namespace {
+
+// Whether T has a member storage() callable on a const T (the accessor that
+// handed out the storage under a Database, past its roles and audit).
+template <typename T, typename = void>
+struct has_storage_accessor : std::false_type {};
+template <typename T>
+struct has_storage_accessor<T, std::void_t<decltype(std::declval<const T&>().storage())>> : std::true_type {};
+
+Location parsed(std::string_view text) {
+  auto where = parse_location(text);
+  REQUIRE_MESSAGE(where.ok(), where.status().to_string());
+  return *where;
+}
+
+// Refused naming "location", saying `why`, and never repeating the text.
+void check_bad_location(std::string_view text, std::string_view why) {
+  auto where = parse_location(text);
+  REQUIRE_FALSE(where.ok());
+  CHECK(where.status().code() == Code::invalid_argument);
+  CHECK(where.status().field() == "location");
+  CHECK_MESSAGE(where.status().message().find(why) != std::string::npos, where.status().to_string());
+  if (text.size() > 8) CHECK(where.status().to_string().find(text) == std::string::npos);
+}
+
+}  // namespace
+
+TEST_SUITE("opening files") {
+  TEST_CASE("a location string names a SQLite file or a PostgreSQL database") {
+    using B = Location::Backend;
+    for (const auto& [text, path] : std::vector<std::pair<std::string, std::string>>{
+             {"/var/lib/pbx/vip.db", "/var/lib/pbx/vip.db"},
+             {"vip.db", "vip.db"},
+             {"./a=b.db", "./a=b.db"},
+             {"backup:2024.db", "backup:2024.db"},  // not a URI: a file name with a colon
+             {"sqlite:vip.db", "vip.db"},
+             {"SQLite:/var/lib/pbx/vip.db", "/var/lib/pbx/vip.db"},
+             {"sqlite:a=b.db", "a=b.db"},
+             {"sqlite:///var/lib/pbx/vip.db", "/var/lib/pbx/vip.db"},
+             {"sqlite://localhost/var/lib/pbx/vip.db", "/var/lib/pbx/vip.db"}}) {
+      INFO(text);
+      const Location where = parsed(text);
+      CHECK(where.backend == B::sqlite);
+      CHECK(where.target == path);
+    }
+    for (const std::string_view text : {"postgresql://pbx@db.example/vip", "postgres://db.example:5433/vip?sslmode=require",
+                                   "host=/run/postgresql dbname=vip", "dbname = vip", "  service=pbx"}) {
+      INFO(text);
+      const Location where = parsed(text);
+      CHECK(where.backend == B::postgresql);
+      CHECK(where.target == text);  // libpq reads it as given
+    }
+  }
+
+  TEST_CASE("a location that names nothing is refused, naming location and what is wrong") {
+    check_bad_location("", "empty");
+    check_bad_location("mysql://db.example/vip", "unknown scheme \"mysql:\"");
+    check_bad_location("file:///var/lib/pbx/vip.db", "unknown scheme \"file:\"");
+    check_bad_location("sqlite:", "names no file");
+    check_bad_location("sqlite://", "names no file");
+    check_bad_location("sqlite://db.example/vip.db", "local file");
+    check_bad_location("postgresql:vip", "postgresql://");
+    // This build has no PostgreSQL backend: opening one says so, and never
+    // repeats the conninfo (it may hold a password).
+    for (const char* text : {"postgresql://pbx:hunter2@db.example/vip", "host=/tmp dbname=vip password=hunter2"}) {
+      auto db = Database::open(text, test_key(), quiet_options());
+      REQUIRE_FALSE(db.ok());
+      CHECK(db.status().code() == Code::invalid_argument);
+      CHECK(db.status().field() == "path");
+      CHECK(db.status().message().find("without PostgreSQL") != std::string::npos);
+      CHECK(db.status().to_string().find("hunter2") == std::string::npos);
+    }
+  }
+
+  TEST_CASE("Database::open takes every SQLite form of a location, all naming the same file") {
+    TempDir dir;
+    const std::string path = dir.file("vip.db");
+    {
+      auto db = Database::open("sqlite:" + path, test_key(), quiet_options());
+      REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+      auto admin = db->tenant("acme", {"alice", Role::admin});
+      REQUIRE(admin.ok());
+      REQUIRE(admin->create(minimal(fmt_number(1), "Located")).ok());
+    }
+    CHECK(std::filesystem::exists(path));
+    Options existing = quiet_options();
+    existing.sqlite.create_if_missing = false;
+    for (const std::string& location : {path, "sqlite:" + path, "sqlite://" + path}) {
+      INFO(location);
+      auto db = Database::open(location, test_key(), existing);
+      REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+      auto pbx = db->tenant("acme", {"pbx", Role::system});
+      REQUIRE(pbx.ok());
+      auto who = pbx->identify(fmt_number(1));
+      REQUIRE(who.ok());
+      CHECK(who->is_vip);
+    }
+  }
+
+  TEST_CASE("a Database gives no access to its storage: every change goes through roles and audit") {
+    CHECK_FALSE(has_storage_accessor<Database>::value);
+  }
+}
+
 }  // namespace vipcore::test

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::uint64_t count_all(const Env& env, std::string_view tenant = "acme") {
-  return *env.db->storage().count_callers(tenant, CallerFilter{});
+  return *env.storage->count_callers(tenant, CallerFilter{});
 }
 
 }  // namespace
@@ -544,7 +544,7 @@ TEST_SUITE("tenant") {
                      VIPCORE_BACKENDS) {
     Env env = B::open();
     auto put = [&env](std::string_view json) {
-      auto txn = env.db->storage().begin_write();
+      auto txn = env.storage->begin_write();
       REQUIRE(txn.ok());
       REQUIRE((*txn)->put_meta("acme", "settings", json).ok());
       REQUIRE((*txn)->commit().ok());
@@ -579,7 +579,7 @@ TEST_SUITE("tenant") {
     // Saving them again writes the same bytes.
     put("{}");
     REQUIRE(env.tenant().update_settings(*s).ok());
-    CHECK(*env.db->storage().get_meta("acme", "settings") == stored);
+    CHECK(*env.storage->get_meta("acme", "settings") == stored);
     // A setting added later keeps its default when a stored form lacks it,
     // and no region stored means the database's default region.
     put(R"({"level_waits":[100,90,60,45,30]})");

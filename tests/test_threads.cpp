@@ -108,7 +108,7 @@ TEST_SUITE("threads") {
     }
     for (auto& w : writers) w.join();
     CHECK(failures.load() == 0);
-    CHECK(*env.db->storage().count_callers("acme", CallerFilter{}) == 100);
+    CHECK(*env.storage->count_callers("acme", CallerFilter{}) == 100);
     CHECK(env.tenant().audit({})->size() == 100);
   }
 }

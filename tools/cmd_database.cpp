@@ -12,23 +12,25 @@ namespace vipctl {
 namespace {
 
 Status init(const GlobalOptions& g) {
+  auto where = vipcore::parse_location(g.db_path, "--db");
+  if (!where.ok()) return where.status();
   // Checked before anything is created, so that a refusal leaves nothing behind.
-  if (std::filesystem::exists(g.db_path))
-    return Status::already_exists("",
-                                  fmt::format("{} already exists; vipctl init never overwrites a database", g.db_path));
+  if (where->backend == vipcore::Location::Backend::sqlite && std::filesystem::exists(where->target))
+    return Status::already_exists(
+        "", fmt::format("{} already exists; vipctl init never overwrites a database", where->target));
   // An existing key file (e.g. made as the README shows) is used as it is;
   // a missing one is made.
   const bool new_key = !std::filesystem::exists(g.key_file);
   auto key = new_key ? new_key_file(g.key_file) : vipcore::MasterKey::from_file(g.key_file);
   if (!key.ok()) return key.status();
-  auto db = vipcore::Database::open(g.db_path, *key, database_options(g));
+  auto db = open_location(g, *key, database_options(g));
   if (!db.ok()) {
     if (new_key) std::filesystem::remove(g.key_file);  // a key without its database is of no use
     return db.status();
   }
   fmt::print("created database {}\n{} key file {} ({}key fingerprint {})\n"
              "Keep the key file safe and backed up: without it the database cannot be read.\n",
-             g.db_path, new_key ? "created" : "used the existing", g.key_file, new_key ? "mode 0600, " : "",
+             shown_location(*where), new_key ? "created" : "used the existing", g.key_file, new_key ? "mode 0600, " : "",
              key->fingerprint());
   return vipcore::ok_status();
 }

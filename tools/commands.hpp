@@ -23,7 +23,7 @@ using vipcore::Status;
 
 // Options every command shares; each falls back to an environment variable.
 struct GlobalOptions {
-  std::string db_path;
+  std::string db_path;  ///< --db: a location string (vipcore/location.hpp)
   std::string key_file;
   std::string tenant_id;
   std::string actor_id;
@@ -54,8 +54,14 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 
 vipcore::Result<vipcore::Actor> actor(const GlobalOptions& g);
 vipcore::Options database_options(const GlobalOptions& g);
+// Opens the database --db names; a bad location is an error naming --db.
+vipcore::Result<vipcore::Database> open_location(const GlobalOptions& g, const vipcore::MasterKey& key,
+                                                 const vipcore::Options& options);
 // Opens an existing database: a mistyped --db must not create an empty one.
 vipcore::Result<vipcore::Database> open_database(const GlobalOptions& g);
+// How a location is named in vipctl's output: a SQLite file's path; never a
+// PostgreSQL conninfo (it may hold a password).
+std::string shown_location(const vipcore::Location& where);
 // A new random key, written to a new file with mode 0600.
 vipcore::Result<vipcore::MasterKey> new_key_file(const std::string& path);
 

@@ -15,8 +15,9 @@
 // The commands are in cmd_*.cpp, by group (commands.hpp); this file opens
 // the database, holds what the commands share, and runs the one asked for.
 //
-// vipctl uses only vipcore's public API on the same SQLite file the PBX has
-// open: the PBX's next identify sees a change made here, and a write waits up
+// --db is a location string (vipcore/location.hpp): a SQLite file or a
+// PostgreSQL database. vipctl uses only vipcore's public API on the same
+// database the PBX has open: the PBX's next identify sees a change made here, and a write waits up
 // to --busy-timeout for a lock the PBX holds.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -76,14 +77,30 @@ vipcore::Options database_options(const GlobalOptions& g) {
   return options;
 }
 
+std::string shown_location(const vipcore::Location& where) {
+  // A PostgreSQL conninfo may hold a password: it is never printed.
+  return where.backend == vipcore::Location::Backend::sqlite ? where.target : std::string("the PostgreSQL database");
+}
+
+vipcore::Result<vipcore::Database> open_location(const GlobalOptions& g, const vipcore::MasterKey& key,
+                                                 const vipcore::Options& options) {
+  auto db = vipcore::Database::open(g.db_path, key, options);
+  // The location is --db here, not Database::open's "path".
+  if (!db.ok() && db.status().code() == vipcore::Code::invalid_argument && db.status().field() == "path")
+    return Status::invalid_argument("--db", db.status().message());
+  return db;
+}
+
 vipcore::Result<vipcore::Database> open_database(const GlobalOptions& g) {
-  if (!std::filesystem::exists(g.db_path))
-    return Status::not_found(fmt::format("no database at {} (vipctl init creates one)", g.db_path));
+  auto where = vipcore::parse_location(g.db_path, "--db");
+  if (!where.ok()) return where.status();
+  if (where->backend == vipcore::Location::Backend::sqlite && !std::filesystem::exists(where->target))
+    return Status::not_found(fmt::format("no database at {} (vipctl init creates one)", where->target));
   auto key = vipcore::MasterKey::from_file(g.key_file);
   if (!key.ok()) return key.status();
   vipcore::Options options = database_options(g);
   options.sqlite.create_if_missing = false;
-  return vipcore::Database::open(g.db_path, *key, options);
+  return open_location(g, *key, options);
 }
 
 vipcore::Result<vipcore::MasterKey> new_key_file(const std::string& path) {
@@ -166,7 +183,8 @@ std::string help_footer() {
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& g) {
-  app.add_option("--db", g.db_path, "the vipcore SQLite database file")->envname("VIPCTL_DB")->required();
+  app.add_option("--db", g.db_path,
+                 "the database: a SQLite file (path or sqlite:<path>), postgresql://... or a libpq conninfo")->envname("VIPCTL_DB")->required();
   app.add_option("--key-file", g.key_file, "the file holding the master key (64 hex characters, mode 0600)")
       ->envname("VIPCTL_KEY_FILE")
       ->required();

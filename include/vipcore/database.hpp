@@ -23,6 +23,7 @@
 #include "vipcore/escalation.hpp"
 #include "vipcore/export.h"
 #include "vipcore/keys.hpp"
+#include "vipcore/location.hpp"
 #include "vipcore/metrics.hpp"
 #include "vipcore/phone.hpp"
 #include "vipcore/roles.hpp"
@@ -42,7 +43,7 @@ struct Options {
   std::string default_region;
   /// The source of "now"; null means the system clock. Tests pass a ManualClock.
   std::shared_ptr<const Clock> clock;
-  /// Used by Database::open(path, ...) only.
+  /// Used when Database::open(location, ...) opens a SQLite location only.
   SqliteOptions sqlite;
   /// Receives escalation notices (see escalation.hpp); null: none are sent,
   /// and triggers are still recorded.
@@ -77,13 +78,21 @@ struct DatabaseState;
 
 class VIPCORE_EXPORT Database {
  public:
-  /// Opens or creates the SQLite database at `path`.
+  /// Opens or creates the database `path` names. `path` is a location
+  /// string (location.hpp): a SQLite file ("/var/lib/pbx/vip.db",
+  /// "sqlite:vip.db") or a PostgreSQL database ("postgresql://...",
+  /// "host=... dbname=..."). One that names nothing (empty, an unknown
+  /// scheme...) is Code::invalid_argument naming "path".
   ///
   /// A new database gets a key ring derived from `key`. An existing one
   /// must have been created with the same key (else Code::key), by a vipcore
   /// whose schema this build knows (else Code::version).
   static Result<Database> open(const std::string& path, const MasterKey& key, const Options& options = {});
-  /// Opens a database on any Storage, e.g. new_memory_storage().
+  /// Opens a database on any Storage: the core that the location form and
+  /// every backend go through, e.g. new_memory_storage(), open_sqlite_storage()
+  /// or an integrator's own backend (vipcore/testing/storage_conformance.hpp
+  /// checks one). The Database owns it; there is no way back to it from the
+  /// Database, so every change goes through the tenants' roles and audit.
   static Result<Database> open(std::unique_ptr<Storage> storage, const MasterKey& key,
                                const Options& options = {});
 
@@ -129,10 +138,6 @@ class VIPCORE_EXPORT Database {
   /// left out), e.g. for to_prometheus() on a metrics endpoint of the
   /// integrator's.
   std::vector<MetricsSnapshot> metrics() const;
-
-  /// The storage backend, e.g. for a backend-specific tool. Only hashes and
-  /// ciphertexts are found there.
-  Storage& storage() const noexcept;
 
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;

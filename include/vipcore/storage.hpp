@@ -227,6 +227,22 @@ struct CallAggregate {
   std::vector<std::pair<int, std::uint64_t>> wait_histogram;
 };
 using LevelAggregates = std::array<CallAggregate, kLevelCount>;
+
+/// Adds calls up into LevelAggregates, one call at a time: what
+/// Storage::aggregate_calls returns, computed in one place (analytics.cpp)
+/// for every backend. Memory: the counts of the distinct waits seen.
+class VIPCORE_EXPORT CallAggregator {
+ public:
+  /// Adds a call; Code::storage, adding nothing, when its level or its wait
+  /// (0 to 86400 seconds) is out of range: a damaged stored call.
+  Status add(const CallRow& call);
+  /// The figures of the calls added (wait histograms ascending).
+  LevelAggregates result() const;
+
+ private:
+  LevelAggregates levels_{};
+  std::array<std::vector<std::uint64_t>, kLevelCount> waits_;  ///< [level][wait seconds]: calls
+};
 /// Callers by [level][status].
 using CallerCounts = std::array<std::array<std::uint64_t, 3>, kLevelCount>;
 
@@ -278,9 +294,10 @@ class VIPCORE_EXPORT WriteTransaction {
   /// `progress` as for insert_callers. The default has nothing to do.
   virtual Status finish_bulk_callers(std::string_view tenant_id,
                                      const std::function<bool(std::size_t, std::size_t)>& progress = {});
-  /// Replaces the caller with the same id, phones included. Code::not_found
-  /// when there is none; Code::already_exists when one of the new phone
-  /// hashes belongs to another caller.
+  /// Replaces the caller with the same id, phones included, leaving its call
+  /// counters (total_calls, rated_calls, satisfaction_score: count_call's)
+  /// as stored. Code::not_found when there is none; Code::already_exists
+  /// when one of the new phone hashes belongs to another caller.
   virtual Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) = 0;
   /// Deletes a caller and its phones; Code::not_found when there is none.
   virtual Status delete_caller(std::string_view tenant_id, std::string_view id) = 0;
@@ -365,10 +382,21 @@ class VIPCORE_EXPORT Storage {
   virtual Result<std::vector<RuleRecord>> list_rules(std::string_view tenant_id) = 0;
   /// The triggers stored for one call of a tenant.
   virtual Result<std::vector<TriggerRecord>> get_triggers(std::string_view tenant_id, std::string_view call_id) = 0;
+  /// Calls `visit` for each of the tenant's calls with from <= at < until
+  /// (only one caller's when `caller_id` is not empty), in any order, until
+  /// it returns false: a stream, never the range's calls all at once. The
+  /// callback must not call back into the storage.
+  virtual Status scan_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                            std::string_view caller_id, const std::function<bool(const CallRow&)>& visit) = 0;
   /// Aggregates of the tenant's calls with from <= at < until, by the level
   /// at the call; only one caller's calls when `caller_id` is not empty.
+  /// The default adds up what scan_calls streams with CallAggregator (the
+  /// one place where the figures are computed). A backend may push the
+  /// aggregation down to where the calls are (so that a million rows do not
+  /// cross a network) by overriding this; its figures must then be exactly
+  /// the default's (the conformance suite checks).
   virtual Result<LevelAggregates> aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
-                                                  std::string_view caller_id) = 0;
+                                                  std::string_view caller_id);
   /// One caller's calls with from <= at < until, oldest first, at most `limit` (0: all).
   virtual Result<std::vector<CallRow>> list_calls(std::string_view tenant_id, std::string_view caller_id,
                                                   Timestamp from, Timestamp until, std::uint64_t limit) = 0;

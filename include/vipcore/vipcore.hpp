@@ -14,6 +14,7 @@
 #include "vipcore/export.h"
 #include "vipcore/import.hpp"
 #include "vipcore/keys.hpp"
+#include "vipcore/location.hpp"
 #include "vipcore/metrics.hpp"
 #include "vipcore/phone.hpp"
 #include "vipcore/roles.hpp"

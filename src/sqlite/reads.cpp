@@ -48,39 +48,6 @@ void bind_filter(Statement& st, std::string_view tenant_id, const CallerFilter& 
   else st.bind_null(3);
 }
 
-// Calls' waits are validated to lie in 0..kMaxStoredCallWait seconds.
-using WaitCounts = std::array<std::vector<std::uint64_t>, kLevelCount>;  // [level][wait seconds]
-
-// Adds the call on a row of kAggregateCalls to `out` and `waits`.
-Status add_call(const Statement& st, LevelAggregates& out, WaitCounts& waits) {
-  const std::int64_t level = st.column_int(0);
-  if (level < 0 || level >= kLevelCount) return Status::storage_error("vip_call.vip_level is out of range");
-  const std::int64_t wait = st.column_int(1);
-  if (wait < 0 || wait > kMaxStoredCallWait) return Status::storage_error("vip_call.wait_seconds is out of range");
-  CallAggregate& a = out[static_cast<std::size_t>(level)];
-  ++a.calls;
-  if (wait <= st.column_int(2)) ++a.sla_met;
-  if (st.column_int(3) != 0) ++a.escalations;
-  if (const auto rating = st.column_optional_int(4)) {
-    ++a.rated;
-    a.rating_sum += static_cast<double>(*rating);
-  }
-  if (const auto quality = st.column_optional_double(5)) {
-    ++a.scored;
-    a.quality_sum += *quality;
-  }
-  const std::int64_t rules = st.column_int(6);
-  for (int rule = 0; rule < kHandlingRuleCount; ++rule)
-    if (rules & (std::int64_t{1} << rule)) ++a.rules[static_cast<std::size_t>(rule)];
-  a.wait_sum += static_cast<double>(wait);
-  a.wait_max = std::max(a.wait_max, static_cast<int>(wait));
-  std::vector<std::uint64_t>& counts = waits[static_cast<std::size_t>(level)];
-  const auto w = static_cast<std::size_t>(wait);
-  if (w >= counts.size()) counts.resize(std::min<std::size_t>(std::max(w + 1, counts.size() * 2), kMaxStoredCallWait + 1));
-  ++counts[w];
-  return ok_status();
-}
-
 }  // namespace
 
 Result<SqliteStorage::Lease> SqliteStorage::acquire() {
@@ -218,13 +185,14 @@ Result<std::vector<TriggerRecord>> SqliteStorage::get_triggers(std::string_view 
   return out;
 }
 
-Result<LevelAggregates> SqliteStorage::aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
-                                                       std::string_view caller_id) {
+template <typename Row>
+Status SqliteStorage::stream_calls(Statement Reader::*which, const char* columns, std::string_view tenant_id,
+                                   Timestamp from, Timestamp until, std::string_view caller_id, Row&& row) {
   const bool one_caller = !caller_id.empty();
   // One caller's calls: their index, not a scan of the whole range (the
   // planner has no statistics to know that the caller is the narrower key).
-  auto q = query(one_caller ? &Reader::aggregate_caller : &Reader::aggregate, [one_caller] {
-    return fmt::format(kAggregateCalls, one_caller ? " INDEXED BY vip_call_tenant_caller_at" : "",
+  auto q = query(which, [&] {
+    return fmt::format(kScanCalls, columns, one_caller ? " INDEXED BY vip_call_tenant_caller_at" : "",
                        one_caller ? " AND caller_id = ?4" : "");
   });
   if (!q.ok()) return q.status();
@@ -234,15 +202,50 @@ Result<LevelAggregates> SqliteStorage::aggregate_calls(std::string_view tenant_i
   st.bind_int(2, to_unix_ms(from));
   st.bind_int(3, to_unix_ms(until));
   if (one_caller) st.bind_text(4, caller_id);
-  LevelAggregates out;
-  WaitCounts waits;
-  if (Status s = each_row(st, "aggregating calls", [&] { return add_call(st, out, waits); }); !s.ok()) return s;
-  for (std::size_t l = 0; l < out.size(); ++l) {
-    const std::vector<std::uint64_t>& counts = waits[l];
-    for (std::size_t w = 0; w < counts.size(); ++w)
-      if (counts[w] != 0) out[l].wait_histogram.emplace_back(static_cast<int>(w), counts[w]);
+  for (;;) {
+    auto stepped = st.step("reading calls");
+    if (!stepped.ok()) return stepped.status();
+    if (!*stepped) return ok_status();
+    auto more = row(st);
+    if (!more.ok()) return more.status();
+    if (!*more) return ok_status();
   }
-  return out;
+}
+
+Status SqliteStorage::scan_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                 std::string_view caller_id, const std::function<bool(const CallRow&)>& visit) {
+  const bool one_caller = !caller_id.empty();
+  return stream_calls(one_caller ? &Reader::scan_calls_caller : &Reader::scan_calls, kCallColumns, tenant_id, from,
+                      until, caller_id, [&](const Statement& st) -> Result<bool> { return visit(read_call(st)); });
+}
+
+Result<LevelAggregates> SqliteStorage::aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
+                                                       std::string_view caller_id) {
+  const bool one_caller = !caller_id.empty();
+  CallAggregator sum;
+  CallRow c;  // no ids: the aggregate does not need them
+  Status s = stream_calls(one_caller ? &Reader::aggregate_caller : &Reader::aggregate, kAggregateColumns, tenant_id,
+                          from, until, caller_id, [&](const Statement& st) -> Result<bool> {
+                            const std::int64_t level = st.column_int(0);
+                            if (level < 0 || level >= kLevelCount)
+                              return Status::storage_error("vip_call.vip_level is out of range");
+                            c.vip_level = static_cast<Level>(level);
+                            const std::int64_t wait = st.column_int(1);
+                            if (wait < 0 || wait > kMaxStoredCallWait)
+                              return Status::storage_error("vip_call.wait_seconds is out of range");
+                            c.wait_seconds = static_cast<int>(wait);
+                            c.max_wait_time = static_cast<int>(st.column_int(2));
+                            c.escalation_triggered = st.column_int(3) != 0;
+                            const auto rating = st.column_optional_int(4);
+                            c.satisfaction_rating =
+                                rating ? std::optional<int>(static_cast<int>(*rating)) : std::nullopt;
+                            c.service_quality_score = st.column_optional_double(5);
+                            c.handling_rules_applied = HandlingRules::from_bits(static_cast<std::uint32_t>(st.column_int(6)));
+                            if (Status added = sum.add(c); !added.ok()) return added;
+                            return true;
+                          });
+  if (!s.ok()) return s;
+  return sum.result();
 }
 
 Result<std::vector<CallRow>> SqliteStorage::list_calls(std::string_view tenant_id, std::string_view caller_id,

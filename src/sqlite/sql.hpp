@@ -86,16 +86,19 @@ inline constexpr const char* kInsertCall =
 inline constexpr const char* kListCalls =
     "SELECT {} FROM vip_call WHERE tenant_id = ?1 AND caller_id = ?2 AND at >= ?3 AND at < ?4 "
     "ORDER BY at, call_id LIMIT ?5";
-// The calls of a range, streamed in key order and added up in C++ (add_call in
-// reads.cpp, which also counts the wait histogram): one pass over the
-// clustered rows, no GROUP BY sort (which cost most of an overview). The
-// first {} is an INDEXED BY clause, the second a caller_id condition.
-inline constexpr const char* kAggregateCalls =
-    "SELECT vip_level, wait_seconds, max_wait_time, escalation_triggered, satisfaction_rating, "
-    "service_quality_score, handling_rules FROM vip_call{} WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3{}";
+// The calls of a range, streamed in key order: one pass over the clustered
+// rows. The first {} is the columns, the second an INDEXED BY clause, the
+// third a caller_id condition. scan_calls reads kCallColumns; aggregate_calls
+// kAggregateColumns (no ids), adding them up in C++ (CallAggregator, which
+// also counts the wait histogram) with no GROUP BY sort (which cost most of
+// an overview).
+inline constexpr const char* kScanCalls = "SELECT {} FROM vip_call{} WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3{}";
+inline constexpr const char* kAggregateColumns =
+    "vip_level, wait_seconds, max_wait_time, escalation_triggered, satisfaction_rating, service_quality_score, "
+    "handling_rules";
 // Calls' waits are validated to lie in 0..86400 seconds (a day).
 inline constexpr std::int64_t kMaxStoredCallWait = 86400;
-// Streamed and counted in C++, like kAggregateCalls: no GROUP BY sort.
+// Streamed and counted in C++, like the calls of kScanCalls: no GROUP BY sort.
 inline constexpr const char* kCountByLevelStatus = "SELECT vip_level, status FROM vip_caller WHERE tenant_id = ?1";
 // One more call in a caller's counters; ?3 is the rating or NULL.
 inline constexpr const char* kCountCall =

@@ -40,7 +40,7 @@ namespace vipcore::sqlite {
 struct Reader {
   Connection conn;
   Statement find_phone, get_caller, scan, count, get_meta, list_rules, get_triggers, list_calls, aggregate,
-      aggregate_caller, count_by_level_status, counters;
+      aggregate_caller, scan_calls, scan_calls_caller, count_by_level_status, counters;
 };
 
 class SqliteStorage;
@@ -165,6 +165,9 @@ class SqliteStorage final : public Storage {
   Result<std::optional<std::string>> get_meta(std::string_view scope, std::string_view key) override;
   Result<std::vector<RuleRecord>> list_rules(std::string_view tenant_id) override;
   Result<std::vector<TriggerRecord>> get_triggers(std::string_view tenant_id, std::string_view call_id) override;
+  Status scan_calls(std::string_view tenant_id, Timestamp from, Timestamp until, std::string_view caller_id,
+                    const std::function<bool(const CallRow&)>& visit) override;
+  // Pushed down: the rows stream without their ids, into the same CallAggregator.
   Result<LevelAggregates> aggregate_calls(std::string_view tenant_id, Timestamp from, Timestamp until,
                                           std::string_view caller_id) override;
   Result<std::vector<CallRow>> list_calls(std::string_view tenant_id, std::string_view caller_id, Timestamp from,
@@ -211,6 +214,11 @@ class SqliteStorage final : public Storage {
   template <typename MakeSql>
   Result<Query> query(Statement Reader::*which, MakeSql&& make_sql);
   Result<Query> query(Statement Reader::*which, const char* sql);
+  // Streams the calls of a range (kScanCalls reading `columns`, on the
+  // statement `which`) through row(st), a Result<bool>: whether to go on.
+  template <typename Row>
+  Status stream_calls(Statement Reader::*which, const char* columns, std::string_view tenant_id, Timestamp from,
+                      Timestamp until, std::string_view caller_id, Row&& row);
 
   // Opens and sets up a connection: a reader, the main file's writer, or
   // (`activity`) the activity file's writer (see open.cpp).

@@ -258,6 +258,35 @@ TEST_SUITE("vipctl") {
     }
   }
 
+  TEST_CASE("--db takes a location: sqlite:<path> and sqlite:///<path> name the file, others are refused clearly") {
+    TempDir dir;
+    Vipctl vipctl(dir);
+    const std::string file = (dir / "located.db").string();
+    const Run created = vipctl({"--db", "sqlite:" + file, "init"});
+    REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+    CHECK(fs::exists(file));
+    CHECK(contains(created.out, "created database " + file));
+    const Run listed = vipctl({"--db", "sqlite://" + file, "--tenant", "acme", "list", "--json"});
+    CHECK_MESSAGE(listed.exit_code == 0, listed.err);
+    const Run again = vipctl({"--db", "sqlite://" + file, "init"});
+    CHECK(again.exit_code == 5);
+    CHECK(contains(again.err, "already exists"));
+
+    const Run unknown = vipctl({"--db", "mysql://db.example/vip", "--tenant", "acme", "list"});
+    CHECK(unknown.exit_code == 5);
+    CHECK(contains(unknown.err, "--db"));
+    CHECK(contains(unknown.err, "unknown scheme"));
+    for (const std::string& postgres : {std::string("postgresql://pbx:hunter2@db.example/vip"),
+                                        std::string("host=/run/postgresql dbname=vip password=hunter2")}) {
+      for (const char* command : {"init", "list"}) {
+        const Run r = vipctl({"--db", postgres, "--tenant", "acme", command});
+        CHECK(r.exit_code == 5);
+        CHECK(contains(r.err, "PostgreSQL"));
+        CHECK_FALSE(contains(r.out + r.err, "hunter2"));
+      }
+    }
+  }
+
   TEST_CASE("init uses a key file made as the README shows, and refuses a malformed one without creating anything") {
     TempDir dir;
     Vipctl vipctl(dir);

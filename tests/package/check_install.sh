@@ -2,7 +2,8 @@
 # Installs vipcore from a build tree into a temporary prefix, then builds and
 # runs small consumers against it: with find_package (vipcore::vipcore with
 # BUILD_SHARED_LIBS on and off, and vipcore::vipcore_static) and with
-# pkg-config (C). Also checks that the shared library exports nothing but
+# pkg-config (C), among them a storage backend that runs the installed
+# conformance suite. Also checks that the shared library exports nothing but
 # vipcore's own symbols.
 #
 #   check_install.sh <build dir> <source dir of the consumer project>
@@ -66,6 +67,7 @@ for shared in ON OFF; do
   "$work/consumer-$shared/consumer_cpp"
   "$work/consumer-$shared/consumer_static"
   "$work/consumer-$shared/consumer_c"
+  "$work/consumer-$shared/consumer_backend"  # the storage conformance suite, out of tree
   expect_library "$work/consumer-$shared/consumer_cpp" $shared "installed"
   expect_library "$work/consumer-$shared/consumer_c" $shared "installed"
   expect_library "$work/consumer-$shared/consumer_static" OFF "installed (vipcore::vipcore_static)"

@@ -1,0 +1,21 @@
+// Opening the Storage a location string names: the one place that maps a
+// parsed Location to a backend.
+#ifndef VIPCORE_SRC_LOCATION_HPP
+#define VIPCORE_SRC_LOCATION_HPP
+
+#include <memory>
+
+#include "vipcore/database.hpp"
+#include "vipcore/location.hpp"
+#include "vipcore/storage.hpp"
+
+namespace vipcore::detail {
+
+/// The storage `location` names, opened with the backend's part of
+/// `options`; errors name `field`, as parse_location's.
+Result<std::unique_ptr<Storage>> open_location_storage(const Location& location, const Options& options,
+                                                       std::string_view field = "location");
+
+}  // namespace vipcore::detail
+
+#endif  // VIPCORE_SRC_LOCATION_HPP
