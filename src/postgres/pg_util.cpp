@@ -113,6 +113,9 @@ Status Connection::connect(const ConnectSettings& settings, bool with_timeouts) 
     close();
     return s;
   }
+  // libpq would print the server's notices (and a shutdown's FATAL message)
+  // on stderr: a library keeps quiet; errors reach callers as Status.
+  PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
   if (with_timeouts) {
     const std::string set = fmt::format("SET statement_timeout = {}; SET lock_timeout = {}",
                                         std::max(0, settings.statement_timeout_ms),
