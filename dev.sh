@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 PACKAGES=(g++ gcc make cmake pkg-config git sqlite3 libsqlite3-dev libsodium-dev libfmt-dev doctest-dev
           libhowardhinnant-date-dev tzdata libcli11-dev nlohmann-json3-dev libcsv-dev
-          libphonenumber-dev libprotobuf-dev)
+          libphonenumber-dev libprotobuf-dev postgresql libpq-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {

@@ -8,9 +8,11 @@
 // Writes go through a WriteTransaction: all of them become visible together
 // at commit(), or none does.
 //
-// Two implementations ship with vipcore:
+// Three implementations ship with vipcore:
 //   - open_sqlite_storage(): a SQLite database in WAL mode, shared safely by
 //     several processes (a PBX and vipctl);
+//   - open_postgresql_storage(): a PostgreSQL database (libpq), shared by
+//     several PBX nodes;
 //   - new_memory_storage(): everything in memory, for integrators' tests.
 //
 // The PBX's writes and an administrator's long writes. An all-or-nothing
@@ -63,7 +65,14 @@
 //     another process serving data older than what it committed: its
 //     tenants read 0 until the next write transaction in any process.
 // The SQLite backend keeps the generations in a small shared mapping beside
-// the database, "<path>-gen"; the memory backend in the process. Tenants
+// the database, "<path>-gen"; the memory backend in the process. The
+// PostgreSQL backend keeps them in a table, bumped in the committing
+// transaction, which also sends NOTIFY; each process keeps a copy fed by a
+// listener connection. There the first rule holds in the committing process
+// (its copy moves before commit() returns), and another process's copy moves
+// when the notification arrives (milliseconds); while a process's listener is
+// disconnected its generations read 0. A writer killed mid-commit either
+// committed (and notified) or not, as PostgreSQL guarantees. Tenants
 // whose ids share one of 1024 slots see each other's changes as changes
 // (more reloads, never fewer). Changing the database with SQL by hand, not
 // through vipcore, is outside this contract: running processes do not see
