@@ -114,14 +114,41 @@ PostgresServer::PostgresServer() {
     gid_ = pw->pw_gid;
     REQUIRE(::chown(dir_.c_str(), uid_, gid_) == 0);
   }
-  const pid_t initdb = spawn({bin("initdb"), "-D", dir_ + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                              "--locale=C", "--no-sync", "--no-instructions"},
-                             dir_ + "/initdb.log", /*die_with_parent=*/false);
-  int status = 0;
-  ::waitpid(initdb, &status, 0);
-  REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), "initdb failed; see " << dir_ << "/initdb.log");
+  // initdb takes about 2 s; a copy of a fresh cluster made by an earlier
+  // test program of the same build (VIPCORE_PG_TEMPLATE, set by ctest) a
+  // fraction of that. Copies run as ourselves: as root, cp -a keeps the
+  // postgres user's ownership.
+  const char* env = std::getenv("VIPCORE_PG_TEMPLATE");
+  const std::string templ = env && *env ? env : "";
+  std::error_code ec;
+  if (!templ.empty() && std::filesystem::exists(templ + "/data/PG_VERSION", ec)) {
+    REQUIRE_MESSAGE(run({"/bin/cp", "-a", templ + "/data", dir_ + "/data"}, false),
+                    "copying the PostgreSQL template cluster failed");
+  } else {
+    REQUIRE_MESSAGE(run({bin("initdb"), "-D", dir_ + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                         "--locale=C", "--no-sync", "--no-instructions"},
+                        true),
+                    "initdb failed; see " << dir_ << "/initdb.log");
+    if (!templ.empty()) {
+      // Another test program may be doing the same: each copies to its own
+      // name, and the first rename wins.
+      std::filesystem::create_directories(templ, ec);
+      const std::string tmp = templ + "/data-" + std::to_string(::getpid());
+      if (run({"/bin/cp", "-a", dir_ + "/data", tmp}, false)) {
+        std::filesystem::rename(tmp, templ + "/data", ec);
+        std::filesystem::remove_all(tmp, ec);
+      }
+    }
+  }
   start();
   admin("CREATE DATABASE vipcore", "postgres");
+}
+
+bool PostgresServer::run(const std::vector<std::string>& args, bool as_postgres) {
+  const pid_t pid = spawn(args, dir_ + "/initdb.log", /*die_with_parent=*/false, as_postgres);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 void PostgresServer::stop_and_remove() {
@@ -131,11 +158,12 @@ void PostgresServer::stop_and_remove() {
 }
 
 // Runs argv (as the postgres user when we are root), output to `log`.
-pid_t PostgresServer::spawn(const std::vector<std::string>& args, const std::string& log, bool die_with_parent) {
+pid_t PostgresServer::spawn(const std::vector<std::string>& args, const std::string& log, bool die_with_parent,
+                            bool as_postgres_when_root) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  const bool as_postgres = ::geteuid() == 0;
+  const bool as_postgres = as_postgres_when_root && ::geteuid() == 0;
   const uid_t uid = uid_;
   const gid_t gid = gid_;
   const pid_t parent = ::getpid();

@@ -13,7 +13,11 @@
 // independent without a CREATE DATABASE each.
 //
 // The binaries are looked for in VIPCORE_PG_BIN, else
-// /usr/lib/postgresql/15/bin (Debian's postgresql-15).
+// /usr/lib/postgresql/15/bin (Debian's postgresql-15). When
+// VIPCORE_PG_TEMPLATE names a directory (ctest sets it in the build tree),
+// the first test program keeps a copy of its fresh cluster there and the
+// others start from a copy of it instead of running initdb (remove it after
+// upgrading PostgreSQL).
 #ifndef VIPCORE_TESTS_POSTGRES_SERVER_HPP
 #define VIPCORE_TESTS_POSTGRES_SERVER_HPP
 
@@ -46,7 +50,10 @@ class PostgresServer {
  private:
   PostgresServer();
   void stop_and_remove();
-  pid_t spawn(const std::vector<std::string>& args, const std::string& log, bool die_with_parent);
+  pid_t spawn(const std::vector<std::string>& args, const std::string& log, bool die_with_parent,
+              bool as_postgres_when_root = true);
+  // Runs a program to its end; true when it succeeded.
+  bool run(const std::vector<std::string>& args, bool as_postgres_when_root);
 
   std::string dir_;
   uid_t uid_ = 0;

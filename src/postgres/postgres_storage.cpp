@@ -293,7 +293,7 @@ void PostgresStorage::release(std::unique_ptr<Connection> c) noexcept {
 }
 
 template <typename Read>
-auto PostgresStorage::with_reader(Read&& read) -> decltype(read(std::declval<Connection&>())) {
+auto PostgresStorage::with_reader(Read&& read, const bool* may_retry) -> decltype(read(std::declval<Connection&>())) {
   for (int attempt = 0;; ++attempt) {
     bool pooled = false;
     auto conn = acquire(&pooled);
@@ -301,7 +301,7 @@ auto PostgresStorage::with_reader(Read&& read) -> decltype(read(std::declval<Con
     auto out = read(**conn);
     const bool broken = !out.ok() && !(*conn)->connected();
     release(std::move(*conn));
-    if (!broken || !pooled || attempt > 0) return out;
+    if (!broken || !pooled || attempt > 0 || (may_retry != nullptr && !*may_retry)) return out;
   }
 }
 
@@ -329,6 +329,7 @@ Status PostgresStorage::scan_callers(std::string_view tenant_id, const CallerFil
                                      const std::function<bool(CallerRecord&&)>& visit) {
   // In pages, in one snapshot: a million callers never sit in memory at once.
   constexpr std::uint64_t kPage = 1000;
+  bool nothing_visited = true;  // a retry would visit the first callers again
   return with_reader([&](Connection& c) -> Status {
     if (Status s = c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a scan"); !s.ok()) return s;
     std::string after = filter.after_id;
@@ -354,6 +355,7 @@ Status PostgresStorage::scan_callers(std::string_view tenant_id, const CallerFil
         }
         after = rec->id;
         --left;
+        nothing_visited = false;
         more = visit(std::move(*rec));
       }
       if (!out.ok()) break;
@@ -361,7 +363,7 @@ Status PostgresStorage::scan_callers(std::string_view tenant_id, const CallerFil
     }
     if (Status s = c.exec(out.ok() ? "COMMIT" : "ROLLBACK", "ending a scan"); !s.ok() && out.ok()) return s;
     return out;
-  });
+  }, &nothing_visited);
 }
 
 Result<std::uint64_t> PostgresStorage::count_callers(std::string_view tenant_id, const CallerFilter& filter) {

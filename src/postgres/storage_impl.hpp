@@ -162,9 +162,10 @@ class PostgresStorage final : public Storage {
 
   // Runs read(conn) on a pooled reader connection. When it fails on a
   // connection that turned out to be broken, the connection is dropped and,
-  // if it had waited in the pool, the read is tried once more on a new one.
+  // if it had waited in the pool, the read is tried once more on a new one
+  // (unless *may_retry says it already handed rows to a caller).
   template <typename Read>
-  auto with_reader(Read&& read) -> decltype(read(std::declval<Connection&>()));
+  auto with_reader(Read&& read, const bool* may_retry = nullptr) -> decltype(read(std::declval<Connection&>()));
   Result<std::unique_ptr<Connection>> acquire(bool* pooled);
   void release(std::unique_ptr<Connection> c) noexcept;
 
