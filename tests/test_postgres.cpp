@@ -227,6 +227,13 @@ TEST_CASE("PostgreSQL: with the server stopped identify and writes fail at once 
     auto r = on_b.identify(fmt_number(2));
     return r.ok() && r->caller.vip_level == Level::diamond;
   }, std::chrono::seconds(10)));
+
+  // A restart that no read saw: the readers waiting in the pool are dead,
+  // and the first read on one is retried at once on a new connection.
+  ok(on_b.get(created->id));
+  server.stop();
+  server.start();
+  for (int i = 0; i < 3; ++i) ok(on_b.get(created->id));
 }
 
 }  // namespace vipcore::test

@@ -194,6 +194,32 @@ Status PostgresStorage::start_listening(Connection& conn) {
 void PostgresStorage::listen_loop() noexcept {
   using Clock = std::chrono::steady_clock;
   auto next_check = Clock::now() + std::chrono::milliseconds(options_.generation_check_ms);
+  // Applies the notifications libpq has read. It also reads them while it
+  // waits for a query's result (the safety net's): they are drained before
+  // every wait, never left queued until the socket has more to say.
+  const auto drain = [&] {
+    while (PGnotify* note = PQnotifies(listener_.get())) {
+      // "slot:gen,slot:gen,...", or "*": re-read every counter.
+      std::string_view payload = note->extra ? note->extra : "";
+      if (payload == "*") {
+        next_check = Clock::now();
+        payload = {};
+      }
+      while (!payload.empty()) {
+        const auto comma = payload.find(',');
+        const std::string_view item = payload.substr(0, comma);
+        const auto colon = item.find(':');
+        if (colon != std::string_view::npos) {
+          std::int64_t slot = 0, gen = 0;
+          for (char c : item.substr(0, colon)) slot = slot * 10 + (c - '0');
+          for (char c : item.substr(colon + 1)) gen = gen * 10 + (c - '0');
+          apply_generation(slot, gen);
+        }
+        payload = comma == std::string_view::npos ? std::string_view() : payload.substr(comma + 1);
+      }
+      PQfreemem(note);
+    }
+  };
   while (!stopping_.load()) {
     if (!listener_.connected()) {
       listening_.store(false, std::memory_order_release);
@@ -205,6 +231,7 @@ void PostgresStorage::listen_loop() noexcept {
       }
       next_check = Clock::now() + std::chrono::milliseconds(options_.generation_check_ms);
     }
+    drain();
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now()).count();
     pollfd fds[2] = {{PQsocket(listener_.get()), POLLIN, 0}, {wake_[0], POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(std::max<std::int64_t>(0, wait)));
@@ -215,27 +242,7 @@ void PostgresStorage::listen_loop() noexcept {
         listener_.close();
         continue;
       }
-      while (PGnotify* note = PQnotifies(listener_.get())) {
-        // "slot:gen,slot:gen,...", or "*": re-read every counter.
-        std::string_view payload = note->extra ? note->extra : "";
-        if (payload == "*") {
-          next_check = Clock::now();
-          payload = {};
-        }
-        while (!payload.empty()) {
-          const auto comma = payload.find(',');
-          const std::string_view item = payload.substr(0, comma);
-          const auto colon = item.find(':');
-          if (colon != std::string_view::npos) {
-            std::int64_t slot = 0, gen = 0;
-            for (char c : item.substr(0, colon)) slot = slot * 10 + (c - '0');
-            for (char c : item.substr(colon + 1)) gen = gen * 10 + (c - '0');
-            apply_generation(slot, gen);
-          }
-          payload = comma == std::string_view::npos ? std::string_view() : payload.substr(comma + 1);
-        }
-        PQfreemem(note);
-      }
+      drain();
     }
     if (Clock::now() >= next_check) {
       // The safety net: a notification lost on the way is caught here.
