@@ -191,7 +191,7 @@ Result<Database> Database::open(const std::string& path, const MasterKey& key, c
   if (Status s = detail::sodium_ready(); !s.ok()) return s;
   auto where = parse_location(path, "path");
   if (!where.ok()) return where.status();
-  auto storage = detail::open_location_storage(*where, options, "path");
+  auto storage = detail::open_location_storage(*where, options);
   if (!storage.ok()) return storage.status();
   return open(std::move(*storage), key, options);
 }

@@ -72,13 +72,10 @@ Result<Location> parse_location(std::string_view location, std::string_view fiel
 
 namespace detail {
 
-Result<std::unique_ptr<Storage>> open_location_storage(const Location& location, const Options& options,
-                                                       std::string_view field) {
+Result<std::unique_ptr<Storage>> open_location_storage(const Location& location, const Options& options) {
   switch (location.backend) {
     case Location::Backend::sqlite: return open_sqlite_storage(location.target, options.sqlite);
-    case Location::Backend::postgresql:
-      return Status::invalid_argument(field,
-                                      "names a PostgreSQL database; this vipcore was built without PostgreSQL");
+    case Location::Backend::postgresql: return open_postgresql_storage(location.target, options.postgresql);
   }
   return Status::internal_error("a location of no known backend");
 }

@@ -11,10 +11,8 @@
 
 namespace vipcore::detail {
 
-/// The storage `location` names, opened with the backend's part of
-/// `options`; errors name `field`, as parse_location's.
-Result<std::unique_ptr<Storage>> open_location_storage(const Location& location, const Options& options,
-                                                       std::string_view field = "location");
+/// The storage `location` names, opened with the backend's part of `options`.
+Result<std::unique_ptr<Storage>> open_location_storage(const Location& location, const Options& options);
 
 }  // namespace vipcore::detail
 

@@ -530,11 +530,13 @@ static void test_open_locations(void) {
   CHECK(contains(vipcore_last_error(), "unknown scheme \"mysql:\""));
   CHECK_FAILS(vipcore_open(&db, "sqlite://db.example/vip.db", &o), VIPCORE_EINVAL, "path");
   CHECK_FAILS(vipcore_open(&db, "sqlite:", &o), VIPCORE_EINVAL, "path");
-  /* A conninfo names PostgreSQL; the error never repeats it (it may hold a password). */
-  CHECK_FAILS(vipcore_open(&db, "host=/run/postgresql dbname=vip password=hunter2", &o), VIPCORE_EINVAL, "path");
-  CHECK(contains(vipcore_last_error(), "PostgreSQL"));
+  /* A conninfo names PostgreSQL; a server that is not there (only a local socket directory that
+   * does not exist is tried) is a storage error that never repeats it (it may hold a password). */
+  CHECK_FAILS(vipcore_open(&db, "host=/nonexistent-vipcore-socket-dir dbname=vip password=hunter2", &o),
+              VIPCORE_ESTORAGE, NULL);
   CHECK(!contains(vipcore_last_error(), "hunter2"));
-  CHECK_FAILS(vipcore_open(&db, "postgresql://pbx:hunter2@db.example/vip", &o), VIPCORE_EINVAL, "path");
+  CHECK_FAILS(vipcore_open(&db, "postgresql://pbx:hunter2@/vip?host=/nonexistent-vipcore-socket-dir", &o),
+              VIPCORE_ESTORAGE, NULL);
   CHECK(!contains(vipcore_last_error(), "hunter2"));
   /* sqlite:<path> creates the file at <path>; sqlite:///<absolute path> opens the same one. */
   path_in_dir(file, sizeof file, "located.db");

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "postgres_server.hpp"
 #include "vipcore/vipcore.hpp"
 
 namespace vipcore::test {
@@ -54,6 +55,7 @@ inline Options quiet_options() {
 /// Everything a test needs to talk to one database.
 struct Env {
   std::unique_ptr<TempDir> dir;  // set for file-backed backends
+  std::string conninfo;          // set for PostgreSQL: its fresh schema
   std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(t0());
   std::shared_ptr<Notifier> notifier;
   std::unique_ptr<Database> db;
@@ -116,7 +118,25 @@ struct SqliteBackend {
   }
 };
 
-#define VIPCORE_BACKENDS vipcore::test::MemoryBackend, vipcore::test::SqliteBackend
+/// The PostgreSQL backend, on a fresh schema of the private test server
+/// (postgres_server.hpp).
+struct PostgresBackend {
+  static constexpr const char* kName = "postgresql";
+  static Env open(std::shared_ptr<Notifier> notifier = nullptr) {
+    Env env;
+    env.notifier = std::move(notifier);
+    env.conninfo = PostgresServer::instance().new_database();
+    auto storage = open_postgresql_storage(env.conninfo, postgres_test_options());
+    REQUIRE_MESSAGE(storage.ok(), storage.status().to_string());
+    env.storage = storage->get();
+    auto db = Database::open(std::move(*storage), test_key(), env.options());
+    REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+    env.db = std::make_unique<Database>(std::move(*db));
+    return env;
+  }
+};
+
+#define VIPCORE_BACKENDS vipcore::test::MemoryBackend, vipcore::test::SqliteBackend, vipcore::test::PostgresBackend
 
 /// A notifier that records what it is told, and fails when asked to.
 class RecordingNotifier final : public Notifier {

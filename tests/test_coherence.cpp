@@ -289,7 +289,10 @@ TEST_SUITE("coherence") {
     CHECK(pbx.identify(kJohn)->caller.vip_level == Level::diamond);
   }
 
-  TEST_CASE_TEMPLATE("a change to one caller leaves the other callers' numbers cached", B, VIPCORE_BACKENDS) {
+  // The backends that track number buckets (PostgreSQL's number generation
+  // is its tenant's: every change makes every entry stale there).
+  TEST_CASE_TEMPLATE("a change to one caller leaves the other callers' numbers cached", B, MemoryBackend,
+                     SqliteBackend) {
     Env env = B::open();
     const Tenant admin = env.tenant();
     std::vector<std::string> numbers, ids;
@@ -329,7 +332,7 @@ TEST_SUITE("coherence") {
   }
 
   TEST_CASE_TEMPLATE("a number's generation moves with its caller's changes and database-wide ones only", B,
-                     VIPCORE_BACKENDS) {
+                     MemoryBackend, SqliteBackend) {
     Env env = B::open();
     const Tenant admin = env.tenant();
     const Ids ids = seed(admin);

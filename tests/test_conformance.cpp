@@ -40,9 +40,17 @@ struct SqliteStorageFactory {
   static Result<std::unique_ptr<Storage>> make() { return SqliteInDir::open(); }
 };
 
+// A fresh schema of the private test server (postgres_server.hpp).
+struct PostgresStorageFactory {
+  static Result<std::unique_ptr<Storage>> make() {
+    return open_postgresql_storage(PostgresServer::instance().new_database(), postgres_test_options());
+  }
+};
+
 }  // namespace
 
 VIPCORE_STORAGE_CONFORMANCE("memory", MemoryStorageFactory)
 VIPCORE_STORAGE_CONFORMANCE("sqlite", SqliteStorageFactory)
+VIPCORE_STORAGE_CONFORMANCE("postgresql", PostgresStorageFactory)
 
 }  // namespace vipcore::test

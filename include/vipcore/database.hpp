@@ -45,6 +45,8 @@ struct Options {
   std::shared_ptr<const Clock> clock;
   /// Used when Database::open(location, ...) opens a SQLite location only.
   SqliteOptions sqlite;
+  /// Used when Database::open(location, ...) opens a PostgreSQL location only.
+  PostgresOptions postgresql;
   /// Receives escalation notices (see escalation.hpp); null: none are sent,
   /// and triggers are still recorded.
   std::shared_ptr<Notifier> notifier;

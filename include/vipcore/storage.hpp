@@ -8,9 +8,11 @@
 // Writes go through a WriteTransaction: all of them become visible together
 // at commit(), or none does.
 //
-// Two implementations ship with vipcore:
+// Three implementations ship with vipcore:
 //   - open_sqlite_storage(): a SQLite database in WAL mode, shared safely by
 //     several processes (a PBX and vipctl);
+//   - open_postgresql_storage(): a PostgreSQL database (libpq), shared by
+//     several PBX nodes;
 //   - new_memory_storage(): everything in memory, for integrators' tests.
 //
 // The PBX's writes and an administrator's long writes. An all-or-nothing
@@ -74,11 +76,19 @@
 // stale, which is correct, only slower.
 // The SQLite backend keeps the generations in a shared mapping beside the
 // database, "<path>-gen" (1024 tenant slots, 64 number buckets each; about
-// 520 KiB); the memory backend in the process. Tenants whose ids share a
-// slot, and numbers that share a bucket, see each other's changes as
-// changes (more reloads, never fewer). A vipcore from before the number
-// buckets does not move them: it must not write to a database that newer
-// processes use. Changing the database with SQL by hand, not
+// 520 KiB); the memory backend in the process. A vipcore from before the
+// number buckets does not move them: it must not write to a database that
+// newer processes use. The PostgreSQL backend keeps the tenant generations
+// (not number buckets: its number_generation is the default) in a table,
+// bumped in the committing transaction, which also sends NOTIFY; each
+// process keeps a copy fed by a listener connection. There the first rule
+// holds in the committing process (its copy moves before commit() returns),
+// and another process's copy moves when the notification arrives
+// (milliseconds); while a process's listener is disconnected its
+// generations read 0. A writer killed mid-commit either committed (and
+// notified) or not, as PostgreSQL guarantees. Tenants whose ids share one
+// of 1024 slots, and numbers that share a bucket, see each other's changes
+// as changes (more reloads, never fewer). Changing the database with SQL by hand, not
 // through vipcore, is outside this contract: running processes do not see
 // it until they reopen the database.
 #ifndef VIPCORE_STORAGE_HPP
@@ -466,6 +476,43 @@ VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_sqlite_storage(const std::s
 
 /// A new, empty in-memory storage. Its contents vanish with it.
 VIPCORE_EXPORT std::unique_ptr<Storage> new_memory_storage();
+
+/// Options of the PostgreSQL backend.
+struct PostgresOptions {
+  /// How long to wait for a connection to the server (rounded up to whole
+  /// seconds, at least one: libpq's connect_timeout) before Code::storage.
+  int connect_timeout_ms = 5000;
+  /// The longest a single statement may run before it fails with
+  /// Code::storage (the server's statement_timeout); 0: no limit. Bounds how
+  /// long identify can wait on a server that accepts connections but stalls.
+  int statement_timeout_ms = 10000;
+  /// How long a write transaction waits for another writer (in this process
+  /// or another node) before failing with Code::busy.
+  int lock_timeout_ms = 5000;
+  /// Reader connections kept open for reuse (the pool); more are opened
+  /// while more threads read at once, and closed when they are done.
+  int readers = 4;
+  /// Whether vipcore's tables are created in an empty schema. When false, a
+  /// schema without them is refused with Code::version.
+  bool create_schema_if_missing = true;
+  /// The safety net of the change notifications: how often the listener
+  /// re-reads the stored generations, in case a notification was missed.
+  int generation_check_ms = 1000;
+};
+
+/// The PostgreSQL schema version this build writes and reads. A schema with
+/// a newer version is refused with Code::version; an older one is migrated.
+inline constexpr int kPostgresSchemaVersion = 1;
+
+/// Opens a vipcore database on a PostgreSQL server (libpq), creating its
+/// tables in the connection's schema (the first of the search_path) when
+/// they are missing. `conninfo` is a "postgresql://" URI or a libpq
+/// "key=value" string; both may carry every libpq setting (host, port,
+/// dbname, user, sslmode, options=-csearch_path=...). Several processes and
+/// nodes may open the same database: each sees the others' changes through
+/// change_generation(), by LISTEN/NOTIFY (see the top of this file).
+VIPCORE_EXPORT Result<std::unique_ptr<Storage>> open_postgresql_storage(const std::string& conninfo,
+                                                                        const PostgresOptions& options = {});
 
 }  // namespace vipcore
 

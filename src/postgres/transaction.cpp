@@ -1,0 +1,404 @@
+// The PostgreSQL backend's write transaction (see storage_impl.hpp).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "postgres/codec.hpp"
+#include "postgres/storage_impl.hpp"
+
+namespace vipcore::postgres {
+namespace {
+
+constexpr const char* kNoSuchCaller = "no such caller";
+constexpr const char* kNoSuchRule = "no such escalation rule";
+
+const std::string kSelectCaller = fmt::format(
+    "SELECT {} FROM vip_caller AS c LEFT JOIN vip_caller_stats AS s ON s.tenant_id = c.tenant_id "
+    "AND s.caller_id = c.id WHERE c.tenant_id = $1 AND c.id = $2",
+    kCallerReadColumns);
+constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = $1 AND phone_hash = $2";
+constexpr const char* kInsertCaller =
+    "INSERT INTO vip_caller (tenant_id, id, vip_level, status, handling_rules, preferred_agent_id, "
+    "preferred_department_id, max_wait_time, callback_priority, tags, valid_from, valid_until, created_at, "
+    "updated_at, caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, "
+    "phone_masks, integrity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+    "$18, $19, $20, $21, $22, $23, $24)";
+constexpr const char* kUpdateCaller =
+    "UPDATE vip_caller SET vip_level = $3, status = $4, handling_rules = $5, preferred_agent_id = $6, "
+    "preferred_department_id = $7, max_wait_time = $8, callback_priority = $9, tags = $10, valid_from = $11, "
+    "valid_until = $12, created_at = $13, updated_at = $14, caller_name = $15, company_name = $16, email = $17, "
+    "account_number = $18, account_value = $19, notes = $20, custom_greeting = $21, phones = $22, "
+    "phone_masks = $23, integrity = $24 WHERE tenant_id = $1 AND id = $2";
+constexpr const char* kDeleteCaller = "DELETE FROM vip_caller WHERE tenant_id = $1 AND id = $2";
+constexpr const char* kInsertPhone =
+    "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, summary) VALUES ($1, $2, $3, $4)";
+constexpr const char* kDeletePhone = "DELETE FROM vip_phone WHERE tenant_id = $1 AND phone_hash = $2";
+constexpr const char* kGetMeta = "SELECT value FROM vip_meta WHERE scope = $1 AND key = $2";
+constexpr const char* kPutMeta =
+    "INSERT INTO vip_meta (scope, key, value) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO UPDATE SET value = "
+    "excluded.value";
+constexpr const char* kDeleteMeta = "DELETE FROM vip_meta WHERE scope = $1 AND key = $2";
+const std::string kSelectRule = fmt::format("SELECT {} FROM vip_rule WHERE tenant_id = $1 AND id = $2", kRuleColumns);
+const std::string kInsertRule = fmt::format(
+    "INSERT INTO vip_rule (tenant_id, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    kRuleColumns);
+constexpr const char* kUpdateRule =
+    "UPDATE vip_rule SET name = $3, level_mask = $4, max_wait_time = $5, max_queue_position = $6, "
+    "escalation_type = $7, tier = $8, notify = $9, is_active = $10, priority = $11, schedule = $12, "
+    "business_hours = $13, created_at = $14, updated_at = $15 WHERE tenant_id = $1 AND id = $2";
+constexpr const char* kDeleteRule = "DELETE FROM vip_rule WHERE tenant_id = $1 AND id = $2";
+constexpr const char* kInsertTrigger =
+    "INSERT INTO vip_trigger (tenant_id, call_id, rule_id, caller_id, triggered_at, notified_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+constexpr const char* kMarkNotified =
+    "UPDATE vip_trigger SET notified_at = $4 WHERE tenant_id = $1 AND call_id = $2 AND rule_id = $3";
+constexpr const char* kPurgeTriggers =
+    "DELETE FROM vip_trigger WHERE tenant_id = $1 AND (call_id, rule_id) IN (SELECT call_id, rule_id "
+    "FROM vip_trigger WHERE tenant_id = $1 AND triggered_at < $2 ORDER BY triggered_at LIMIT $3)";
+const std::string kInsertCall =
+    fmt::format("INSERT INTO vip_call (tenant_id, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                kCallColumns);
+// One more call in a caller's counters; $3 is the rating or NULL.
+constexpr const char* kCountCall =
+    "INSERT INTO vip_caller_stats AS s (tenant_id, caller_id, total_calls, rated_calls, satisfaction_score) "
+    "VALUES ($1, $2, 1, CASE WHEN $3::float8 IS NULL THEN 0 ELSE 1 END, $3::float8) "
+    "ON CONFLICT (tenant_id, caller_id) DO UPDATE SET total_calls = s.total_calls + 1, "
+    "satisfaction_score = CASE WHEN $3::float8 IS NULL THEN s.satisfaction_score "
+    "ELSE (coalesce(s.satisfaction_score, 0.0) * s.rated_calls + $3::float8) / (s.rated_calls + 1) END, "
+    "rated_calls = s.rated_calls + CASE WHEN $3::float8 IS NULL THEN 0 ELSE 1 END";
+constexpr const char* kPurgeCalls =
+    "DELETE FROM vip_call WHERE tenant_id = $1 AND call_id IN (SELECT call_id FROM vip_call "
+    "WHERE tenant_id = $1 AND at < $2 ORDER BY at LIMIT $3)";
+constexpr const char* kInsertAudit =
+    "INSERT INTO vip_audit (tenant_id, at, actor_id, role, action, entity_type, entity_id, fields, outcome) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+constexpr const char* kBumpGenerations =
+    "UPDATE vip_generation SET gen = gen + 1 WHERE slot = ANY($1::bigint[]) RETURNING slot, gen";
+constexpr const char* kNotify = "SELECT pg_notify($1, $2)";
+
+// PostgreSQL counts are 64-bit signed: larger ones are clamped.
+std::int64_t sql_count(std::uint64_t n) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(n, static_cast<std::uint64_t>(INT64_MAX)));
+}
+
+}  // namespace
+
+PostgresTransaction::~PostgresTransaction() {
+  if (state_ != State::committed && c_.connected()) (void)c_.exec("ROLLBACK", "rolling back a write transaction");
+}
+
+Status PostgresTransaction::usable() const {
+  if (state_ != State::open) return Status::internal_error("the write transaction is no longer open");
+  return ok_status();
+}
+
+Status PostgresTransaction::usable_main() const {
+  if (Status s = usable(); !s.ok()) return s;
+  if (activity_)
+    return Status::internal_error("an activity write transaction may only record calls and escalation triggers");
+  return ok_status();
+}
+
+template <typename F>
+Status PostgresTransaction::atomically(F&& body) {
+  if (Status s = usable(); !s.ok()) return s;
+  if (Status s = c_.exec("SAVEPOINT vipcore_step", "starting a savepoint"); !s.ok()) {
+    state_ = State::failed;
+    return s;
+  }
+  Status s = body();
+  if (s.ok()) {
+    if (Status r = c_.exec("RELEASE SAVEPOINT vipcore_step", "releasing a savepoint"); !r.ok()) {
+      state_ = State::failed;
+      return r;
+    }
+    return s;
+  }
+  if (Status r = c_.exec("ROLLBACK TO SAVEPOINT vipcore_step; RELEASE SAVEPOINT vipcore_step",
+                         "rolling back a savepoint");
+      !r.ok() || !(s.is_already_exists() || s.is_not_found()))
+    state_ = State::failed;
+  return s;
+}
+
+template <typename F>
+Status PostgresTransaction::changing(std::string_view scope, F&& body) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  Status s = atomically(std::forward<F>(body));
+  if (s.ok()) {
+    const auto slot = static_cast<std::int64_t>(detail::GenerationTable::slot_of(scope));
+    if (std::find(slots_.begin(), slots_.end(), slot) == slots_.end()) slots_.push_back(slot);
+  }
+  return s;
+}
+
+Result<std::optional<CallerRecord>> PostgresTransaction::get_caller(std::string_view tenant_id,
+                                                                    std::string_view id) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  auto out = select_caller(c_, kSelectCaller.c_str(), tenant_id, id);
+  if (!out.ok()) state_ = State::failed;
+  return out;
+}
+
+Result<std::optional<std::string>> PostgresTransaction::find_phone_owner(std::string_view tenant_id,
+                                                                         const PhoneHash& hash) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  auto rows = c_.run(kPhoneOwner, Params().text(tenant_id).bytes(hash.data(), hash.size()), "looking up a phone number");
+  if (!rows.ok()) {
+    state_ = State::failed;
+    return rows.status();
+  }
+  if (rows->size() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(rows->str(0, 0));
+}
+
+Status PostgresTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
+  std::string summary;
+  encode_summary(c, summary);
+  for (const StoredPhone& p : c.phones) {
+    auto r = c_.run(kInsertPhone,
+                    Params().text(tenant_id).bytes(p.hash.data(), p.hash.size()).text(c.id).bytes(summary.data(),
+                                                                                                 summary.size()),
+                    "storing a phone number");
+    if (r.status().is_already_exists())
+      return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+    if (!r.ok()) return r.status();
+  }
+  return ok_status();
+}
+
+Status PostgresTransaction::delete_phones(std::string_view tenant_id, std::string_view id) {
+  auto old = select_caller(c_, kSelectCaller.c_str(), tenant_id, id);
+  if (!old.ok()) return old.status();
+  if (!*old) return Status::not_found(kNoSuchCaller);
+  for (const StoredPhone& p : (*old)->phones) {
+    auto r = c_.run(kDeletePhone, Params().text(tenant_id).bytes(p.hash.data(), p.hash.size()),
+                    "removing a phone number");
+    if (!r.ok()) return r.status();
+  }
+  return ok_status();
+}
+
+Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
+                                           const std::function<bool(std::size_t, std::size_t)>& progress) {
+  return changing(tenant_id, [&]() -> Status {
+    std::size_t total = callers.size(), done = 0;
+    for (const CallerRecord& c : callers) total += c.phones.size();
+    const auto step = [&]() {
+      ++done;
+      return !progress || (done % 1024 != 0 && done != total) || progress(done, total);
+    };
+    const Status cancelled =
+        Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+    for (const CallerRecord& c : callers) {
+      auto r = c_.run(kInsertCaller, caller_params(tenant_id, c), "storing a caller");
+      if (r.status().is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
+      if (!r.ok()) return r.status();
+      if (!step()) return cancelled;
+    }
+    for (const CallerRecord& c : callers) {
+      if (Status s = insert_phones(tenant_id, c); !s.ok()) return s;
+      for (std::size_t i = 0; i < c.phones.size(); ++i)
+        if (!step()) return cancelled;
+    }
+    return ok_status();
+  });
+}
+
+Status PostgresTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
+  return changing(tenant_id, [&]() -> Status {
+    if (Status s = delete_phones(tenant_id, caller.id); !s.ok()) return s;
+    auto r = c_.run(kUpdateCaller, caller_params(tenant_id, caller), "updating a caller");
+    if (!r.ok()) return r.status();
+    return insert_phones(tenant_id, caller);
+  });
+}
+
+Status PostgresTransaction::delete_caller(std::string_view tenant_id, std::string_view id) {
+  return changing(tenant_id, [&]() -> Status {
+    if (Status s = delete_phones(tenant_id, id); !s.ok()) return s;
+    auto r = c_.run(kDeleteCaller, Params().text(tenant_id).text(id), "deleting a caller");
+    return r.ok() ? ok_status() : r.status();
+  });
+}
+
+Result<std::optional<RuleRecord>> PostgresTransaction::get_rule(std::string_view tenant_id, std::string_view id) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  auto rows = c_.run(kSelectRule.c_str(), Params().text(tenant_id).text(id), "reading an escalation rule");
+  if (!rows.ok()) {
+    state_ = State::failed;
+    return rows.status();
+  }
+  if (rows->size() == 0) return std::optional<RuleRecord>();
+  return std::optional<RuleRecord>(read_rule(*rows, 0));
+}
+
+Status PostgresTransaction::insert_rule(std::string_view tenant_id, const RuleRecord& rule) {
+  return changing(tenant_id, [&]() -> Status {
+    auto r = c_.run(kInsertRule.c_str(), rule_params(tenant_id, rule), "storing an escalation rule");
+    if (r.status().is_already_exists()) return Status::already_exists("id", "a rule with this id already exists");
+    return r.ok() ? ok_status() : r.status();
+  });
+}
+
+Status PostgresTransaction::replace_rule(std::string_view tenant_id, const RuleRecord& rule) {
+  return changing(tenant_id, [&]() -> Status {
+    auto r = c_.run(kUpdateRule, rule_params(tenant_id, rule), "updating an escalation rule");
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Status::not_found(kNoSuchRule) : ok_status();
+  });
+}
+
+Status PostgresTransaction::delete_rule(std::string_view tenant_id, std::string_view id) {
+  return changing(tenant_id, [&]() -> Status {
+    auto r = c_.run(kDeleteRule, Params().text(tenant_id).text(id), "deleting an escalation rule");
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Status::not_found(kNoSuchRule) : ok_status();
+  });
+}
+
+Status PostgresTransaction::insert_trigger(std::string_view tenant_id, const TriggerRecord& t, bool* inserted) {
+  return atomically([&]() -> Status {
+    Params p;
+    p.text(tenant_id).text(t.call_id).text(t.rule_id).text(t.caller_id).i64(to_unix_ms(t.triggered_at));
+    if (t.notified_at) p.i64(to_unix_ms(*t.notified_at));
+    else p.null();
+    auto r = c_.run(kInsertTrigger, p, "storing an escalation trigger");
+    if (!r.ok()) return r.status();
+    *inserted = r->affected() > 0;
+    return ok_status();
+  });
+}
+
+Status PostgresTransaction::mark_notified(std::string_view tenant_id, std::string_view call_id,
+                                          std::string_view rule_id, Timestamp at) {
+  return atomically([&]() -> Status {
+    auto r = c_.run(kMarkNotified, Params().text(tenant_id).text(call_id).text(rule_id).i64(to_unix_ms(at)),
+                    "recording a notification");
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Status::not_found("no such escalation trigger") : ok_status();
+  });
+}
+
+Result<std::uint64_t> PostgresTransaction::purge_triggers(std::string_view tenant_id, Timestamp before,
+                                                          std::uint64_t limit) {
+  std::uint64_t purged = 0;
+  Status s = atomically([&]() -> Status {
+    auto r = c_.run(kPurgeTriggers, Params().text(tenant_id).i64(to_unix_ms(before)).i64(sql_count(limit)),
+                    "purging escalation triggers");
+    if (!r.ok()) return r.status();
+    purged = r->affected();
+    return ok_status();
+  });
+  if (!s.ok()) return s;
+  return purged;
+}
+
+Status PostgresTransaction::insert_call(std::string_view tenant_id, const CallRow& call) {
+  return atomically([&]() -> Status {
+    auto r = c_.run(kInsertCall.c_str(), call_params(tenant_id, call), "recording a call");
+    if (r.status().is_already_exists())
+      return Status::already_exists("call_id", "this call has already been recorded");
+    return r.ok() ? ok_status() : r.status();
+  });
+}
+
+Status PostgresTransaction::count_call(std::string_view tenant_id, std::string_view caller_id,
+                                       std::optional<int> satisfaction_rating) {
+  return atomically([&]() -> Status {
+    Params p;
+    p.text(tenant_id).text(caller_id);
+    if (satisfaction_rating) p.f64(*satisfaction_rating);
+    else p.null();
+    auto r = c_.run(kCountCall, p, "counting a caller's call");
+    return r.ok() ? ok_status() : r.status();
+  });
+}
+
+Result<std::uint64_t> PostgresTransaction::purge_calls(std::string_view tenant_id, Timestamp before,
+                                                       std::uint64_t limit) {
+  std::uint64_t purged = 0;
+  Status s = atomically([&]() -> Status {
+    auto r = c_.run(kPurgeCalls, Params().text(tenant_id).i64(to_unix_ms(before)).i64(sql_count(limit)),
+                    "purging call history");
+    if (!r.ok()) return r.status();
+    purged = r->affected();
+    return ok_status();
+  });
+  if (!s.ok()) return s;
+  return purged;
+}
+
+Result<std::optional<std::string>> PostgresTransaction::get_meta(std::string_view scope, std::string_view key) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  auto out = select_meta(c_, kGetMeta, scope, key);
+  if (!out.ok()) state_ = State::failed;
+  return out;
+}
+
+Status PostgresTransaction::put_meta(std::string_view scope, std::string_view key, std::string_view value) {
+  return changing(scope, [&]() -> Status {
+    auto r = c_.run(kPutMeta, Params().text(scope).text(key).bytes(value.data(), value.size()), "writing metadata");
+    return r.ok() ? ok_status() : r.status();
+  });
+}
+
+Status PostgresTransaction::delete_meta(std::string_view scope, std::string_view key) {
+  return changing(scope, [&]() -> Status {
+    auto r = c_.run(kDeleteMeta, Params().text(scope).text(key), "removing metadata");
+    return r.ok() ? ok_status() : r.status();
+  });
+}
+
+Status PostgresTransaction::append_audit(const AuditEntry& e) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  auto r = c_.run(kInsertAudit,
+                  Params()
+                      .text(e.tenant_id)
+                      .i64(to_unix_ms(e.at))
+                      .text(e.actor_id)
+                      .i64(static_cast<int>(e.role))
+                      .text(e.action)
+                      .text(e.entity_type)
+                      .text(e.entity_id)
+                      .text(nlohmann::json(e.fields).dump())
+                      .text(e.outcome),
+                  "writing an audit entry");
+  if (!r.ok()) {
+    state_ = State::failed;
+    return r.status();
+  }
+  return ok_status();
+}
+
+Status PostgresTransaction::commit() {
+  if (Status s = usable(); !s.ok()) return s;
+  state_ = State::failed;  // until it has committed
+  // The generations move in the transaction, and their notification goes
+  // out at commit, only if it commits.
+  std::vector<std::pair<std::int64_t, std::int64_t>> moved;
+  if (!slots_.empty()) {
+    std::string array = "{";
+    for (std::size_t i = 0; i < slots_.size(); ++i) array += (i ? "," : "") + std::to_string(slots_[i]);
+    array += "}";
+    auto rows = c_.run(kBumpGenerations, Params().literal(array), "moving the change generations");
+    if (!rows.ok()) return rows.status();
+    std::string payload;
+    for (int i = 0; i < rows->size(); ++i) {
+      moved.emplace_back(rows->i64(i, 0), rows->i64(i, 1));
+      payload += fmt::format("{}{}:{}", i ? "," : "", moved.back().first, moved.back().second);
+    }
+    // A notification carries at most 8000 bytes: "*" asks listeners to re-read every counter.
+    if (payload.size() > 7900) payload = "*";
+    auto note = c_.run(kNotify, Params().text(s_.channel_).text(payload), "announcing a change");
+    if (!note.ok()) return note.status();
+  }
+  if (Status s = c_.exec("COMMIT", "committing"); !s.ok()) return s;
+  state_ = State::committed;
+  // This process sees its own change at once, before commit() returns.
+  for (const auto& [slot, gen] : moved) s_.apply_generation(slot, gen);
+  return ok_status();
+}
+
+}  // namespace vipcore::postgres
