@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "phone_columns.hpp"
 #include "sqlite/codec.hpp"
 
 namespace vipcore::postgres {
@@ -34,12 +35,8 @@ void encode_summary(const CallerRecord& c, std::string& out) { sqlite::encode_su
 bool decode_summary(std::string_view blob, IdentifyRecord* out) { return sqlite::decode_summary(blob, out); }
 
 Params caller_params(std::string_view tenant_id, const CallerRecord& c) {
-  std::string phones, masks;
-  for (std::size_t i = 0; i < c.phones.size(); ++i) {
-    phones.append(reinterpret_cast<const char*>(c.phones[i].hash.data()), c.phones[i].hash.size());
-    if (i) masks.push_back(',');
-    masks.append(c.phones[i].masked);
-  }
+  const std::string phones = detail::encode_phone_hashes(c.phones);
+  const std::string masks = detail::encode_phone_masks(c.phones);
   Params p;
   p.text(tenant_id)
       .text(c.id)
@@ -94,18 +91,7 @@ Result<CallerRecord> read_caller(const Rows& r, int row) {
   Sealed* sealed[] = {&c.caller_name, &c.company_name, &c.email, &c.account_number,
                       &c.account_value, &c.notes, &c.custom_greeting};
   for (int i = 0; i < 7; ++i) sealed[i]->assign(r.view(row, 15 + i));
-  const std::string_view hashes = r.view(row, 22);
-  std::string_view masks = r.view(row, 23);
-  if (hashes.empty() || hashes.size() % sizeof(PhoneHash) != 0)
-    return Status::storage_error("vip_caller.phones is malformed");
-  for (std::size_t off = 0; off < hashes.size(); off += sizeof(PhoneHash)) {
-    StoredPhone p;
-    std::copy_n(reinterpret_cast<const std::uint8_t*>(hashes.data() + off), p.hash.size(), p.hash.begin());
-    const std::size_t comma = masks.find(',');
-    p.masked = std::string(masks.substr(0, comma));
-    masks = comma == std::string_view::npos ? std::string_view() : masks.substr(comma + 1);
-    c.phones.push_back(std::move(p));
-  }
+  if (Status s = detail::decode_phones(r.view(row, 22), r.view(row, 23), &c.phones); !s.ok()) return s;
   c.rated_calls = r.i64(row, 24);
   if (const std::string_view tag = r.view(row, 25); tag.size() == c.integrity.size())
     std::copy_n(reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size(), c.integrity.begin());

@@ -7,24 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "phone_columns.hpp"
+
 namespace vipcore::sqlite {
 namespace {
-
-std::string encode_phones(const std::vector<StoredPhone>& phones) {
-  std::string out;
-  out.reserve(phones.size() * sizeof(PhoneHash));
-  for (const StoredPhone& p : phones) out.append(reinterpret_cast<const char*>(p.hash.data()), p.hash.size());
-  return out;
-}
-
-std::string encode_masks(const std::vector<StoredPhone>& phones) {
-  std::string out;
-  for (std::size_t i = 0; i < phones.size(); ++i) {
-    if (i) out.push_back(',');
-    out.append(phones[i].masked);
-  }
-  return out;
-}
 
 // The summary column of vip_phone: what identify needs about a number's
 // owner, packed into one blob so that the identify lookup reads one column
@@ -52,8 +38,8 @@ std::uint64_t get_le(const unsigned char* p, int bytes) noexcept {
 
 void bind_caller(Statement& st, std::string_view tenant_id, const CallerRecord& c, std::string (&scratch)[3]) {
   scratch[0] = c.tags.empty() ? "[]" : nlohmann::json(c.tags).dump();
-  scratch[1] = encode_phones(c.phones);
-  scratch[2] = encode_masks(c.phones);
+  scratch[1] = detail::encode_phone_hashes(c.phones);
+  scratch[2] = detail::encode_phone_masks(c.phones);
   st.bind_text(1, tenant_id);
   st.bind_text(2, c.id);
   st.bind_int(3, static_cast<int>(c.vip_level));
@@ -215,18 +201,7 @@ Result<CallerRecord> read_caller(const Statement& st) {
   st.column_assign(19, &c.account_value);
   st.column_assign(20, &c.notes);
   st.column_assign(21, &c.custom_greeting);
-  const std::string_view hashes = st.column_view(22);
-  std::string_view masks = st.column_view(23);
-  if (hashes.empty() || hashes.size() % sizeof(PhoneHash) != 0)
-    return Status::storage_error("vip_caller.phones is malformed");
-  for (std::size_t off = 0; off < hashes.size(); off += sizeof(PhoneHash)) {
-    StoredPhone p;
-    std::copy_n(reinterpret_cast<const std::uint8_t*>(hashes.data() + off), p.hash.size(), p.hash.begin());
-    const std::size_t comma = masks.find(',');
-    p.masked = std::string(masks.substr(0, comma));
-    masks = comma == std::string_view::npos ? std::string_view() : masks.substr(comma + 1);
-    c.phones.push_back(std::move(p));
-  }
+  if (Status s = detail::decode_phones(st.column_view(22), st.column_view(23), &c.phones); !s.ok()) return s;
   c.rated_calls = st.column_int(24);
   if (const std::string_view tag = st.column_view(25); tag.size() == c.integrity.size())
     std::copy_n(reinterpret_cast<const std::uint8_t*>(tag.data()), tag.size(), c.integrity.begin());
