@@ -86,17 +86,21 @@ struct Env {
   }
 };
 
+/// Opens env.db on `storage`, keeping env.storage pointing at it.
+inline void open_on(Env& env, std::unique_ptr<Storage> storage) {
+  env.storage = storage.get();
+  auto db = Database::open(std::move(storage), test_key(), env.options());
+  REQUIRE_MESSAGE(db.ok(), db.status().to_string());
+  env.db = std::make_unique<Database>(std::move(*db));
+}
+
 /// The in-memory backend.
 struct MemoryBackend {
   static constexpr const char* kName = "memory";
   static Env open(std::shared_ptr<Notifier> notifier = nullptr) {
     Env env;
     env.notifier = std::move(notifier);
-    auto storage = new_memory_storage();
-    env.storage = storage.get();
-    auto db = Database::open(std::move(storage), test_key(), env.options());
-    REQUIRE_MESSAGE(db.ok(), db.status().to_string());
-    env.db = std::make_unique<Database>(std::move(*db));
+    open_on(env, new_memory_storage());
     return env;
   }
 };
@@ -110,10 +114,7 @@ struct SqliteBackend {
     env.dir = std::make_unique<TempDir>();
     auto storage = open_sqlite_storage(env.dir->file("vip.db"), env.options().sqlite);
     REQUIRE_MESSAGE(storage.ok(), storage.status().to_string());
-    env.storage = storage->get();
-    auto db = Database::open(std::move(*storage), test_key(), env.options());
-    REQUIRE_MESSAGE(db.ok(), db.status().to_string());
-    env.db = std::make_unique<Database>(std::move(*db));
+    open_on(env, std::move(*storage));
     return env;
   }
 };
@@ -128,10 +129,7 @@ struct PostgresBackend {
     env.conninfo = PostgresServer::instance().new_database();
     auto storage = open_postgresql_storage(env.conninfo, postgres_test_options());
     REQUIRE_MESSAGE(storage.ok(), storage.status().to_string());
-    env.storage = storage->get();
-    auto db = Database::open(std::move(*storage), test_key(), env.options());
-    REQUIRE_MESSAGE(db.ok(), db.status().to_string());
-    env.db = std::make_unique<Database>(std::move(*db));
+    open_on(env, std::move(*storage));
     return env;
   }
 };
