@@ -14,12 +14,25 @@
 #include <utility>
 #include <vector>
 
+#include "formats.hpp"
 #include "output.hpp"
 #include "vipcore/vipcore.hpp"
 
 namespace vipctl {
 
 using vipcore::Status;
+
+// The JSON and CSV mapping vipctl shares with vipd (tools/common/).
+namespace jsonmap = vipcore::jsonmap;
+using jsonmap::caller_fields;
+using jsonmap::CallerWriter;
+using jsonmap::file_format;
+using jsonmap::FileFormat;
+using jsonmap::ImportRows;
+using jsonmap::new_caller;
+using jsonmap::read_import_file;
+using jsonmap::RowError;
+using jsonmap::RowOrigin;
 
 // Options every command shares; each falls back to an environment variable.
 struct GlobalOptions {
