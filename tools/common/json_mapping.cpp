@@ -1,6 +1,11 @@
 #include "json_mapping.hpp"
 
+#include <climits>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "formats.hpp"
 
@@ -211,6 +216,288 @@ ordered_json to_json(const RoutingPlan& plan) {
           {"offer_callback", plan.offer_callback},
           {"callback_priority", plan.callback_priority},
           {"reason", plan.reason}};
+}
+
+}  // namespace vipcore::jsonmap
+
+// ---- Reading request bodies ----------------------------------------------------
+
+namespace vipcore::jsonmap {
+namespace {
+
+using nlohmann::json;
+
+Status type_error(std::string_view field, std::string_view expected) {
+  return Status::invalid_argument(field, std::string("must be ") + std::string(expected));
+}
+
+Status not_object(std::string_view what) { return Status::invalid_argument(what, "must be a JSON object"); }
+
+Status read(std::string_view field, const json& v, std::string* out) {
+  if (!v.is_string()) return type_error(field, "a string");
+  *out = v.get<std::string>();
+  return ok_status();
+}
+
+Status read(std::string_view field, const json& v, bool* out) {
+  if (!v.is_boolean()) return type_error(field, "true or false");
+  *out = v.get<bool>();
+  return ok_status();
+}
+
+Status read(std::string_view field, const json& v, int* out) {
+  if (!v.is_number_integer() || v.get<std::int64_t>() < INT32_MIN || v.get<std::int64_t>() > INT32_MAX)
+    return type_error(field, "a whole number");
+  *out = static_cast<int>(v.get<std::int64_t>());
+  return ok_status();
+}
+
+Status read(std::string_view field, const json& v, std::uint64_t* out) {
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 0) return type_error(field, "a whole number, 0 or more");
+  *out = v.get<std::uint64_t>();
+  return ok_status();
+}
+
+Status read(std::string_view field, const json& v, double* out) {
+  if (!v.is_number()) return type_error(field, "a number");
+  *out = v.get<double>();
+  return ok_status();
+}
+
+Status read(std::string_view field, const json& v, std::vector<std::string>* out) {
+  if (!v.is_array()) return type_error(field, "an array of strings");
+  out->clear();
+  for (const json& item : v) {
+    if (!item.is_string()) return type_error(field, "an array of strings");
+    out->push_back(item.get<std::string>());
+  }
+  return ok_status();
+}
+
+// A whole number, or null for none.
+Status read(std::string_view field, const json& v, std::optional<int>* out) {
+  if (v.is_null()) {
+    *out = std::nullopt;
+    return ok_status();
+  }
+  int n = 0;
+  if (Status s = read(field, v, &n); !s.ok()) return s;
+  *out = n;
+  return ok_status();
+}
+
+template <typename T>
+Status read_into(std::string_view field, const json& v, std::optional<T>* out) {
+  T value{};
+  if (Status s = read(field, v, &value); !s.ok()) return s;
+  *out = std::move(value);
+  return ok_status();
+}
+
+bool is_read_only(std::string_view name) { return name == "id" || name == "created_at" || name == "updated_at"; }
+
+Status unknown_field(std::string_view name) {
+  return Status::invalid_argument(name, "is not a field of this object");
+}
+
+// Applies `set(value)` to each entry of a {NAME: value} object whose names
+// `parse` reads (a level, a handling rule).
+template <typename Parse, typename Set>
+Status each_named(const std::string& field, const json& v, Parse&& parse, Set&& set) {
+  if (!v.is_object()) return not_object(field);
+  for (const auto& [name, value] : v.items()) {
+    const std::string entry = field + "." + name;
+    auto key = parse(name, entry);
+    if (!key.ok()) return key.status();
+    if (Status s = set(static_cast<std::size_t>(*key), entry, value); !s.ok()) return s;
+  }
+  return ok_status();
+}
+
+// Applies each entry of an object through a table of named readers.
+template <typename Table>
+Status each_field(const std::string& field, const json& v, const Table& table) {
+  if (!v.is_object()) return not_object(field);
+  for (const auto& [name, value] : v.items()) {
+    const std::string entry = field + "." + name;
+    bool known = false;
+    for (const auto& [key, apply] : table)
+      if (key == name) {
+        known = true;
+        if (Status s = apply(entry, value); !s.ok()) return s;
+      }
+    if (!known) return unknown_field(entry);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<EscalationRuleUpdate> rule_fields(const json& object, const NotificationTargets& current) {
+  if (!object.is_object()) return not_object("body");
+  EscalationRuleUpdate u;
+  std::optional<std::vector<std::string>> emails, sms, alerts;
+  for (const auto& [name, v] : object.items()) {
+    Status s;
+    if (is_read_only(name)) continue;
+    if (name == "name") {
+      s = read_into(name, v, &u.name);
+    } else if (name == "vip_levels") {
+      std::vector<std::string> names;
+      s = read(name, v, &names);
+      std::vector<Level> levels;
+      for (const std::string& l : names) {
+        if (!s.ok()) break;
+        auto level = parse_level(l, name);
+        s = level.status();
+        if (level.ok()) levels.push_back(*level);
+      }
+      if (s.ok()) u.vip_levels = levels;
+    } else if (name == "max_wait_time" || name == "max_queue_position") {
+      std::optional<int> n;
+      s = read(name, v, &n);
+      (name == "max_wait_time" ? u.max_wait_time : u.max_queue_position) = n;
+    } else if (name == "escalation_type") {
+      s = read_into(name, v, &u.escalation_type);
+    } else if (name == "tier") {
+      s = read_into(name, v, &u.tier);
+    } else if (name == "notification_emails") {
+      s = read_into(name, v, &emails);
+    } else if (name == "notification_sms") {
+      s = read_into(name, v, &sms);
+    } else if (name == "internal_alerts") {
+      s = read_into(name, v, &alerts);
+    } else if (name == "is_active") {
+      s = read_into(name, v, &u.is_active);
+    } else if (name == "priority") {
+      s = read_into(name, v, &u.priority);
+    } else if (name == "schedule") {
+      std::string text;
+      s = read(name, v, &text);
+      if (s.ok()) {
+        auto schedule = parse_rule_schedule(text);
+        s = schedule.status();
+        if (schedule.ok()) u.schedule = *schedule;
+      }
+    } else if (name == "business_hours") {
+      u.business_hours = std::optional<WeeklyHours>();
+      if (!v.is_null()) {
+        std::string text;
+        s = read(name, v, &text);
+        if (s.ok()) {
+          auto hours = parse_weekly_hours(text, name);
+          s = hours.status();
+          if (hours.ok()) u.business_hours = std::optional<WeeklyHours>(*hours);
+        }
+      }
+    } else {
+      s = unknown_field(name);
+    }
+    if (!s.ok()) return s;
+  }
+  if (emails || sms || alerts)
+    u.notify = NotificationTargets{emails.value_or(current.emails), sms.value_or(current.sms_numbers),
+                                   alerts.value_or(current.internal_alerts)};
+  return u;
+}
+
+EscalationRule new_rule(const EscalationRuleUpdate& u) {
+  EscalationRule r;
+  r.name = u.name.value_or("");
+  r.vip_levels = u.vip_levels.value_or(std::vector<Level>());
+  r.max_wait_time = u.max_wait_time.value_or(std::nullopt);
+  r.max_queue_position = u.max_queue_position.value_or(std::nullopt);
+  r.escalation_type = u.escalation_type.value_or(r.escalation_type);
+  r.tier = u.tier.value_or(r.tier);
+  r.notify = u.notify.value_or(NotificationTargets());
+  r.is_active = u.is_active.value_or(r.is_active);
+  r.priority = u.priority.value_or(r.priority);
+  r.schedule = u.schedule.value_or(r.schedule);
+  r.business_hours = u.business_hours.value_or(std::nullopt);
+  return r;
+}
+
+Status apply_settings(const json& object, TenantSettings* s) {
+  using Apply = std::function<Status(const std::string&, const json&)>;
+  const auto level = [](const std::string& name, const std::string& field) { return parse_level(name, field); };
+  const auto rule = [](const std::string& name, const std::string& field) { return parse_handling_rule(name, field); };
+  const std::pair<std::string_view, Apply> top[] = {
+      {"region",
+       [&](const std::string& f, const json& v) -> Status {
+         std::string text;
+         if (Status st = read(f, v, &text); !st.ok()) return st;
+         auto plan = PhoneNormalizer::for_region(text);
+         if (!plan.ok()) return Status::invalid_argument(f, plan.status().message());
+         s->region = plan->region();
+         return ok_status();
+       }},
+      {"number_validation",
+       [&](const std::string& f, const json& v) -> Status {
+         std::string text;
+         if (Status st = read(f, v, &text); !st.ok()) return st;
+         auto parsed = parse_number_validation(text, f);
+         if (!parsed.ok()) return parsed.status();
+         s->number_validation = *parsed;
+         return ok_status();
+       }},
+      {"time_zone", [&](const std::string& f, const json& v) { return read(f, v, &s->time_zone); }},
+      {"business_hours",
+       [&](const std::string& f, const json& v) -> Status {
+         std::string text;
+         if (Status st = read(f, v, &text); !st.ok()) return st;
+         auto hours = parse_weekly_hours(text, f);
+         if (!hours.ok()) return hours.status();
+         s->business_hours = *hours;
+         return ok_status();
+       }},
+      {"levels",
+       [&](const std::string& f, const json& v) {
+         return each_named(f, v, level, [&](std::size_t l, const std::string& entry, const json& fields) {
+           const std::pair<std::string_view, Apply> per_level[] = {
+               {"target_wait", [&](const std::string& g, const json& x) { return read(g, x, &s->level_waits[l]); }},
+               {"priority", [&](const std::string& g, const json& x) { return read(g, x, &s->priority.level_base[l]); }},
+               {"max_escalation_rate",
+                [&](const std::string& g, const json& x) { return read(g, x, &s->alerts.max_escalation_rate[l]); }}};
+           return each_field(entry, fields, per_level);
+         });
+       }},
+      {"rule_bonus",
+       [&](const std::string& f, const json& v) {
+         return each_named(f, v, rule, [&](std::size_t r, const std::string& entry, const json& x) {
+           return read(entry, x, &s->priority.rule_bonus[r]);
+         });
+       }},
+      {"dynamic_priority",
+       [&](const std::string& f, const json& v) {
+         const std::pair<std::string_view, Apply> fields[] = {
+             {"rise_start", [&](const std::string& g, const json& x) { return read(g, x, &s->dynamic_priority.rise_start); }},
+             {"exponent", [&](const std::string& g, const json& x) { return read(g, x, &s->dynamic_priority.exponent); }}};
+         return each_field(f, v, fields);
+       }},
+      {"alerts",
+       [&](const std::string& f, const json& v) {
+         AlertThresholds& a = s->alerts;
+         const std::pair<std::string_view, Apply> fields[] = {
+             {"wait_factor", [&](const std::string& g, const json& x) { return read(g, x, &a.wait_factor); }},
+             {"max_failed_identification_rate",
+              [&](const std::string& g, const json& x) { return read(g, x, &a.max_failed_identification_rate); }},
+             {"min_identifications", [&](const std::string& g, const json& x) { return read(g, x, &a.min_identifications); }},
+             {"max_quality_drop", [&](const std::string& g, const json& x) { return read(g, x, &a.max_quality_drop); }},
+             {"min_calls", [&](const std::string& g, const json& x) { return read(g, x, &a.min_calls); }}};
+         return each_field(f, v, fields);
+       }},
+  };
+  if (!object.is_object()) return not_object("body");
+  for (const auto& [name, value] : object.items()) {
+    bool known = false;
+    for (const auto& [key, apply] : top)
+      if (key == name) {
+        known = true;
+        if (Status st = apply(name, value); !st.ok()) return st;
+      }
+    if (!known) return unknown_field(name);
+  }
+  return ok_status();
 }
 
 }  // namespace vipcore::jsonmap

@@ -55,6 +55,22 @@ ordered_json to_json(const AuditEntry& entry);
 ordered_json to_json(const TenantSettings& settings);
 ordered_json to_json(const RoutingPlan& plan);
 
+// ---- Reading request bodies ------------------------------------------------
+// Each reader takes a JSON object with the field names to_json writes; a
+// field that is absent stays as it is, an unknown field or a bad value is
+// Code::invalid_argument naming it, and read-only fields (id, created_at,
+// updated_at) are ignored, so that what GET returned can be PUT back.
+
+/// The rule fields an object sets. Notification lists that are given
+/// replace those of `current`; the others are kept.
+Result<EscalationRuleUpdate> rule_fields(const nlohmann::json& object, const NotificationTargets& current = {});
+/// A new rule with the fields of `update`, the others at their defaults.
+EscalationRule new_rule(const EscalationRuleUpdate& update);
+/// Applies the settings an object gives (the shape to_json(TenantSettings)
+/// writes; levels, rule_bonus, dynamic_priority and alerts may give only
+/// some of their entries) to `settings`.
+Status apply_settings(const nlohmann::json& object, TenantSettings* settings);
+
 /// A JSON array of to_json(item) for each item.
 template <typename T>
 ordered_json to_json_array(const std::vector<T>& items) {
