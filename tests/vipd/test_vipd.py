@@ -101,7 +101,7 @@ class VipdTest(unittest.TestCase):
         # Nothing secret was ever logged: no number, name, e-mail or token.
         for secret in SECRETS + [cls.token, cls.agent_token, cls.other_token]:
             assert secret not in log, "vipd's log holds a secret"
-        assert code == 0, "vipd did not stop cleanly on SIGTERM (exit %s)" % code
+        assert code == 0, "vipd did not stop cleanly on SIGTERM (exit %s); its log ends:\n%s" % (code, log[-6000:])
 
     # ---- helpers -------------------------------------------------------------
 

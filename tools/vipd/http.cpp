@@ -176,12 +176,13 @@ std::string RequestMetrics::to_prometheus() const {
   return out;
 }
 
-HttpServer::HttpServer(ServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {}
+HttpServer::HttpServer(ServerOptions options, Handler handler, RequestMetrics& metrics)
+    : options_(std::move(options)), handler_(std::move(handler)), metrics_(metrics) {}
 
 HttpServer::~HttpServer() { shutdown(std::chrono::milliseconds(0)); }
 
-vipcore::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, Handler handler) {
+vipcore::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, Handler handler,
+                                                               RequestMetrics& metrics) {
   // HOST:PORT, HOST an IPv4 address or [IPv6].
   const std::string& listen = options.listen;
   const std::size_t colon = listen.rfind(':');
@@ -213,16 +214,16 @@ vipcore::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptio
   if (tls && (options.tls_cert_pem.empty() || options.tls_key_pem.empty()))
     return vipcore::Status::invalid_argument("--tls-cert", "TLS needs both --tls-cert and --tls-key");
 
-  std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
+  std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler), metrics));
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (v6) flags |= MHD_USE_IPv6;
   if (tls) flags |= MHD_USE_TLS;
   std::vector<MHD_OptionItem> items = {
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&Callbacks::log), nullptr},  // first, as MHD asks
       {MHD_OPTION_SOCK_ADDR, 0, &address},
       {MHD_OPTION_THREAD_POOL_SIZE, options.threads, nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, options.timeout_seconds, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&Callbacks::on_completed), server.get()},
-      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&Callbacks::log), nullptr},
       {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, nullptr},
   };
   if (tls) {

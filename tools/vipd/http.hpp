@@ -85,24 +85,26 @@ class HttpServer {
   /// "--listen" for an address that does not parse, Code::storage when the
   /// socket cannot be had (the port taken...), Code::key for TLS material
   /// libmicrohttpd refuses.
-  static vipcore::Result<std::unique_ptr<HttpServer>> start(const ServerOptions& options, Handler handler);
+  /// Each request answered is counted in `metrics`, which must outlive the
+  /// server (and may be read from any thread meanwhile).
+  static vipcore::Result<std::unique_ptr<HttpServer>> start(const ServerOptions& options, Handler handler,
+                                                           RequestMetrics& metrics);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
-  const RequestMetrics& metrics() const noexcept { return metrics_; }
   /// Stops accepting connections, lets requests in flight finish (for up to
   /// `grace`), then closes everything. Idempotent.
   void shutdown(std::chrono::milliseconds grace);
 
  private:
   friend struct Callbacks;  // libmicrohttpd's callbacks (http.cpp)
-  HttpServer(ServerOptions options, Handler handler);
+  HttpServer(ServerOptions options, Handler handler, RequestMetrics& metrics);
 
   ServerOptions options_;
   Handler handler_;
-  RequestMetrics metrics_;
+  RequestMetrics& metrics_;
   MHD_Daemon* daemon_ = nullptr;
   std::uint16_t port_ = 0;
   std::atomic<int> in_flight_{0};

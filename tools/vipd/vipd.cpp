@@ -101,14 +101,14 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "vipd: cannot open the database: {}\n", db.status().message());
     return kDatabase;
   }
-  std::unique_ptr<vipd::HttpServer> http;
-  vipd::Api api(*db, vipd::ApiOptions{chart_js}, [&http] { return http ? http->metrics().to_prometheus() : ""; });
-  auto started = vipd::HttpServer::start(server, [&api](const vipd::Request& r) { return api.handle(r); });
+  vipd::RequestMetrics requests;
+  vipd::Api api(*db, vipd::ApiOptions{chart_js}, [&requests] { return requests.to_prometheus(); });
+  auto started = vipd::HttpServer::start(server, [&api](const vipd::Request& r) { return api.handle(r); }, requests);
   if (!started.ok()) {
     fmt::print(stderr, "vipd: {}\n", started.status().message());
     return started.status().code() == vipcore::Code::invalid_argument ? kUsage : kListen;
   }
-  http = std::move(*started);
+  std::unique_ptr<vipd::HttpServer> http = std::move(*started);
   const bool tls = !server.tls_cert_pem.empty();
   const std::string host = server.listen.substr(0, server.listen.rfind(':'));
   fmt::print(stdout, "vipd: serving {}://{}:{} ({} threads)\n", tls ? "https" : "http", host, http->port(),
