@@ -447,15 +447,29 @@ class VipdTest(unittest.TestCase):
                     for i in range(3)]
             body = json.dumps({"vip_callers": rows}).encode()
             s = socket.create_connection(("127.0.0.1", other.port), timeout=60)
+            # Expect: 100-continue: vipd answers "100 Continue" once it has taken the request in,
+            # so that SIGTERM surely comes with the request in flight, however slow the machine.
             s.sendall(("POST /api/v1/vip/bulk-import HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-                       "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-                       % (self.token, len(body))).encode() + body[:len(body) // 2])
-            time.sleep(0.3)
+                       "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n"
+                       "Expect: 100-continue\r\n\r\n" % (self.token, len(body))).encode())
+            interim = b""
+            while not interim.endswith(b"\r\n\r\n"):
+                chunk = s.recv(1)
+                self.assertTrue(chunk, "vipd closed the connection before 100 Continue")
+                interim += chunk
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100"), interim)
+            s.sendall(body[:len(body) // 2])
             other.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
+            refused, deadline = False, time.monotonic() + 20
+            while not refused and time.monotonic() < deadline:  # soon no new connection is accepted
+                try:
+                    socket.create_connection(("127.0.0.1", other.port), timeout=5).close()
+                    time.sleep(0.05)
+                except OSError:
+                    refused = True
+            self.assertTrue(refused, "vipd still accepts connections after SIGTERM")
+            time.sleep(0.3)
             self.assertIsNone(other.proc.poll(), "vipd exited with a request in flight")
-            with self.assertRaises(OSError):  # no new connections
-                socket.create_connection(("127.0.0.1", other.port), timeout=5).close()
             s.sendall(body[len(body) // 2:])
             answer = b""
             while True:
