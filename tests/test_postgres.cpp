@@ -1,11 +1,22 @@
 // What only the PostgreSQL backend has: its schema version, what reaches the
 // server, two nodes sharing one database, and a server that goes away and
 // comes back. (Every backend-templated test also runs on PostgreSQL.)
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -77,6 +88,213 @@ std::string hex(std::string_view s) {
   }
   return out;
 }
+
+// The one number a query over `conninfo` returns.
+std::int64_t query_count(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  REQUIRE_MESSAGE(PQstatus(c) == CONNECTION_OK, PQerrorMessage(c));
+  PGresult* r = PQexec(c, sql.c_str());
+  const bool good = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+  const std::string error = PQresultErrorMessage(r);
+  const std::int64_t n = good ? std::atoll(PQgetvalue(r, 0, 0)) : -1;
+  PQclear(r);
+  PQfinish(c);
+  REQUIRE_MESSAGE(good, sql << ": " << error);
+  return n;
+}
+
+// Callers of import batch k: kBatchCallers callers, each with a primary and an
+// alternative number, imported in one transaction by the actor "writer-k".
+constexpr int kBatchCallers = 50;
+std::string batch_number(int k, int j, int which) { return fmt_number(10000 + k * 2 * kBatchCallers + 2 * j + which); }
+
+Status import_batch(const Database& db, int k) {
+  auto t = db.tenant("acme", Actor{"writer-" + std::to_string(k), Role::admin});
+  if (!t.ok()) return t.status();
+  std::vector<NewCaller> callers;
+  for (int j = 0; j < kBatchCallers; ++j) {
+    NewCaller c = minimal(batch_number(k, j, 0), "Batch Caller");
+    c.alternative_phone_numbers = {batch_number(k, j, 1)};
+    c.vip_level = Level::gold;
+    callers.push_back(std::move(c));
+  }
+  ImportReport report;
+  return t->import_callers(callers, ImportOptions{}, &report);
+}
+
+// How much of batch k a fresh look finds: numbers identified as its callers'
+// and "import" audit entries of its actor.
+struct BatchFound {
+  int numbers = 0;
+  int audit_entries = 0;
+};
+BatchFound find_batch(const Tenant& t, int k) {
+  BatchFound f;
+  for (int j = 0; j < kBatchCallers; ++j) {
+    std::string owner;
+    for (int which = 0; which < 2; ++which) {
+      auto id = t.identify(batch_number(k, j, which));
+      REQUIRE_MESSAGE(id.ok(), id.status().to_string());
+      if (!id->is_vip) continue;
+      ++f.numbers;
+      if (which == 0) owner = id->caller.id;
+      CHECK_MESSAGE(id->caller.id == owner, "batch " << k << " caller " << j << ": its two numbers name two callers");
+    }
+  }
+  AuditQuery q;
+  q.actor_id = "writer-" + std::to_string(k);
+  q.limit = 0;
+  auto entries = t.audit(q);
+  REQUIRE_MESSAGE(entries.ok(), entries.status().to_string());
+  for (const AuditEntry& e : *entries) f.audit_entries += e.action == "import" ? 1 : 0;
+  return f;
+}
+
+// ---- a second node in its own process ---------------------------------------
+
+// A file descriptor, closed when it goes.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+// What the child node tells the parent: one write() each (atomic on a pipe).
+struct NodeReport {
+  std::int32_t kind = 0;   // kSeen or kFailed
+  std::int32_t value = 0;  // kSeen: the level identify answered (-1: not a VIP); kFailed: the step that failed
+  std::int64_t at_ns = 0;  // steady_clock: CLOCK_MONOTONIC, the same clock in every process of the machine
+};
+constexpr std::int32_t kSeen = 1;
+constexpr std::int32_t kFailed = 2;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// The child node: opens the database on `conninfo` and identifies `number` in
+// a loop, reporting each level it answers that differs from the last one,
+// until the parent closes its end of `from_parent` (or after a minute).
+// Returns the process's exit code. Uses no doctest macro: a failure is
+// reported to the parent.
+int child_node(const std::string& conninfo, const std::string& number, int to_parent, int from_parent) {
+  const auto report = [&](std::int32_t kind, std::int32_t value) {
+    NodeReport r;
+    r.kind = kind;
+    r.value = value;
+    r.at_ns = now_ns();
+    return ::write(to_parent, &r, sizeof r) == static_cast<ssize_t>(sizeof r);
+  };
+  const auto fail = [&](std::int32_t step) {
+    (void)report(kFailed, step);
+    return step;
+  };
+  auto storage = open_postgresql_storage(conninfo, postgres_test_options());
+  if (!storage.ok()) return fail(1);
+  auto db = Database::open(std::move(*storage), test_key(), quiet_options());
+  if (!db.ok()) return fail(2);
+  auto tenant = db->tenant("acme", Actor{"node-b", Role::system});
+  if (!tenant.ok()) return fail(3);
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::int32_t last = -2;
+  Identification id;
+  const timespec pause{0, 20000};  // 20 us between lookups: the other processes keep the CPU
+  while (Clock::now() < deadline) {
+    pollfd p{from_parent, POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0) return 0;  // the parent is done (or gone)
+    if (!tenant->identify(number, &id).ok()) return fail(4);
+    const std::int32_t level = id.is_vip ? static_cast<std::int32_t>(id.caller.vip_level) : -1;
+    if (level != last) {
+      if (!report(kSeen, level)) return 5;
+      last = level;
+    }
+    ::nanosleep(&pause, nullptr);
+  }
+  return fail(6);
+}
+
+// Forks a child process running child_node; the child never returns into the
+// test program (it _exits, whatever happens). The destructor tells the child
+// to stop, and reaps it (killing it if it has not exited within 10 s).
+class ChildNode {
+ public:
+  ChildNode(const std::string& conninfo, const std::string& number) {
+    int up[2], down[2];
+    REQUIRE(::pipe2(up, O_CLOEXEC) == 0);
+    from_child_.fd = up[0];
+    Fd up_w(up[1]);
+    REQUIRE(::pipe2(down, O_CLOEXEC) == 0);
+    to_child_.fd = down[1];
+    Fd down_r(down[0]);
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      int code = 99;
+      try {
+        from_child_.reset();
+        to_child_.reset();
+        ::signal(SIGPIPE, SIG_DFL);
+        code = child_node(conninfo, number, up_w.fd, down_r.fd);
+      } catch (...) {
+      }
+      ::_exit(code);
+    }
+  }
+  ChildNode(const ChildNode&) = delete;
+  ChildNode& operator=(const ChildNode&) = delete;
+  ~ChildNode() { (void)reap(); }
+
+  // The child's next report, or false after `timeout_ms` without one (or when it is gone).
+  bool next(NodeReport* r, int timeout_ms) {
+    auto* out = reinterpret_cast<char*>(r);
+    std::size_t have = 0;
+    const auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (have < sizeof *r) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{from_child_.fd, POLLIN, 0};
+      const int n = ::poll(&p, 1, static_cast<int>(left));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      const ssize_t got = ::read(from_child_.fd, out + have, sizeof *r - have);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      have += static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+
+  // Tells the child to stop and waits for it; its exit code (-1: killed, or not reaped).
+  int reap() {
+    if (pid_ <= 0) return exit_code_;
+    to_child_.reset();
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 1000 && (done = ::waitpid(pid_, &status, WNOHANG)) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (done == 0) {
+      ::kill(pid_, SIGKILL);
+      done = ::waitpid(pid_, &status, 0);
+    }
+    exit_code_ = done == pid_ && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    pid_ = -1;
+    from_child_.reset();
+    return exit_code_;
+  }
+
+ private:
+  Fd from_child_, to_child_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
 
 }  // namespace
 
@@ -186,6 +404,54 @@ TEST_CASE("PostgreSQL: a change committed on one node is seen by the other node'
   CHECK(id.caller.vip_level == Level::diamond);
 }
 
+TEST_CASE("PostgreSQL: 1,000 changes committed by one process are each seen by another process's identify") {
+  const std::string conninfo = PostgresServer::instance().new_database();
+  {  // the schema, made before two processes open the database
+    auto first = open_postgresql_storage(conninfo, postgres_test_options());
+    REQUIRE_MESSAGE(first.ok(), first.status().to_string());
+  }
+  // Node B: a child process identifying the number in a loop, forked before
+  // this process opens anything.
+  ChildNode b(conninfo, fmt_number(3));
+  Node a = open_node(conninfo);
+  Tenant on_a = admin_of(a);
+  NewCaller caller = minimal(fmt_number(3), "Two Processes");
+  caller.vip_level = Level::gold;
+  auto created = on_a.create(caller);
+  ok(created);
+  NodeReport r;
+  do {
+    REQUIRE_MESSAGE(b.next(&r, 10000), "the other process never saw the caller");
+    REQUIRE_MESSAGE(r.kind == kSeen, "the other process failed at step " << r.value);
+  } while (r.value != static_cast<std::int32_t>(Level::gold));
+
+  // Each change made on A, then B's first identify answering it: the delay
+  // from A's update() returning to B's answer (0 when B answered it before
+  // update() returned). The next change waits for B's answer.
+  constexpr int kChanges = 1000;
+  std::vector<double> delays_ms;
+  int before_return = 0;
+  for (int i = 0; i < kChanges; ++i) {
+    const Level want = i % 2 == 0 ? Level::platinum : Level::gold;
+    CallerUpdate u;
+    u.vip_level = want;
+    ok(on_a.update(created->id, u));
+    const std::int64_t committed = now_ns();
+    REQUIRE_MESSAGE(b.next(&r, 10000), "the other process did not see change " << i << " within 10 s");
+    REQUIRE_MESSAGE(r.kind == kSeen, "the other process failed at step " << r.value);
+    REQUIRE_MESSAGE(r.value == static_cast<std::int32_t>(want), "change " << i << ": the other process answered level "
+                                                                 << r.value);
+    if (r.at_ns < committed) ++before_return;
+    delays_ms.push_back(static_cast<double>(std::max<std::int64_t>(0, r.at_ns - committed)) / 1e6);
+  }
+  CHECK(b.reap() == 0);
+  std::sort(delays_ms.begin(), delays_ms.end());
+  const auto at = [&](std::size_t percent) { return delays_ms[percent * (delays_ms.size() - 1) / 100]; };
+  MESSAGE("cross-node visibility, two processes, " << kChanges << " changes (A's update() returned -> B's identify "
+          "answers it): p50 " << at(50) << " ms, p99 " << at(99) << " ms, max " << delays_ms.back() << " ms ("
+          << before_return << " answered before update() returned)");
+}
+
 TEST_CASE("PostgreSQL: with the server stopped identify and writes fail at once with Code::storage, and both nodes recover when it is back") {
   PostgresServer& server = PostgresServer::instance();
   const std::string conninfo = server.new_database();
@@ -234,6 +500,122 @@ TEST_CASE("PostgreSQL: with the server stopped identify and writes fail at once 
   server.stop();
   server.start();
   for (int i = 0; i < 3; ++i) ok(on_b.get(created->id));
+}
+
+TEST_CASE("PostgreSQL: a write in flight when the server stops commits whole or not at all, and a failed one reports Code::storage") {
+  PostgresServer& server = PostgresServer::instance();
+  const std::string conninfo = server.new_database();
+  Node a = open_node(conninfo);
+  Tenant on_a = admin_of(a);
+  NewCaller known = minimal(fmt_number(4), "Known Caller");
+  known.vip_level = Level::gold;
+  ok(on_a.create(known));
+  std::map<int, Status> results;  // batch -> what import_callers returned
+
+  // 1. Batch 0 is held between its last row and its commit: another session
+  // locks the change generations, which commit() moves last. The server
+  // stops while the import waits there.
+  PGconn* locker = PQconnectdb(conninfo.c_str());
+  REQUIRE_MESSAGE(PQstatus(locker) == CONNECTION_OK, PQerrorMessage(locker));
+  struct Finish {
+    PGconn* c;
+    ~Finish() { PQfinish(c); }
+  } finish_locker{locker};
+  {
+    PGresult* r = PQexec(locker, "BEGIN; LOCK TABLE vip_generation IN EXCLUSIVE MODE");
+    const bool locked = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    REQUIRE_MESSAGE(locked, PQerrorMessage(locker));
+  }
+  Status held;
+  std::thread writer([&] { held = import_batch(*a.db, 0); });
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join_writer{writer};
+  // (All its rows are written when it waits there.)
+  const std::string waiting_sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                                  "query LIKE 'UPDATE vip_generation%'";
+  const bool waiting = wait_for([&] { return query_count(conninfo, waiting_sql) == 1; }, std::chrono::seconds(10));
+  server.stop();
+  writer.join();
+  REQUIRE_MESSAGE(waiting, "the import never reached its commit");
+  CHECK_MESSAGE(held.is_storage_error(), held.to_string());
+  results[0] = held;
+
+  // Identify fails at once with Code::storage while the server is down.
+  CHECK(wait_for([&] { return a.storage->change_generation("acme") == 0; }, std::chrono::seconds(10)));
+  const auto before = Clock::now();
+  auto down = on_a.identify(fmt_number(4));
+  const double identify_ms = std::chrono::duration<double, std::milli>(Clock::now() - before).count();
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.status().is_storage_error());
+  MESSAGE("identify with the server down failed in " << identify_ms << " ms");
+  server.start();
+
+  // 2. A writer importing batch after batch while the server stops and
+  // starts twice: whatever was in flight must be whole or absent.
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::atomic<int> committed{0}, failed{0};
+  std::thread importer([&] {
+    for (int k = 1; !stop && k < 2000; ++k) {
+      Status s = import_batch(*a.db, k);
+      (s.ok() ? committed : failed)++;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        results[k] = s;
+      }
+      if (!s.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // as a PBX would, before retrying
+    }
+  });
+  struct Stop {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Stop() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } stop_importer{stop, importer};
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    const int c0 = committed, f0 = failed;
+    CHECK(wait_for([&] { return committed >= c0 + 3; }, std::chrono::seconds(30)));
+    server.stop();
+    CHECK(wait_for([&] { return failed >= f0 + 2; }, std::chrono::seconds(30)));
+    server.start();
+  }
+  const int c1 = committed;
+  CHECK(wait_for([&] { return committed >= c1 + 2; }, std::chrono::seconds(30)));  // the writer recovered
+  stop = true;
+  importer.join();
+
+  // A fresh node finds every batch whole, or nothing of it.
+  Node c = open_node(conninfo);
+  Tenant on_c = admin_of(c);
+  int whole = 0, absent = 0, ambiguous = 0;
+  for (const auto& [k, result] : results) {
+    INFO("batch " << k << ": " << result.to_string());
+    const BatchFound f = find_batch(on_c, k);
+    if (f.numbers == 0) {
+      ++absent;
+      CHECK(f.audit_entries == 0);
+      CHECK(result.is_storage_error());  // never ok when nothing was written
+    } else {
+      ++whole;
+      CHECK(f.numbers == 2 * kBatchCallers);
+      CHECK(f.audit_entries == 1);
+      CHECK((result.ok() || result.is_storage_error()));
+      if (!result.ok()) ++ambiguous;  // the connection dropped during COMMIT, which went through
+    }
+  }
+  // Batch 0 failed before its COMMIT was sent: nothing of it may exist.
+  const BatchFound held_batch = find_batch(on_c, 0);
+  CHECK(held_batch.numbers == 0);
+  CHECK(held_batch.audit_entries == 0);
+  MESSAGE(results.size() << " imports of " << kBatchCallers << " callers: " << whole << " whole (" << ambiguous
+          << " of them reported failed: lost during COMMIT), " << absent << " absent");
 }
 
 }  // namespace vipcore::test
