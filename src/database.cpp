@@ -224,6 +224,14 @@ Result<Database> Database::open(std::unique_ptr<Storage> storage, const MasterKe
   return Database(std::move(state));
 }
 
+Status Database::check_storage() const {
+  if (!state_) return Status::invalid_argument("database", "the handle was moved from");
+  auto ring = state_->storage->get_meta("", detail::kKeyRingKey);
+  if (!ring.ok()) return ring.status();
+  if (!*ring) return Status::storage_error("the database has lost its key ring");
+  return ok_status();
+}
+
 Result<Tenant> Database::tenant(std::string_view tenant_id, const Actor& actor) const {
   if (!state_) return Status::invalid_argument("database", "the handle was moved from");
   if (Status s = detail::validate_tenant_id(tenant_id); !s.ok()) return s;

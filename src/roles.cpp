@@ -17,7 +17,7 @@ constexpr std::string_view kOperationNames[] = {"identify",       "read_caller",
                                                 "read_audit",     "route_call",     "read_rules",
                                                 "manage_rules",   "check_escalation", "purge",
                                                 "record_call",    "read_analytics", "read_metrics",
-                                                "rotate_key"};
+                                                "rotate_key",     "manage_tokens"};
 static_assert(std::size(kOperationNames) == static_cast<std::size_t>(Operation::kCount));
 
 // The permission table: one row per operation, one column per role
@@ -43,6 +43,7 @@ constexpr bool kAllowed[static_cast<std::size_t>(Operation::kCount)][kRoleCount]
     /* read_analytics */  {true, true, false, false, true},
     /* read_metrics */    {true, true, false, true, true},
     /* rotate_key */      {true, false, false, false, false},
+    /* manage_tokens */   {true, false, false, false, false},
 };
 
 }  // namespace

@@ -155,6 +155,7 @@ TEST_SUITE("security") {
          [&](const Tenant& t) {
            return allowed(env.db->rotate_master_key(test_key(), t.actor()).status());  // the same key: a no-op rotation
          }},
+        {Operation::manage_tokens, [&](const Tenant& t) { return allowed(t.list_api_tokens().status()); }},
     };
     std::set<Operation> covered;  // every operation has a probe; some have more than one
     for (const auto& probe : probes) covered.insert(probe.first);

@@ -83,22 +83,6 @@ struct RuleOptions {
   }
 };
 
-vipcore::EscalationRule new_rule(const vipcore::EscalationRuleUpdate& u) {
-  vipcore::EscalationRule r;
-  r.name = u.name.value_or("");
-  r.vip_levels = u.vip_levels.value_or(std::vector<vipcore::Level>());
-  r.max_wait_time = u.max_wait_time.value_or(std::nullopt);
-  r.max_queue_position = u.max_queue_position.value_or(std::nullopt);
-  r.escalation_type = u.escalation_type.value_or(r.escalation_type);
-  r.tier = u.tier.value_or(r.tier);
-  r.notify = u.notify.value_or(vipcore::NotificationTargets());
-  r.is_active = u.is_active.value_or(r.is_active);
-  r.priority = u.priority.value_or(r.priority);
-  r.schedule = u.schedule.value_or(r.schedule);
-  r.business_hours = u.business_hours.value_or(std::nullopt);
-  return r;
-}
-
 }  // namespace
 
 Command rules_add_command(CLI::App& rules) {

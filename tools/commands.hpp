@@ -14,12 +14,27 @@
 #include <utility>
 #include <vector>
 
+#include "formats.hpp"
+#include "json_mapping.hpp"
 #include "output.hpp"
 #include "vipcore/vipcore.hpp"
 
 namespace vipctl {
 
 using vipcore::Status;
+
+// The JSON and CSV mapping vipctl shares with vipd (tools/common/).
+namespace jsonmap = vipcore::jsonmap;
+using jsonmap::caller_fields;
+using jsonmap::CallerWriter;
+using jsonmap::file_format;
+using jsonmap::FileFormat;
+using jsonmap::ImportRows;
+using jsonmap::new_caller;
+using jsonmap::new_rule;
+using jsonmap::read_import_file;
+using jsonmap::RowError;
+using jsonmap::RowOrigin;
 
 // Options every command shares; each falls back to an environment variable.
 struct GlobalOptions {
@@ -130,6 +145,11 @@ Command purge_command(CLI::App& app);
 
 // cmd_settings.cpp: settings.
 Command settings_command(CLI::App& app);
+
+// cmd_tokens.cpp: token add, list, revoke.
+Command token_add_command(CLI::App& tokens);
+Command token_list_command(CLI::App& tokens);
+Command token_revoke_command(CLI::App& tokens);
 
 // cmd_database.cpp: init, rotate-key.
 Command init_command(CLI::App& app);

@@ -235,6 +235,9 @@ int run(int argc, char** argv) {
   commands.push_back(rules_update_command(*rules));
   commands.push_back(
       remove_command(*rules, "Delete an escalation rule", "escalation rule", &vipcore::Tenant::remove_rule));
+  CLI::App* tokens = app.add_subcommand("token", "Manage the API tokens vipd accepts: add, list, revoke");
+  tokens->require_subcommand(1);
+  for (auto* make : {token_add_command, token_list_command, token_revoke_command}) commands.push_back(make(*tokens));
   for (auto* make : {escalation_check_command, record_call_command, analytics_command, alerts_command, metrics_command,
                      audit_command, settings_command, purge_command, rotate_key_command})
     commands.push_back(make(app));

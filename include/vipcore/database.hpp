@@ -108,6 +108,12 @@ class VIPCORE_EXPORT Database {
   /// guarded memory regions. Code::key when no memory for keys can be had.
   Result<Tenant> tenant(std::string_view tenant_id, const Actor& actor) const;
 
+  /// The tenant scope an API token (Tenant::create_api_token) gives: its
+  /// tenant, acting as the token's holder. A token that is malformed,
+  /// unknown or revoked is Code::permission_denied ("unknown or revoked API
+  /// token"); the message never repeats the token. A revocation committed
+  /// by any process is seen by the next call.
+  Result<Tenant> tenant_for_api_token(std::string_view token) const;
   /// Rotates the master key: from now on the database opens with `new_key`
   /// only. A new data-key version is created and every sealed field of every
   /// tenant is re-encrypted under it, `batch_size` callers per transaction.
@@ -132,6 +138,9 @@ class VIPCORE_EXPORT Database {
   Result<KeyRotationReport> rotate_master_key(const MasterKey& new_key, const Actor& actor,
                                               std::uint64_t batch_size = 1000) const;
 
+  /// Reads from the storage: ok when it answers, else its error (e.g.
+  /// Code::storage when a PostgreSQL server is down), for a health check.
+  Status check_storage() const;
   /// Audit entries that belong to no tenant (key rotations), oldest first.
   Result<std::vector<AuditEntry>> database_audit(const AuditQuery& query) const;
 

@@ -57,6 +57,7 @@ enum class Operation : std::uint8_t {
   read_analytics,      ///< call history, per-VIP and overview analytics, alerts
   read_metrics,        ///< the in-memory counters
   rotate_key,          ///< rotate the master key (Database::rotate_master_key)
+  manage_tokens,       ///< create, list and revoke API tokens (Tenant::create_api_token)
   kCount
 };
 VIPCORE_EXPORT std::string_view to_string(Operation op) noexcept;

@@ -45,6 +45,25 @@ struct ListQuery {
   static constexpr std::uint64_t kMaxLimit = 1000;
 };
 
+/// A bearer token of the tenant's, for a service that serves vipcore over
+/// a network (vipd): whoever presents it acts in this tenant as `actor`,
+/// so roles and the audit trail apply to each request as to a direct call.
+/// Only a keyed hash of the token is stored (BLAKE2b keyed with the
+/// tenant's phone-hash key); the token itself is shown once, at creation.
+struct ApiToken {
+  std::string id;  ///< not secret: names the token in lists, the audit trail and revoke
+  Actor actor;
+  Timestamp created_at{};
+};
+
+/// A token as create_api_token() makes it.
+struct IssuedApiToken {
+  ApiToken token;
+  /// What the holder presents ("vipcore_<tenant>.<43 characters>"). It
+  /// exists nowhere else: keep it secret, and revoke the token if it leaks.
+  std::string secret;
+};
+
 namespace detail {
 struct TenantState;
 }
@@ -204,6 +223,18 @@ class VIPCORE_EXPORT Tenant {
 
   /// Audit entries of this tenant, oldest first.
   Result<std::vector<AuditEntry>> audit(const AuditQuery& query) const;
+
+  /// API tokens (see ApiToken; Database::tenant_for_api_token reads them).
+  /// Creating, listing and revoking them is Operation::manage_tokens. A
+  /// tenant has at most kMaxApiTokens; the holder's id is validated as an
+  /// actor id (Code::invalid_argument naming "actor.id").
+  Result<IssuedApiToken> create_api_token(const Actor& holder) const;
+  /// The tenant's tokens, oldest first (never their secrets).
+  Result<std::vector<ApiToken>> list_api_tokens() const;
+  /// From now on the token is refused. Code::not_found when the tenant has
+  /// no token with this id.
+  Status revoke_api_token(std::string_view id) const;
+  static constexpr std::size_t kMaxApiTokens = 1000;
 
  private:
   friend class Database;

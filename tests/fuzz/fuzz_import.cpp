@@ -1,5 +1,5 @@
-// Fuzz harness: an import file, end to end — vipctl's JSON or CSV reader
-// (tools/formats.cpp) and then the library's import of the rows it read,
+// Fuzz harness: an import file, end to end — the JSON or CSV reader of vipctl and vipd
+// (tools/common/formats.cpp) and then the library's import of the rows it read,
 // into an in-memory database. Built twice: FUZZ_IMPORT_JSON or FUZZ_IMPORT_CSV.
 // Properties: never crashes; every row is either read or reported; row
 // errors never repeat the cell they are about (checked for a marker that the
@@ -16,9 +16,9 @@
 namespace {
 
 #if defined(FUZZ_IMPORT_JSON)
-constexpr vipctl::FileFormat kFormat = vipctl::FileFormat::json;
+constexpr vipcore::jsonmap::FileFormat kFormat = vipcore::jsonmap::FileFormat::json;
 #else
-constexpr vipctl::FileFormat kFormat = vipctl::FileFormat::csv;
+constexpr vipcore::jsonmap::FileFormat kFormat = vipcore::jsonmap::FileFormat::csv;
 #endif
 
 // A cell content no message may repeat (the corpus puts it in many cells).
@@ -44,13 +44,13 @@ const vipcore::Tenant& tenant() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 64 * 1024) return 0;  // big inputs only slow the search down
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto rows = vipctl::read_import_file(text, kFormat);
+  auto rows = vipcore::jsonmap::read_import_file(text, kFormat);
   if (!rows.ok()) {
     if (leaks(rows.status())) std::abort();
     return 0;
   }
   if (rows->callers.size() != rows->origins.size()) std::abort();
-  for (const vipctl::RowError& e : rows->errors)
+  for (const vipcore::jsonmap::RowError& e : rows->errors)
     if (leaks(e.error) || e.error.ok()) std::abort();
   // The library's import path: validation, hashing, sealing; all-or-nothing
   // never writes, so every input sees the same empty tenant.

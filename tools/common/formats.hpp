@@ -1,4 +1,4 @@
-// vipctl — VIP callers as files and command-line fields.
+// vipcore JSON and CSV — VIP callers as files and request bodies (vipctl and vipd).
 //
 // Import reads, and export writes, two formats with the same field names:
 // those of the VIP API's create request (phone_number, caller_name,
@@ -22,8 +22,8 @@
 // the caller follows the level's default, so that a re-import keeps doing so.
 // To re-import an export, add phone_number (and alternative_phone_numbers)
 // back, e.g. from the CRM the list came from.
-#ifndef VIPCTL_FORMATS_HPP
-#define VIPCTL_FORMATS_HPP
+#ifndef VIPCORE_JSON_FORMATS_HPP
+#define VIPCORE_JSON_FORMATS_HPP
 
 #include <nlohmann/json.hpp>
 
@@ -36,7 +36,7 @@
 
 #include "vipcore/vipcore.hpp"
 
-namespace vipctl {
+namespace vipcore::jsonmap {
 
 enum class FileFormat { json, csv };
 
@@ -100,6 +100,6 @@ class CallerWriter {
   std::size_t written_ = 0;
 };
 
-}  // namespace vipctl
+}  // namespace vipcore::jsonmap
 
-#endif  // VIPCTL_FORMATS_HPP
+#endif  // VIPCORE_JSON_FORMATS_HPP

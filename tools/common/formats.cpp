@@ -13,7 +13,7 @@
 #include <utility>
 #include <variant>
 
-namespace vipctl {
+namespace vipcore::jsonmap {
 namespace {
 
 using nlohmann::json;
@@ -595,4 +595,4 @@ void CallerWriter::finish() {
   if (format_ == FileFormat::json) std::fputs(written_ == 0 ? "]}\n" : "\n]}\n", out_);
 }
 
-}  // namespace vipctl
+}  // namespace vipcore::jsonmap
