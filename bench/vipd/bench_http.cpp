@@ -5,7 +5,7 @@
 //     vipd_bench [--callers N] [--requests R] [--numbers K] [--vipd-threads T]
 //
 //   It imports N generated VIPs (valid North American numbers, bench.hpp)
-//   into a fresh database, makes a SYSTEM token with vipctl, starts vipd on a
+//   into a fresh database, makes a SYSTEM API token, starts vipd on a
 //   free loopback port, and asks K numbers, half of them VIPs and half not
 //   (alternately), over and over:
 //
@@ -24,7 +24,6 @@
 // share the machine: on a 2-core machine 8 and 64 connections measure
 // contention as much as vipd.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -41,9 +40,6 @@
 
 #ifndef VIPD_PATH
 #error "VIPD_PATH (the vipd executable) must be defined"
-#endif
-#ifndef VIPCTL_PATH
-#error "VIPCTL_PATH (the vipctl executable) must be defined"
 #endif
 
 namespace vipcore_bench {
@@ -180,15 +176,14 @@ int free_port() {
 /// A child process; SIGTERM and reaped when the object dies.
 class Child {
  public:
-  /// Runs argv with stdout into *out when given (else inherited), stderr inherited.
-  explicit Child(std::vector<std::string> argv, int stdout_fd = -1) {
+  /// Runs argv (argv[0] a path), with stdout and stderr inherited.
+  explicit Child(std::vector<std::string> argv) {
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
     pid_ = ::fork();
     check(pid_ >= 0, "fork");
     if (pid_ == 0) {
-      if (stdout_fd >= 0) ::dup2(stdout_fd, STDOUT_FILENO);
       ::execv(args[0], args.data());
       std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
       ::_exit(127);
@@ -222,25 +217,6 @@ class Child {
   pid_t pid_ = -1;
   bool reaped_ = false;
 };
-
-/// vipctl token add: the token it prints (the vipd daemon's own format).
-std::string make_token(const std::string& db, const std::string& key_file) {
-  int pipe_fds[2];
-  check(::pipe2(pipe_fds, O_CLOEXEC) == 0, "pipe");
-  Child vipctl({VIPCTL_PATH, "--db", db, "--key-file", key_file, "token", "add", "--tenant", std::string(kTenant),
-                "--actor", "bench", "--role", "SYSTEM"},
-               pipe_fds[1]);
-  ::close(pipe_fds[1]);
-  std::string out;
-  char chunk[256];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], chunk, sizeof chunk)) > 0) out.append(chunk, static_cast<std::size_t>(n));
-  ::close(pipe_fds[0]);
-  check(vipctl.wait() == 0, "vipctl token add failed");
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  check(!out.empty() && out.find('\n') == std::string::npos, "vipctl token add did not print one token");
-  return out;
-}
 
 void wait_until_healthy(Child& vipd, int port) {
   const auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -372,7 +348,10 @@ void run(const HttpConfig& cfg) {
   check_ok(pbx.status(), "Database::tenant (system)");
   const double in_process_ns = measure_in_process(*pbx, lookups);
 
-  const std::string token = make_token(db_path, key_path);
+  // The token vipctl token add would print: the same library call.
+  auto issued = admin->create_api_token({"bench", vipcore::Role::system});
+  check_ok(issued.status(), "create_api_token");
+  const std::string token = issued->secret;
   const int port = free_port();
   std::vector<std::string> argv{VIPD_PATH, "--db", db_path, "--key-file", key_path, "--listen",
                                 "127.0.0.1:" + std::to_string(port)};

@@ -287,7 +287,7 @@ def run_checks(run, vipd_log_path):
     status, found = run.api("", skip=0, limit=100, search=SEARCH)
     check(status == 200, f"GET the VIP list searching {SEARCH!r}: {status}")
     bad_token = "0" * 40
-    status, refused = run.api("settings", token=bad_token)
+    status, _ = run.api("settings", token=bad_token)
     check(status == 401, f"GET settings with an unknown token: {status}, expected 401")
     if failures:
         return
