@@ -17,7 +17,8 @@ PACKAGES=(g++ gcc make cmake pkg-config git sqlite3 libsqlite3-dev libsodium-dev
           libhowardhinnant-date-dev tzdata libcli11-dev nlohmann-json3-dev libcsv-dev
           libphonenumber-dev libprotobuf-dev
           postgresql libpq-dev
-          lua5.1 liblua5.1-0-dev lua5.4 liblua5.4-dev luajit lua-busted kamailio kamailio-lua-modules sip-tester python3 valgrind)
+          lua5.1 liblua5.1-0-dev lua5.4 liblua5.4-dev luajit lua-busted kamailio kamailio-lua-modules sip-tester python3 valgrind
+          libmicrohttpd-dev libjs-chart.js chromium curl openssl)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {

@@ -331,6 +331,24 @@ VIPCORE_EXPORT void vipcore_audit_list_free(vipcore_audit_list *list);
 VIPCORE_EXPORT int vipcore_rotate_master_key(vipcore_db *db, const char *new_key_file, const uint8_t *new_key,
                                              size_t new_key_len, const char *actor_id, int role);
 
+/* ------------------------------------------------------------- API tokens */
+
+/** Makes an API token (Tenant::create_api_token in tenant.hpp): whoever
+ *  presents it acts in the tenant as `holder_id` with `holder_role` (a
+ *  vipcore_role). Only an ADMIN scope may (else VIPCORE_EPERM); the change is
+ *  audited. *out_token is the token, which exists nowhere else (only its
+ *  keyed hash is stored), and *out_id the id that lists and revokes it:
+ *  new strings, free each with vipcore_free. */
+VIPCORE_EXPORT int vipcore_api_token_create(char **out_token, char **out_id, vipcore_tenant *tenant,
+                                            const char *holder_id, int holder_role);
+/** Refuses the token from now on, in every process. VIPCORE_ENOTFOUND when
+ *  the tenant has no token with this id. ADMIN only. */
+VIPCORE_EXPORT int vipcore_api_token_revoke(vipcore_tenant *tenant, const char *id);
+/** Opens the scope a token gives: its tenant, acting as its holder.
+ *  VIPCORE_EPERM for a malformed, unknown or revoked token (the message never
+ *  repeats it). Close it with vipcore_tenant_close. */
+VIPCORE_EXPORT int vipcore_tenant_open_with_token(vipcore_tenant **out, vipcore_db *db, const char *token);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -2979,6 +2979,41 @@ static void test_rotate_master_key(void) {
   expect_opens_with(NULL, third, second_path, NULL);
 }
 
+static void test_api_tokens(void) {
+  char *token = (char *)1, *id = (char *)1;
+  vipcore_tenant *scope = (vipcore_tenant *)1;
+  vipcore_caller *john = NULL;
+
+  /* Only an ADMIN makes tokens; a failure leaves the outputs NULL. */
+  CHECK_FAILS(vipcore_api_token_create(&token, &id, fx.manager, "crm", VIPCORE_ROLE_AGENT), VIPCORE_EPERM, NULL);
+  CHECK(token == NULL && id == NULL);
+  CHECK_FAILS(vipcore_api_token_create(&token, &id, fx.admin, "crm", 42), VIPCORE_EINVAL, "role");
+  CHECK_FAILS(vipcore_api_token_create(&token, &id, fx.admin, "", VIPCORE_ROLE_AGENT), VIPCORE_EINVAL, "actor.id");
+  CHECK_FAILS(vipcore_api_token_create(NULL, &id, fx.admin, "crm", VIPCORE_ROLE_AGENT), VIPCORE_EINVAL, "out_token");
+
+  CHECK_OK(vipcore_api_token_create(&token, &id, fx.admin, "crm", VIPCORE_ROLE_AGENT));
+  CHECK(token != NULL && strncmp(token, "vipcore_acme.", 13) == 0);
+  CHECK(id != NULL && strlen(id) == 16);
+
+  /* The token's scope acts as its holder, with the holder's role. */
+  CHECK_OK(vipcore_tenant_open_with_token(&scope, fx.db, token));
+  CHECK_OK(vipcore_caller_get(&john, scope, fx.seed_id[0]));
+  CHECK_STR(vipcore_caller_name(john), "John Doe");
+  vipcore_caller_free(john);
+  CHECK_FAILS(vipcore_caller_delete(scope, fx.seed_id[0]), VIPCORE_EPERM, NULL);
+  vipcore_tenant_close(scope);
+
+  CHECK_FAILS(vipcore_tenant_open_with_token(&scope, fx.db, "vipcore_acme.nope"), VIPCORE_EPERM, NULL);
+  CHECK(scope == NULL);
+  CHECK(strstr(vipcore_last_error(), "nope") == NULL);
+  CHECK_OK(vipcore_api_token_revoke(fx.admin, id));
+  CHECK_FAILS(vipcore_tenant_open_with_token(&scope, fx.db, token), VIPCORE_EPERM, NULL);
+  CHECK_FAILS(vipcore_api_token_revoke(fx.admin, id), VIPCORE_ENOTFOUND, NULL);
+  CHECK_FAILS(vipcore_api_token_revoke(fx.admin, NULL), VIPCORE_EINVAL, "id");
+  vipcore_free(token);
+  vipcore_free(id);
+}
+
 int main(void) {
   char tmpl[] = "/tmp/vipcore-c-test-XXXXXX";
   if (mkdtemp(tmpl) == NULL) return 2;
@@ -3030,6 +3065,7 @@ int main(void) {
   test_metrics();
   test_purge();
   test_audit();
+  test_api_tokens();
   test_escalation_check_caller(); /* after the counts above */
   test_null_accessors();
   test_rotate_master_key(); /* closes the fixture */

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include <unistd.h>
+
 namespace vipd {
 
 // One request: created when its headers are in, deleted when it completes.
@@ -18,7 +20,12 @@ struct Call {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string body;
   bool too_large = false;
+  std::uint64_t discarded = 0;  // bytes of a too large body read and dropped
 };
+
+// A too large body is read to its end and dropped, so that the client can
+// read the 413; past this much more, the connection is closed instead.
+constexpr std::uint64_t kMaxDiscarded = std::uint64_t{64} << 20;
 
 struct Callbacks {
   static MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url, const char* method,
@@ -38,6 +45,7 @@ struct Callbacks {
       return MHD_YES;
     }
     if (*upload_size != 0) {
+      if (call->too_large && (call->discarded += *upload_size) > kMaxDiscarded) return MHD_NO;
       if (!call->too_large) {
         if (call->body.size() + *upload_size > server.options_.max_body) {
           call->too_large = true;
