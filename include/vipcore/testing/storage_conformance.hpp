@@ -470,6 +470,29 @@ void conformance_unique_numbers() {
     REQUIRE(txn.finish_bulk_callers("t2").ok());
   });
   CHECK(conformance_owner(s, "t2", conformance_hash(2)) == "bulk");
+  // find_phone_owners answers hash by hash as find_phone_owner does: in
+  // the order asked, a repeat too, only the tenant's own numbers.
+  {
+    auto txn = conformance_begin(s);
+    std::vector<std::optional<std::string>> owners;
+    REQUIRE(txn->find_phone_owners("t1",
+                                   {conformance_hash(8), conformance_hash(3), conformance_hash(1), conformance_hash(8),
+                                    conformance_hash(2)},
+                                   &owners)
+                .ok());
+    REQUIRE(owners.size() == 5);
+    CHECK(owners[0] == std::optional<std::string>("seven"));
+    CHECK_FALSE(owners[1].has_value());
+    CHECK(owners[2] == std::optional<std::string>("one"));
+    CHECK(owners[3] == std::optional<std::string>("seven"));
+    CHECK(owners[4] == std::optional<std::string>("two"));
+    REQUIRE(txn->find_phone_owners("t2", {conformance_hash(8), conformance_hash(2)}, &owners).ok());
+    REQUIRE(owners.size() == 2);
+    CHECK_FALSE(owners[0].has_value());
+    CHECK(owners[1] == std::optional<std::string>("bulk"));
+    REQUIRE(txn->find_phone_owners("t1", {}, &owners).ok());
+    CHECK(owners.empty());
+  }
 }
 
 template <typename Factory>
