@@ -526,6 +526,17 @@ void conformance_bulk_inserts() {
     CHECK(found);
     CHECK(who.caller_id == r->id);
   }
+  // A held number a stored caller has: refused, when held or when written.
+  CallerRecord d = conformance_caller("00000000-0000-4000-8000-00000000000d", {3, 1});
+  {
+    auto txn = conformance_begin(s);
+    Status st = txn->insert_bulk_callers("bulk", {&d});
+    if (st.ok()) st = txn->finish_bulk_callers("bulk");
+    CHECK(st.is_already_exists());
+    CHECK(st.field() == "phone_number");
+  }
+  CHECK(conformance_count(s, "bulk") == 2);
+  CHECK_FALSE(conformance_get(s, "bulk", d.id).has_value());
 }
 
 template <typename Factory>
