@@ -7,6 +7,11 @@
 #                                  then under ThreadSanitizer, then short
 #                                  fuzzing runs when clang is installed)
 #   ./dev.sh bench [options]       build optimized and run the benchmark
+#   ./dev.sh bench --postgres [options]
+#                                  the same, PostgreSQL figures only, on a
+#                                  throwaway PostgreSQL 15 server started for
+#                                  the run (temporary directory, Unix socket
+#                                  only) and stopped after it, even on failure
 #
 # Missing Debian packages are installed with apt-get (through sudo when not
 # root); when everything is present nothing is installed.
@@ -43,6 +48,31 @@ build() {
   cmake --build "$dir" -j"$JOBS"
 }
 
+# A throwaway PostgreSQL server, as the tests start one (tests/postgres_server.cpp):
+# initdb + postgres in a temporary directory, Unix socket only, durability off
+# (a benchmark's data is thrown away), run as the `postgres` user when root.
+PG_BIN=${VIPCORE_PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_DIR=
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_start() {
+  PG_DIR=$(mktemp -d /tmp/vipcore-pgbench-XXXXXX)
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR"; fi
+  echo "==> starting a throwaway PostgreSQL server in $PG_DIR"
+  as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-sync --no-instructions \
+    >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+    -o "-k $PG_DIR -p 5432 -c listen_addresses= -F -c full_page_writes=off -c synchronous_commit=off \
+        -c shared_buffers=1GB -c max_wal_size=8GB -c max_connections=100" start >/dev/null
+}
+pg_stop() {
+  [ -n "$PG_DIR" ] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -71,7 +101,14 @@ case "$cmd" in
   bench)
     install_missing
     build build-release -DCMAKE_BUILD_TYPE=Release -DVIPCORE_BUILD_TESTS=OFF
-    ./build-release/bench/vipcore_bench "$@"
+    if [ "${1:-}" = --postgres ]; then
+      shift
+      trap pg_stop EXIT
+      pg_start
+      ./build-release/bench/vipcore_bench --postgres "host=$PG_DIR port=5432 dbname=postgres user=postgres" "$@"
+    else
+      ./build-release/bench/vipcore_bench "$@"
+    fi
     ;;
   *)
     echo "usage: ./dev.sh demo|test|bench [options]" >&2

@@ -218,11 +218,12 @@ double best_of(std::size_t rounds, F&& f) {
 // ---------------------------------------------------------------- report
 
 struct Config {
-  std::string only;  ///< "", "import", "normalize", "pbx-during-import" or "escalation"
+  std::string only;  ///< "", "import", "normalize", "pbx-during-import", "escalation" or "postgres"
   std::size_t callers = 1'000'000;
   std::size_t lookups = 200'000;
   std::size_t rounds = 3;
   std::size_t calls = 1'000'000;  ///< recorded calls for the analytics measurements
+  std::string postgres;           ///< a PostgreSQL conninfo: run the PostgreSQL measurements there
 };
 
 inline void print_row(const std::string& name, double ns_per_op) {
@@ -246,6 +247,22 @@ inline std::string sqlite_size(const std::string& path) {
 /// Where the chains' own hashes and results go, so that computing them cannot be optimized away.
 inline volatile unsigned char g_sink;
 
+/// Steps (a) and (b) of the baseline chains: what identify does before it
+/// reaches storage (normalize, then the keyed hash).
+class NormalizeAndHash {
+ public:
+  void operator()(std::string_view number) {
+    vipcore::PhoneNumber n;
+    check_ok(normalizer_.normalize(number, &n), "normalize");
+    unsigned char h[kHashBytes];
+    baseline_hash(n.e164(), h);
+    g_sink = h[0];
+  }
+
+ private:
+  vipcore::PhoneNormalizer normalizer_;
+};
+
 // ------------------------------------------------------------ measurements
 
 struct ImportTimes {
@@ -254,6 +271,8 @@ struct ImportTimes {
   double raw_key_order_s = 0;
 };
 
+/// bench_import.cpp: the rows every import measurement imports (caller i has vip_number(i)).
+std::vector<vipcore::NewCaller> import_rows(std::size_t n);
 /// bench_import.cpp: vipcore import of n rows and the raw baselines, into `dir`.
 ImportTimes measure_import(const vipcore::Tenant& admin, const TempDir& dir, std::size_t n);
 void print_import_rows(const Config& cfg, const ImportTimes& imp);
@@ -274,6 +293,9 @@ constexpr std::size_t kBenchCacheBytes = std::size_t{2} << 30;
 void time_cache(const Config& cfg, const std::string& db_path, const vipcore::MasterKey& key,
                 const vipcore::Tenant& admin, const vipcore::Tenant& pbx, const std::string& changed_id,
                 std::map<std::string, double>* best_ns);
+
+/// bench_postgres.cpp: the PostgreSQL measurements on the server cfg.postgres names.
+void measure_postgres(const Config& cfg);
 
 }  // namespace vipcore_bench
 

@@ -4,6 +4,8 @@
 //
 //     vipcore_bench [--callers N] [--lookups M] [--rounds R]
 //                   [--only import|normalize|pbx-during-import|escalation]
+//     vipcore_bench --postgres CONNINFO [--only postgres] [--callers N] ...
+//                   (the PostgreSQL measurements only: see bench_postgres.cpp)
 //
 //   import    Tenant::import_callers of N generated VIPs into a fresh vipcore
 //             database, against one prepared INSERT per row into a raw,
@@ -98,22 +100,6 @@ Workload miss_workload(std::size_t count) {
 
 /// One way of answering "is number i of the workload a VIP?".
 using Lookup = std::function<bool(const Workload&, std::size_t)>;
-
-/// Steps (a) and (b) of both baseline chains: what identify does before it
-/// reaches storage.
-class NormalizeAndHash {
- public:
-  void operator()(std::string_view number) {
-    vipcore::PhoneNumber n;
-    check_ok(normalizer_.normalize(number, &n), "normalize");
-    unsigned char h[kHashBytes];
-    baseline_hash(n.e164(), h);
-    g_sink = h[0];
-  }
-
- private:
-  vipcore::PhoneNormalizer normalizer_;
-};
 
 Lookup identify_lookup(const vipcore::Tenant& pbx) {
   // One Identification for every lookup, so that its strings keep their capacity.
@@ -436,6 +422,10 @@ void time_analytics(const Config& cfg, vipcore::Storage& storage, const vipcore:
 
 
 void run(const Config& cfg) {
+  if (!cfg.postgres.empty()) {
+    measure_postgres(cfg);
+    return;
+  }
   const TempDir dir;  // declared first, so removed last
   if (cfg.only == "pbx-during-import") {
     measure_pbx_during_import(dir, cfg.callers);
@@ -500,13 +490,20 @@ std::optional<Config> parse_args(int argc, char** argv) {
   app.add_option("--lookups", cfg.lookups, "timed lookups per measurement")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{1'000'000'000}));
   app.add_option("--rounds", cfg.rounds, "rounds; the best counts")->check(CLI::Range(1, 100));
-  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "normalize", "pbx-during-import", "escalation"}));
+  app.add_option("--only", cfg.only, "run only this measurement")->check(CLI::IsMember({"import", "normalize", "pbx-during-import", "escalation", "postgres"}));
+  app.add_option("--postgres", cfg.postgres,
+                 "run the PostgreSQL measurements (only them) on this server: a libpq conninfo or URI; "
+                 "a schema bench_<pid> is created there and dropped at the end");
   app.add_option("--calls", cfg.calls, "recorded calls for the analytics measurements")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    return std::nullopt;
+  }
+  if (cfg.only == "postgres" && cfg.postgres.empty()) {
+    std::cerr << "vipcore_bench: --only postgres needs --postgres CONNINFO\n";
     return std::nullopt;
   }
   return cfg;

@@ -268,15 +268,14 @@ class Importer {
             lookups_.push_back(p.hash);
     std::sort(lookups_.begin(), lookups_.end());
     lookups_.erase(std::unique(lookups_.begin(), lookups_.end()), lookups_.end());
+    asked_.clear();
     for (const PhoneHash& h : lookups_) {
-      if (const auto r = released_.find(h); r != released_.end()) {
-        existing_.emplace(h, r->second);
-        continue;
-      }
-      auto owner = txn.find_phone_owner(tenant_id_, h);
-      if (!owner.ok()) return owner.status();
-      if (*owner) existing_.emplace(h, std::move(**owner));
+      if (const auto r = released_.find(h); r != released_.end()) existing_.emplace(h, r->second);
+      else asked_.push_back(h);
     }
+    if (Status s = txn.find_phone_owners(tenant_id_, asked_, &owners_); !s.ok()) return s;
+    for (std::size_t i = 0; i < asked_.size(); ++i)
+      if (owners_[i]) existing_.emplace(asked_[i], std::move(*owners_[i]));
     return ok_status();
   }
 
@@ -377,6 +376,8 @@ class Importer {
   std::condition_variable cv_;
   std::vector<std::thread> workers_;
   std::vector<PhoneHash> lookups_;
+  std::vector<PhoneHash> asked_;                    // those of lookups_ the storage is asked about
+  std::vector<std::optional<std::string>> owners_;  // its answers
   OwnerMap existing_;
   OwnerMap released_;  // numbers updates of this import took from their VIPs
   ClaimMap claimed_;

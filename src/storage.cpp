@@ -5,6 +5,22 @@
 namespace vipcore {
 WriteTransaction::~WriteTransaction() = default;
 
+Status WriteTransaction::find_phone_owners(std::string_view tenant_id, const std::vector<PhoneHash>& hashes,
+                                           std::vector<std::optional<std::string>>* owners) {
+  owners->clear();
+  try {
+    owners->reserve(hashes.size());
+  } catch (const std::bad_alloc&) {
+    return Status::internal_error("out of memory while looking phone numbers up");
+  }
+  for (const PhoneHash& h : hashes) {
+    auto owner = find_phone_owner(tenant_id, h);
+    if (!owner.ok()) return owner.status();
+    owners->push_back(std::move(*owner));
+  }
+  return ok_status();
+}
+
 Status WriteTransaction::insert_bulk_callers(std::string_view tenant_id,
                                              const std::vector<const CallerRecord*>& callers) {
   std::vector<CallerRecord> copy;

@@ -277,6 +277,12 @@ class VIPCORE_EXPORT WriteTransaction {
   virtual Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) = 0;
   /// The id of the caller who owns `hash` in the tenant, if any.
   virtual Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) = 0;
+  /// find_phone_owner of many hashes at once (an import looks a block of
+  /// numbers up before writing it): on success (*owners)[i] is the owner of
+  /// hashes[i], if any. A backend on a network answers them in one round
+  /// trip; the default calls find_phone_owner for each.
+  virtual Status find_phone_owners(std::string_view tenant_id, const std::vector<PhoneHash>& hashes,
+                                   std::vector<std::optional<std::string>>* owners);
   /// Inserts callers. Fails with Code::already_exists, inserting none of
   /// them, when an id or a phone hash is already taken in the tenant (by a
   /// stored caller or by another record of the batch). Backends may insert

@@ -57,6 +57,21 @@ void Params::prepare(std::vector<const char*>* values, std::vector<int>* lengths
   *formats = formats_;
 }
 
+void Params::append_copy_tuple(std::string& out) const {
+  const auto be = [&out](std::uint32_t v, int bytes) {
+    for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  };
+  be(static_cast<std::uint32_t>(values_.size()), 2);
+  for (std::size_t i = 0; i < values_.size(); ++i) {
+    if (nulls_[i]) {
+      be(0xffffffffu, 4);  // -1: NULL
+      continue;
+    }
+    be(static_cast<std::uint32_t>(values_[i].size()), 4);
+    out.append(values_[i]);
+  }
+}
+
 std::uint64_t Rows::affected() const noexcept {
   const char* n = r_ ? PQcmdTuples(r_) : "";
   std::uint64_t out = 0;
@@ -97,6 +112,70 @@ Status pg_error(PGconn* c, const PGresult* r, std::string_view context) {
   if (code == "57014")
     return Status::storage_error(fmt::format("PostgreSQL: {} took longer than the statement timeout", context));
   return Status::storage_error(fmt::format("PostgreSQL: {} failed: {} (SQLSTATE {})", context, message, code));
+}
+
+Status CopyIn::begin(const char* sql, std::string_view context) {
+  abort();
+  context_ = std::string(context);
+  PGconn* conn = c_.get();
+  if (conn == nullptr) return pg_error(conn, nullptr, context);
+  Rows started(PQexec(conn, sql));
+  if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
+    Status s = pg_error(conn, started.get(), context);
+    for (PGresult* r; (r = PQgetResult(conn)) != nullptr;) PQclear(r);
+    return s;
+  }
+  open_ = true;
+  // The binary format's header: signature, flags, no extension.
+  buf_.assign("PGCOPY\n\377\r\n\0", 11);
+  buf_.append(8, '\0');
+  return ok_status();
+}
+
+Status CopyIn::flush() {
+  if (buf_.empty()) return ok_status();
+  if (PQputCopyData(c_.get(), buf_.data(), static_cast<int>(buf_.size())) != 1) {
+    Status s = pg_error(c_.get(), nullptr, context_);
+    abort();
+    return s;
+  }
+  buf_.clear();
+  return ok_status();
+}
+
+Status CopyIn::outcome() {
+  PGconn* conn = c_.get();
+  Status s = ok_status();
+  bool first = true;
+  for (PGresult* r; (r = PQgetResult(conn)) != nullptr; first = false) {
+    Rows rows(r);
+    if (first && PQresultStatus(r) != PGRES_COMMAND_OK) s = pg_error(conn, r, context_);
+  }
+  if (first) s = pg_error(conn, nullptr, context_);
+  return s;
+}
+
+Status CopyIn::finish() {
+  if (!open_) return Status::internal_error("no COPY in progress");
+  buf_.append(2, '\xff');  // the trailer: a tuple of -1 fields
+  if (Status s = flush(); !s.ok()) return s;
+  open_ = false;
+  buf_.clear();
+  if (PQputCopyEnd(c_.get(), nullptr) != 1) {
+    Status s = pg_error(c_.get(), nullptr, context_);
+    (void)outcome();
+    return s;
+  }
+  return outcome();
+}
+
+void CopyIn::abort() noexcept {
+  buf_.clear();
+  if (!open_) return;
+  open_ = false;
+  if (c_.get() == nullptr) return;
+  if (PQputCopyEnd(c_.get(), "abandoned by vipcore") == 1)
+    for (PGresult* r; (r = PQgetResult(c_.get())) != nullptr;) PQclear(r);
 }
 
 Status Connection::connect(const ConnectSettings& settings, bool with_timeouts) {

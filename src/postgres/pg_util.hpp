@@ -39,6 +39,9 @@ class Params {
   Params& literal(std::string v) { return add(std::move(v), 0); }
 
   int size() const noexcept { return static_cast<int>(values_.size()); }
+  /// Appends these values as one tuple of COPY's binary format. REQUIRES:
+  /// every value binary (no literal()).
+  void append_copy_tuple(std::string& out) const;
   /// Pointers, lengths and formats for libpq, valid while this object lives unchanged.
   void prepare(std::vector<const char*>* values, std::vector<int>* lengths, std::vector<int>* formats) const;
 
@@ -75,6 +78,7 @@ class Rows {
   }
 
   int size() const noexcept { return r_ ? PQntuples(r_) : 0; }
+  const PGresult* get() const noexcept { return r_; }
   /// Rows an INSERT, UPDATE or DELETE touched.
   std::uint64_t affected() const noexcept;
   bool is_null(int row, int col) const noexcept { return PQgetisnull(r_, row, col) != 0; }
@@ -106,6 +110,41 @@ struct ConnectSettings {
   int connect_timeout_ms = 5000;
   int statement_timeout_ms = 0;
   int lock_timeout_ms = 0;
+};
+
+class Connection;
+
+/// A `COPY ... FROM STDIN (FORMAT binary)` in progress on a connection:
+/// tuples are appended to buffer() and sent as it fills. Until finish() or
+/// abort() returns, the connection serves nothing else. A COPY is one
+/// statement: a failure anywhere (a unique violation too) inserts nothing.
+class CopyIn {
+ public:
+  explicit CopyIn(Connection& c) noexcept : c_(c) {}
+  CopyIn(const CopyIn&) = delete;
+  CopyIn& operator=(const CopyIn&) = delete;
+  /// Aborts a COPY still in progress.
+  ~CopyIn() { abort(); }
+
+  /// Starts `sql` (a COPY ... FROM STDIN (FORMAT binary)).
+  Status begin(const char* sql, std::string_view context);
+  /// Where to append tuples (Params::append_copy_tuple).
+  std::string& buffer() noexcept { return buf_; }
+  /// Sends the buffer once it holds enough to be worth a write.
+  Status flush_if_full() { return buf_.size() >= kFlushBytes ? flush() : ok_status(); }
+  /// Sends the rest and ends the COPY: its outcome (Code::already_exists on a unique violation).
+  Status finish();
+  /// Ends a COPY in progress as failed, inserting nothing; the connection is usable again.
+  void abort() noexcept;
+
+ private:
+  static constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+  Status flush();
+  Status outcome();
+  Connection& c_;
+  std::string buf_;
+  std::string context_;
+  bool open_ = false;
 };
 
 /// One connection and the statements prepared on it. Used by one thread at a time.

@@ -79,8 +79,13 @@ class PostgresTransaction final : public WriteTransaction {
 
   Result<std::optional<CallerRecord>> get_caller(std::string_view tenant_id, std::string_view id) override;
   Result<std::optional<std::string>> find_phone_owner(std::string_view tenant_id, const PhoneHash& hash) override;
+  Status find_phone_owners(std::string_view tenant_id, const std::vector<PhoneHash>& hashes,
+                           std::vector<std::optional<std::string>>* owners) override;
   Status insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                         const std::function<bool(std::size_t, std::size_t)>& progress) override;
+  Status insert_bulk_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers) override;
+  Status finish_bulk_callers(std::string_view tenant_id,
+                             const std::function<bool(std::size_t, std::size_t)>& progress) override;
   Status replace_caller(std::string_view tenant_id, const CallerRecord& caller) override;
   Status delete_caller(std::string_view tenant_id, std::string_view id) override;
   Result<std::optional<RuleRecord>> get_rule(std::string_view tenant_id, std::string_view id) override;
@@ -116,6 +121,24 @@ class PostgresTransaction final : public WriteTransaction {
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
   Status delete_phones(std::string_view tenant_id, std::string_view id);
 
+  // A phone's index entry not written yet: the hash, and at `offset` in
+  // the bytes beside it its caller's id then its packed summary.
+  struct HeldPhone {
+    PhoneHash hash;
+    std::uint64_t offset;
+    std::uint32_t id_size;
+    std::uint32_t summary_size;
+  };
+  // COPYs `callers` into vip_caller (all or none) and appends their phones'
+  // entries to *held / *bytes; `step` is called after each caller, false cancels.
+  template <typename Step>
+  Status copy_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers,
+                      std::vector<HeldPhone>* held, std::string* bytes, Step&& step);
+  // COPYs the entries into vip_phone in hash order (all or none); `step` as above.
+  template <typename Step>
+  Status copy_phones(std::string_view tenant_id, std::vector<HeldPhone>& held, const std::string& bytes,
+                     Step&& step);
+
   enum class State { open, committed, failed };
   PostgresStorage& s_;
   Connection& c_;
@@ -123,6 +146,10 @@ class PostgresTransaction final : public WriteTransaction {
   bool activity_;
   State state_ = State::open;
   std::vector<std::int64_t> slots_;  // generation slots this transaction changes
+  // insert_bulk_callers' numbers, written by finish_bulk_callers or commit().
+  std::string held_tenant_;
+  std::vector<HeldPhone> held_;
+  std::string held_bytes_;
 };
 
 class PostgresStorage final : public Storage {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "postgres/codec.hpp"
@@ -18,12 +19,10 @@ const std::string kSelectCaller = fmt::format(
     "AND s.caller_id = c.id WHERE c.tenant_id = $1 AND c.id = $2",
     kCallerReadColumns);
 constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = $1 AND phone_hash = $2";
-constexpr const char* kInsertCaller =
-    "INSERT INTO vip_caller (tenant_id, id, vip_level, status, handling_rules, preferred_agent_id, "
-    "preferred_department_id, max_wait_time, callback_priority, tags, valid_from, valid_until, created_at, "
-    "updated_at, caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, "
-    "phone_masks, integrity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-    "$18, $19, $20, $21, $22, $23, $24)";
+constexpr const char* kPhoneOwners =
+    "SELECT phone_hash, caller_id FROM vip_phone WHERE tenant_id = $1 AND phone_hash = ANY($2::bytea[])";
+// Hashes per kPhoneOwners statement.
+constexpr std::size_t kOwnersPerQuery = 4096;
 constexpr const char* kUpdateCaller =
     "UPDATE vip_caller SET vip_level = $3, status = $4, handling_rules = $5, preferred_agent_id = $6, "
     "preferred_department_id = $7, max_wait_time = $8, callback_priority = $9, tags = $10, valid_from = $11, "
@@ -33,6 +32,16 @@ constexpr const char* kUpdateCaller =
 constexpr const char* kDeleteCaller = "DELETE FROM vip_caller WHERE tenant_id = $1 AND id = $2";
 constexpr const char* kInsertPhone =
     "INSERT INTO vip_phone (tenant_id, phone_hash, caller_id, summary) VALUES ($1, $2, $3, $4)";
+// The bulk forms: COPY in binary format, every value as Params encodes it.
+constexpr const char* kCopyCallers =
+    "COPY vip_caller (tenant_id, id, vip_level, status, handling_rules, preferred_agent_id, "
+    "preferred_department_id, max_wait_time, callback_priority, tags, valid_from, valid_until, created_at, "
+    "updated_at, caller_name, company_name, email, account_number, account_value, notes, custom_greeting, phones, "
+    "phone_masks, integrity) FROM STDIN (FORMAT binary)";
+constexpr const char* kCopyPhones =
+    "COPY vip_phone (tenant_id, phone_hash, caller_id, summary) FROM STDIN (FORMAT binary)";
+constexpr const char* kCallerTaken = "a caller with this id already exists";
+constexpr const char* kNumberTaken = "the number already belongs to another VIP of the tenant";
 constexpr const char* kDeletePhone = "DELETE FROM vip_phone WHERE tenant_id = $1 AND phone_hash = $2";
 constexpr const char* kGetMeta = "SELECT value FROM vip_meta WHERE scope = $1 AND key = $2";
 constexpr const char* kPutMeta =
@@ -153,6 +162,49 @@ Result<std::optional<std::string>> PostgresTransaction::find_phone_owner(std::st
   return std::optional<std::string>(rows->str(0, 0));
 }
 
+Status PostgresTransaction::find_phone_owners(std::string_view tenant_id, const std::vector<PhoneHash>& hashes,
+                                             std::vector<std::optional<std::string>>* owners) {
+  if (Status s = usable_main(); !s.ok()) return s;
+  owners->assign(hashes.size(), std::nullopt);
+  std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher> where;
+  for (std::size_t begin = 0; begin < hashes.size(); begin += kOwnersPerQuery) {
+    const std::size_t end = std::min(hashes.size(), begin + kOwnersPerQuery);
+    // A one-dimensional bytea[] in binary format: dimensions, no NULLs,
+    // element type bytea (OID 17), length and lower bound, then the elements.
+    std::string array;
+    const auto be32 = [&array](std::uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) array.push_back(static_cast<char>((v >> shift) & 0xff));
+    };
+    be32(1);
+    be32(0);
+    be32(17);
+    be32(static_cast<std::uint32_t>(end - begin));
+    be32(1);
+    where.clear();
+    for (std::size_t i = begin; i < end; ++i) {
+      be32(static_cast<std::uint32_t>(hashes[i].size()));
+      array.append(reinterpret_cast<const char*>(hashes[i].data()), hashes[i].size());
+      where.emplace(hashes[i], i);
+    }
+    auto rows = c_.run(kPhoneOwners, Params().text(tenant_id).bytes(array.data(), array.size()),
+                       "looking up phone numbers");
+    if (!rows.ok()) {
+      state_ = State::failed;
+      return rows.status();
+    }
+    for (int r = 0; r < rows->size(); ++r) {
+      const std::string_view h = rows->view(r, 0);
+      PhoneHash hash{};
+      if (h.size() != hash.size()) return Status::storage_error("vip_phone.phone_hash is malformed");
+      std::copy(h.begin(), h.end(), hash.begin());
+      if (const auto it = where.find(hash); it != where.end()) (*owners)[it->second] = rows->str(r, 1);
+    }
+    for (std::size_t i = begin; i < end; ++i)  // a hash asked about twice
+      if (const std::size_t first = where.at(hashes[i]); first != i) (*owners)[i] = (*owners)[first];
+  }
+  return ok_status();
+}
+
 Status PostgresTransaction::insert_phones(std::string_view tenant_id, const CallerRecord& c) {
   std::string summary;
   encode_summary(c, summary);
@@ -161,8 +213,7 @@ Status PostgresTransaction::insert_phones(std::string_view tenant_id, const Call
                     Params().text(tenant_id).bytes(p.hash.data(), p.hash.size()).text(c.id).bytes(summary.data(),
                                                                                                  summary.size()),
                     "storing a phone number");
-    if (r.status().is_already_exists())
-      return Status::already_exists("phone_number", "the number already belongs to another VIP of the tenant");
+    if (r.status().is_already_exists()) return Status::already_exists("phone_number", kNumberTaken);
     if (!r.ok()) return r.status();
   }
   return ok_status();
@@ -180,6 +231,54 @@ Status PostgresTransaction::delete_phones(std::string_view tenant_id, std::strin
   return ok_status();
 }
 
+template <typename Step>
+Status PostgresTransaction::copy_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers,
+                                         std::vector<HeldPhone>* held, std::string* bytes, Step&& step) {
+  if (callers.empty()) return ok_status();
+  CopyIn copy(c_);
+  if (Status s = copy.begin(kCopyCallers, "storing callers"); !s.ok()) return s;
+  std::string summary;
+  for (const CallerRecord* c : callers) {
+    caller_params(tenant_id, *c).append_copy_tuple(copy.buffer());
+    if (Status s = copy.flush_if_full(); !s.ok()) return s;
+    encode_summary(*c, summary);
+    for (const StoredPhone& p : c->phones) {
+      held->push_back(HeldPhone{p.hash, bytes->size(), static_cast<std::uint32_t>(c->id.size()),
+                                static_cast<std::uint32_t>(summary.size())});
+      bytes->append(c->id);
+      bytes->append(summary);
+    }
+    if (!step()) return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+  }
+  Status s = copy.finish();
+  if (s.is_already_exists()) return Status::already_exists("id", kCallerTaken);
+  return s;
+}
+
+template <typename Step>
+Status PostgresTransaction::copy_phones(std::string_view tenant_id, std::vector<HeldPhone>& held,
+                                        const std::string& bytes, Step&& step) {
+  if (held.empty()) return ok_status();
+  // B-tree inserts in key order touch each index page once, not at random.
+  std::sort(held.begin(), held.end(), [](const HeldPhone& a, const HeldPhone& b) { return a.hash < b.hash; });
+  CopyIn copy(c_);
+  if (Status s = copy.begin(kCopyPhones, "storing phone numbers"); !s.ok()) return s;
+  const std::string_view all(bytes);
+  for (const HeldPhone& h : held) {
+    Params()
+        .text(tenant_id)
+        .bytes(h.hash.data(), h.hash.size())
+        .text(all.substr(h.offset, h.id_size))
+        .bytes(all.data() + h.offset + h.id_size, h.summary_size)
+        .append_copy_tuple(copy.buffer());
+    if (Status s = copy.flush_if_full(); !s.ok()) return s;
+    if (!step()) return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+  }
+  Status s = copy.finish();
+  if (s.is_already_exists()) return Status::already_exists("phone_number", kNumberTaken);
+  return s;
+}
+
 Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
                                            const std::function<bool(std::size_t, std::size_t)>& progress) {
   return changing(tenant_id, [&]() -> Status {
@@ -189,21 +288,55 @@ Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std
       ++done;
       return !progress || (done % 1024 != 0 && done != total) || progress(done, total);
     };
-    const Status cancelled =
-        Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
-    for (const CallerRecord& c : callers) {
-      auto r = c_.run(kInsertCaller, caller_params(tenant_id, c), "storing a caller");
-      if (r.status().is_already_exists()) return Status::already_exists("id", "a caller with this id already exists");
-      if (!r.ok()) return r.status();
-      if (!step()) return cancelled;
-    }
-    for (const CallerRecord& c : callers) {
-      if (Status s = insert_phones(tenant_id, c); !s.ok()) return s;
-      for (std::size_t i = 0; i < c.phones.size(); ++i)
-        if (!step()) return cancelled;
-    }
-    return ok_status();
+    std::vector<const CallerRecord*> all;
+    all.reserve(callers.size());
+    for (const CallerRecord& c : callers) all.push_back(&c);
+    std::vector<HeldPhone> held;
+    std::string bytes;
+    if (Status s = copy_callers(tenant_id, all, &held, &bytes, step); !s.ok()) return s;
+    return copy_phones(tenant_id, held, bytes, step);
   });
+}
+
+Status PostgresTransaction::insert_bulk_callers(std::string_view tenant_id,
+                                                const std::vector<const CallerRecord*>& callers) {
+  if (!held_.empty() && held_tenant_ != tenant_id)
+    if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
+  const std::size_t held_before = held_.size(), bytes_before = held_bytes_.size();
+  Status s = changing(tenant_id, [&]() -> Status {
+    return copy_callers(tenant_id, callers, &held_, &held_bytes_, [] { return true; });
+  });
+  if (!s.ok()) {
+    held_.resize(held_before);
+    held_bytes_.resize(bytes_before);
+  } else if (!held_.empty()) {
+    held_tenant_ = std::string(tenant_id);
+  }
+  return s;
+}
+
+Status PostgresTransaction::finish_bulk_callers(std::string_view tenant_id,
+                                                const std::function<bool(std::size_t, std::size_t)>& progress) {
+  if (held_.empty() || held_tenant_ != tenant_id) return ok_status();  // nothing held for this tenant
+  if (Status s = usable_main(); !s.ok()) return s;
+  std::vector<HeldPhone> held = std::move(held_);
+  const std::string bytes = std::move(held_bytes_);
+  const std::string tenant = std::move(held_tenant_);
+  held_.clear();
+  held_bytes_.clear();
+  held_tenant_.clear();
+  const std::size_t total = held.size();
+  std::size_t done = 0;
+  Status s = atomically([&]() -> Status {
+    return copy_phones(tenant, held, bytes, [&]() {
+      ++done;
+      return !progress || (done % 1024 != 0 && done != total) || progress(done, total);
+    });
+  });
+  // The callers inserted without their numbers stay in the transaction:
+  // after a failure here it is fit only to be dropped.
+  if (!s.ok()) state_ = State::failed;
+  return s;
 }
 
 Status PostgresTransaction::replace_caller(std::string_view tenant_id, const CallerRecord& caller) {
@@ -374,6 +507,8 @@ Status PostgresTransaction::append_audit(const AuditEntry& e) {
 
 Status PostgresTransaction::commit() {
   if (Status s = usable(); !s.ok()) return s;
+  if (!held_.empty())
+    if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
   state_ = State::failed;  // until it has committed
   // The generations move in the transaction, and their notification goes
   // out at commit, only if it commits.

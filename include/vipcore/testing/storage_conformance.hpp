@@ -470,6 +470,29 @@ void conformance_unique_numbers() {
     REQUIRE(txn.finish_bulk_callers("t2").ok());
   });
   CHECK(conformance_owner(s, "t2", conformance_hash(2)) == "bulk");
+  // find_phone_owners answers hash by hash as find_phone_owner does: in
+  // the order asked, a repeat too, only the tenant's own numbers.
+  {
+    auto txn = conformance_begin(s);
+    std::vector<std::optional<std::string>> owners;
+    REQUIRE(txn->find_phone_owners("t1",
+                                   {conformance_hash(8), conformance_hash(3), conformance_hash(1), conformance_hash(8),
+                                    conformance_hash(2)},
+                                   &owners)
+                .ok());
+    REQUIRE(owners.size() == 5);
+    CHECK(owners[0] == std::optional<std::string>("seven"));
+    CHECK_FALSE(owners[1].has_value());
+    CHECK(owners[2] == std::optional<std::string>("one"));
+    CHECK(owners[3] == std::optional<std::string>("seven"));
+    CHECK(owners[4] == std::optional<std::string>("two"));
+    REQUIRE(txn->find_phone_owners("t2", {conformance_hash(8), conformance_hash(2)}, &owners).ok());
+    REQUIRE(owners.size() == 2);
+    CHECK_FALSE(owners[0].has_value());
+    CHECK(owners[1] == std::optional<std::string>("bulk"));
+    REQUIRE(txn->find_phone_owners("t1", {}, &owners).ok());
+    CHECK(owners.empty());
+  }
 }
 
 template <typename Factory>
@@ -503,6 +526,17 @@ void conformance_bulk_inserts() {
     CHECK(found);
     CHECK(who.caller_id == r->id);
   }
+  // A held number a stored caller has: refused, when held or when written.
+  CallerRecord d = conformance_caller("00000000-0000-4000-8000-00000000000d", {3, 1});
+  {
+    auto txn = conformance_begin(s);
+    Status st = txn->insert_bulk_callers("bulk", {&d});
+    if (st.ok()) st = txn->finish_bulk_callers("bulk");
+    CHECK(st.is_already_exists());
+    CHECK(st.field() == "phone_number");
+  }
+  CHECK(conformance_count(s, "bulk") == 2);
+  CHECK_FALSE(conformance_get(s, "bulk", d.id).has_value());
 }
 
 template <typename Factory>
