@@ -360,7 +360,7 @@ class VipdTest(unittest.TestCase):
                                       self.other_token)[0], 422)
         c = self.create({"phone_number": "+15550003001", "caller_name": "Plan Probe", "vip_level": "DIAMOND",
                          "handling_rules": ["IMMEDIATE_TRANSFER"], "preferred_agent_id": "agent-7"})
-        status, plan = self.request("POST", "/api/v1/vip/routing-plan?phone_number=%2B15550003001&free_agents=agent-7",
+        status, plan = self.request("POST", "/api/v1/vip/routing-plan?phone_number=%2B15550003001&free_agents=agent-7&inside_business_hours=true",
                                     token=self.token)
         self.assertEqual(status, 200, plan)
         self.assertEqual((plan["action"], plan["target_agent_id"]), ("TRANSFER", "agent-7"))
