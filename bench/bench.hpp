@@ -274,6 +274,9 @@ struct ImportTimes {
 /// bench_import.cpp: the rows every import measurement imports (caller i has vip_number(i)).
 std::vector<vipcore::NewCaller> import_rows(std::size_t n);
 /// bench_import.cpp: vipcore import of n rows and the raw baselines, into `dir`.
+/// Tenant::import_callers of import_rows(n), timed, with its progress shown;
+/// `where` ends the progress line (" into PostgreSQL").
+double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n, std::string_view where);
 ImportTimes measure_import(const vipcore::Tenant& admin, const TempDir& dir, std::size_t n);
 void print_import_rows(const Config& cfg, const ImportTimes& imp);
 void print_import_ratios(const ImportTimes& imp);

@@ -23,7 +23,7 @@ std::vector<vipcore::NewCaller> import_rows(std::size_t n) {
   return rows;
 }
 
-double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n) {
+double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n, std::string_view where) {
   const std::vector<vipcore::NewCaller> rows = import_rows(n);
   vipcore::ImportOptions options;
   options.progress_every = std::max<std::size_t>(1, n / 10);
@@ -32,7 +32,7 @@ double time_vipcore_import(const vipcore::Tenant& admin, std::size_t n) {
     return true;
   };
   vipcore::ImportReport report;
-  progress("timing vipcore import of ", n, " callers");
+  progress("timing vipcore import of ", n, " callers", where);
   const auto start = Clock::now();
   const vipcore::Status s = admin.import_callers(rows, options, &report);
   const double seconds = seconds_since(start);
@@ -91,7 +91,7 @@ double time_raw_insert(const std::string& path, const RawRows& rows, const std::
 
 ImportTimes measure_import(const vipcore::Tenant& admin, const TempDir& dir, std::size_t n) {
   ImportTimes t;
-  t.vipcore_s = time_vipcore_import(admin, n);
+  t.vipcore_s = time_vipcore_import(admin, n, "");
   progress("vipcore import: ", t.vipcore_s, " s");
 
   progress("hashing ", n, " rows for the raw baseline (not timed)");

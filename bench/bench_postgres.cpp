@@ -160,24 +160,6 @@ vipcore::Tenant tenant_of(const vipcore::Database& db, vipcore::Role role) {
 
 // ---------------------------------------------------------------- import
 
-double time_pg_import(const vipcore::Tenant& admin, std::size_t n) {
-  const std::vector<vipcore::NewCaller> rows = import_rows(n);
-  vipcore::ImportOptions options;
-  options.progress_every = std::max<std::size_t>(1, n / 10);
-  options.progress = [](std::size_t done, std::size_t total) {
-    progress("  vipcore import: ", done, " / ", total, " rows");
-    return true;
-  };
-  vipcore::ImportReport report;
-  progress("timing vipcore import of ", n, " callers into PostgreSQL");
-  const auto start = Clock::now();
-  const vipcore::Status s = admin.import_callers(rows, options, &report);
-  const double seconds = seconds_since(start);
-  check_ok(s, "import_callers");
-  check(report.committed && report.created == n, "import_callers did not create every row");
-  return seconds;
-}
-
 double time_raw_copy(PGconn* c, std::size_t n) {
   progress("hashing ", n, " rows for the raw COPY (not timed)");
   std::vector<Hash> hashes;
@@ -366,7 +348,7 @@ void measure_postgres(const Config& cfg) {
   // Node A: the administrators' node, and the warm PBX's.
   const vipcore::Database node_a = open_node(conninfo, *key, kBenchCacheBytes);
   const vipcore::Tenant admin = tenant_of(node_a, vipcore::Role::admin);
-  const double import_s = time_pg_import(admin, cfg.callers);
+  const double import_s = time_vipcore_import(admin, cfg.callers, " into PostgreSQL");
   progress("vipcore import: ", import_s, " s");
   const double raw_copy_s = time_raw_copy(raw.get(), cfg.callers);
   progress("raw COPY: ", raw_copy_s, " s");

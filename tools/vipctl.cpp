@@ -143,15 +143,7 @@ void DateRangeOptions::add_to(CLI::App& cmd) {
 }
 
 vipcore::Result<vipcore::DateRange> DateRangeOptions::range(const vipcore::Tenant& tenant) const {
-  const std::string end = to.empty() ? vipcore::format_timestamp(vipcore::SystemClock().now()) : to;
-  if (!from.empty()) {
-    return tenant.date_range(from, end, "from", "to");
-  }
-  auto r = tenant.date_range(vipcore::format_timestamp(vipcore::from_unix_ms(vipcore::kMinTimestampMs)), end,
-                             "from", "to");
-  if (!r.ok()) return r.status();
-  r->start = std::max(r->end - std::chrono::hours(24 * 30), vipcore::from_unix_ms(vipcore::kMinTimestampMs));
-  return r;
+  return jsonmap::report_range(tenant, from.empty() ? nullptr : &from, to.empty() ? nullptr : &to, "from", "to");
 }
 
 vipcore::Result<std::string> read_file(const std::string& path) {

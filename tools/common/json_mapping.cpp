@@ -1,5 +1,7 @@
 #include "json_mapping.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <functional>
@@ -332,6 +334,16 @@ Status each_field(const std::string& field, const json& v, const Table& table) {
 }
 
 }  // namespace
+
+Result<DateRange> report_range(const Tenant& tenant, const std::string* start, const std::string* end,
+                               std::string_view start_field, std::string_view end_field) {
+  const std::string until = end != nullptr ? *end : format_timestamp(SystemClock().now());
+  if (start != nullptr) return tenant.date_range(*start, until, start_field, end_field);
+  auto r = tenant.date_range(format_timestamp(from_unix_ms(kMinTimestampMs)), until, start_field, end_field);
+  if (!r.ok()) return r.status();
+  r->start = std::max(r->end - std::chrono::hours(24 * 30), from_unix_ms(kMinTimestampMs));
+  return r;
+}
 
 Result<EscalationRuleUpdate> rule_fields(const json& object, const NotificationTargets& current) {
   if (!object.is_object()) return not_object("body");

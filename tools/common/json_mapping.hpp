@@ -71,6 +71,14 @@ EscalationRule new_rule(const EscalationRuleUpdate& update);
 /// some of their entries) to `settings`.
 Status apply_settings(const nlohmann::json& object, TenantSettings* settings);
 
+/// The range of a report as both tools take it (vipctl's --from/--to,
+/// vipd's start_date/end_date, named by the two field names): a date is a
+/// whole day in the tenant's time zone (the end's day included), an ISO 8601
+/// time is exact (the end excluded); no end is now, and no start is 30 days
+/// before the end.
+Result<DateRange> report_range(const Tenant& tenant, const std::string* start, const std::string* end,
+                               std::string_view start_field, std::string_view end_field);
+
 /// A JSON array of to_json(item) for each item.
 template <typename T>
 ordered_json to_json_array(const std::vector<T>& items) {

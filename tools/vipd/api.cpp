@@ -112,18 +112,10 @@ Result<std::optional<long long>> integer_param(const Request& request, const cha
   return std::optional<long long>(n);
 }
 
-// start_date and end_date, as vipctl's --from and --to: dates are whole
-// days in the tenant's time zone, and by default the 30 days up to now.
+// start_date and end_date, as vipctl's --from and --to (jsonmap::report_range).
 Result<vipcore::DateRange> date_range(const vipcore::Tenant& tenant, const Request& request) {
-  const std::string* start = param(request, "start_date");
-  const std::string* end = param(request, "end_date");
-  const std::string until = end != nullptr ? *end : vipcore::format_timestamp(vipcore::SystemClock().now());
-  if (start != nullptr) return tenant.date_range(*start, until, "start_date", "end_date");
-  auto r = tenant.date_range(vipcore::format_timestamp(vipcore::from_unix_ms(vipcore::kMinTimestampMs)), until,
-                             "start_date", "end_date");
-  if (!r.ok()) return r.status();
-  r->start = std::max(r->end - std::chrono::hours(24 * 30), vipcore::from_unix_ms(vipcore::kMinTimestampMs));
-  return r;
+  return jsonmap::report_range(tenant, param(request, "start_date"), param(request, "end_date"), "start_date",
+                               "end_date");
 }
 
 // The path after /api/v1/vip, split at '/': "/abc/analytics" -> {"abc", "analytics"}.
