@@ -195,6 +195,63 @@ double time_raw_copy(PGconn* c, std::size_t n) {
   return seconds_since(start);
 }
 
+/// What `query` returns, as binary COPY data (COPY (query) TO STDOUT).
+std::string copy_out(PGconn* c, const std::string& query) {
+  const std::string sql = "COPY (" + query + ") TO STDOUT (FORMAT binary)";
+  const PgResult started(PQexec(c, sql.c_str()));
+  check(PQresultStatus(started.get()) == PGRES_COPY_OUT, sql + ": " + PQerrorMessage(c));
+  std::string data;
+  for (;;) {
+    char* chunk = nullptr;
+    const int n = PQgetCopyData(c, &chunk, 0);
+    if (n < 0) break;
+    data.append(chunk, static_cast<std::size_t>(n));
+    PQfreemem(chunk);
+  }
+  const PgResult done(PQgetResult(c));
+  check(PQresultStatus(done.get()) == PGRES_COMMAND_OK, sql + ": " + PQerrorMessage(c));
+  while (PGresult* more = PQgetResult(c)) PQclear(more);
+  return data;
+}
+
+/// Sends binary COPY data, as copy_out returned it, to `sql` (a COPY ... FROM STDIN).
+void copy_in(PGconn* c, const std::string& sql, std::string_view data) {
+  const PgResult started(PQexec(c, sql.c_str()));
+  check(PQresultStatus(started.get()) == PGRES_COPY_IN, sql + ": " + PQerrorMessage(c));
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  for (std::size_t at = 0; at < data.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, data.size() - at);
+    check(PQputCopyData(c, data.data() + at, static_cast<int>(n)) == 1, sql + ": " + PQerrorMessage(c));
+  }
+  check(PQputCopyEnd(c, nullptr) == 1, sql + ": " + PQerrorMessage(c));
+  const PgResult r(PQgetResult(c));
+  check(PQresultStatus(r.get()) == PGRES_COMMAND_OK, sql + ": " + PQerrorMessage(c));
+  while (PGresult* more = PQgetResult(c)) PQclear(more);
+}
+
+/// A raw binary COPY of exactly the rows the import stored (its vip_caller
+/// and vip_phone rows, read back before timing, each in primary-key order)
+/// into two tables made LIKE them (same columns, keys and indexes), in one
+/// transaction.
+double time_raw_copy_same_rows(PGconn* c) {
+  progress("reading back the rows the import stored (not timed)");
+  const std::string tenant = "'" + std::string(kTenant) + "'";
+  const std::string callers = copy_out(c, "SELECT * FROM vip_caller WHERE tenant_id = " + tenant + " ORDER BY id");
+  const std::string phones =
+      copy_out(c, "SELECT * FROM vip_phone WHERE tenant_id = " + tenant + " ORDER BY phone_hash");
+  pg_exec(c, "CREATE TABLE raw_caller (LIKE vip_caller INCLUDING ALL)");
+  pg_exec(c, "CREATE TABLE raw_phone (LIKE vip_phone INCLUDING ALL)");
+  progress("timing raw COPY of the same rows (", (callers.size() + phones.size()) >> 20, " MiB)");
+  const auto start = Clock::now();
+  pg_exec(c, "BEGIN");
+  copy_in(c, "COPY raw_caller FROM STDIN (FORMAT binary)", callers);
+  copy_in(c, "COPY raw_phone FROM STDIN (FORMAT binary)", phones);
+  pg_exec(c, "COMMIT");
+  const double seconds = seconds_since(start);
+  pg_exec(c, "DROP TABLE raw_caller, raw_phone");
+  return seconds;
+}
+
 // -------------------------------------------------------------- identify
 
 /// Lookups of VIP numbers: the numbers, and for the baseline chains a
@@ -350,6 +407,8 @@ void measure_postgres(const Config& cfg) {
   const vipcore::Tenant admin = tenant_of(node_a, vipcore::Role::admin);
   const double import_s = time_vipcore_import(admin, cfg.callers, " into PostgreSQL");
   progress("vipcore import: ", import_s, " s");
+  const double raw_same_s = time_raw_copy_same_rows(raw.get());
+  progress("raw COPY of the same rows: ", raw_same_s, " s");
   const double raw_copy_s = time_raw_copy(raw.get(), cfg.callers);
   progress("raw COPY: ", raw_copy_s, " s");
   pg_exec(raw.get(), "DROP TABLE raw_vip");
@@ -425,6 +484,7 @@ void measure_postgres(const Config& cfg) {
   print_row("pg_identify_uncached_hit", uncached_ns[0]);
   print_row("libpq_chain_hit", uncached_ns[1]);
   std::printf("%-40s %12.3f s\n", "pg_import (all rows)", import_s);
+  std::printf("%-40s %12.3f s\n", "raw_copy_same_rows (all rows)", raw_same_s);
   std::printf("%-40s %12.3f s\n", "raw_copy (all rows)", raw_copy_s);
   const std::string overview_name =
       cfg.calls == 1'000'000 ? std::string("pg_overview_1M_calls") : "pg_overview_" + std::to_string(cfg.calls) + "_calls";
@@ -449,6 +509,7 @@ void measure_postgres(const Config& cfg) {
       "# ratios: ours / baseline for times (lower is better), except pg_import/raw_copy: throughputs,\n"
       "#   ours over the baseline's (higher is better).\n",
       overview_name.c_str(), kChanges);
+  print_ratio("pg_import/raw_copy_same_rows (throughput, higher is better)", raw_same_s / import_s);
   print_ratio("pg_import/raw_copy (throughput, higher is better)", raw_copy_s / import_s);
   print_ratio("pg_identify_warm/map_chain", warm_ns[0] / warm_ns[1]);
   print_ratio("pg_identify_uncached/libpq_chain", uncached_ns[0] / uncached_ns[1]);

@@ -300,9 +300,13 @@ class VIPCORE_EXPORT WriteTransaction {
   /// numbers may be invisible to find_phone_owner, a conflict among them or
   /// with stored numbers may only be found by finish_bulk_callers(), and
   /// the held callers must not be replaced or deleted. commit() finishes
-  /// what is held. A failure of this call is that of insert_callers (the
-  /// batch inserts nothing); a failure of finish_bulk_callers, even
-  /// Code::already_exists, leaves the transaction fit only to be dropped.
+  /// what is held. A backend may also stream the callers themselves, one
+  /// stream for consecutive calls on a tenant (PostgreSQL's COPY), and learn
+  /// of an id already taken only when the stream ends: at the next call on
+  /// the transaction, commit() at the latest, which then fails with
+  /// Code::already_exists on "id". A failure of this call, or of
+  /// finish_bulk_callers (even Code::already_exists), leaves the
+  /// transaction fit only to be dropped.
   /// The records need only live for the call. The default copies them into
   /// insert_callers.
   virtual Status insert_bulk_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers);

@@ -116,8 +116,16 @@ class PostgresTransaction final : public WriteTransaction {
   // after any other failure it is fit only to be dropped.
   template <typename F>
   Status atomically(F&& body);
-  Status usable() const;
-  Status usable_main() const;
+  // Whether the transaction may go on: open, and any streaming COPY of
+  // insert_bulk_callers ended (its failure, if any, is returned here).
+  Status usable();
+  Status usable_main();
+  // Ends the streaming COPY of insert_bulk_callers, if one is open.
+  Status end_stream();
+  // Ends a COPY into vip_caller: Code::already_exists names the id.
+  static Status end_callers_copy(CopyIn& copy);
+  // Notes that commit() moves the generation of `scope`.
+  void moves(std::string_view scope);
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
   Status delete_phones(std::string_view tenant_id, std::string_view id);
 
@@ -129,10 +137,11 @@ class PostgresTransaction final : public WriteTransaction {
     std::uint32_t id_size;
     std::uint32_t summary_size;
   };
-  // COPYs `callers` into vip_caller (all or none) and appends their phones'
-  // entries to *held / *bytes; `step` is called after each caller, false cancels.
+  // Appends `callers` to `copy` (a COPY into vip_caller in progress) and
+  // their phones' entries to *held / *bytes; `step` is called after each
+  // caller, false cancels.
   template <typename Step>
-  Status copy_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers,
+  Status copy_callers(CopyIn& copy, std::string_view tenant_id, const std::vector<const CallerRecord*>& callers,
                       std::vector<HeldPhone>* held, std::string* bytes, Step&& step);
   // COPYs the entries into vip_phone in hash order (all or none); `step` as above.
   template <typename Step>
@@ -150,6 +159,15 @@ class PostgresTransaction final : public WriteTransaction {
   std::string held_tenant_;
   std::vector<HeldPhone> held_;
   std::string held_bytes_;
+  // insert_bulk_callers' COPY into vip_caller, left open from one call to
+  // the next (the server stores one block while the next is sealed) and
+  // ended by the next other call on the transaction.
+  std::unique_ptr<CopyIn> stream_;
+  // A tenant known to have no stored numbers in this transaction (nothing
+  // but held ones written since it was asked): find_phone_owners answers
+  // for it without a round trip, which keeps the stream open.
+  std::string numberless_tenant_;
+  std::string checked_tenant_;  // the last tenant find_phone_owners asked that of
 };
 
 class PostgresStorage final : public Storage {

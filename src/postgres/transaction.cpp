@@ -19,6 +19,7 @@ const std::string kSelectCaller = fmt::format(
     "AND s.caller_id = c.id WHERE c.tenant_id = $1 AND c.id = $2",
     kCallerReadColumns);
 constexpr const char* kPhoneOwner = "SELECT caller_id FROM vip_phone WHERE tenant_id = $1 AND phone_hash = $2";
+constexpr const char* kAnyNumber = "SELECT EXISTS (SELECT 1 FROM vip_phone WHERE tenant_id = $1)";
 constexpr const char* kPhoneOwners =
     "SELECT phone_hash, caller_id FROM vip_phone WHERE tenant_id = $1 AND phone_hash = ANY($2::bytea[])";
 // Hashes per kPhoneOwners statement.
@@ -94,15 +95,24 @@ std::int64_t sql_count(std::uint64_t n) {
 }  // namespace
 
 PostgresTransaction::~PostgresTransaction() {
+  stream_.reset();  // a COPY still open is abandoned before the rollback
   if (state_ != State::committed && c_.connected()) (void)c_.exec("ROLLBACK", "rolling back a write transaction");
 }
 
-Status PostgresTransaction::usable() const {
+Status PostgresTransaction::usable() {
   if (state_ != State::open) return Status::internal_error("the write transaction is no longer open");
-  return ok_status();
+  return end_stream();
 }
 
-Status PostgresTransaction::usable_main() const {
+Status PostgresTransaction::end_stream() {
+  if (stream_ == nullptr) return ok_status();
+  const std::unique_ptr<CopyIn> copy = std::move(stream_);
+  Status s = end_callers_copy(*copy);
+  if (!s.ok()) state_ = State::failed;  // the callers streamed since the last call are not all there
+  return s;
+}
+
+Status PostgresTransaction::usable_main() {
   if (Status s = usable(); !s.ok()) return s;
   if (activity_)
     return Status::internal_error("an activity write transaction may only record calls and escalation triggers");
@@ -134,12 +144,15 @@ Status PostgresTransaction::atomically(F&& body) {
 template <typename F>
 Status PostgresTransaction::changing(std::string_view scope, F&& body) {
   if (Status s = usable_main(); !s.ok()) return s;
+  if (scope == numberless_tenant_) numberless_tenant_.clear();  // it may have numbers now
   Status s = atomically(std::forward<F>(body));
-  if (s.ok()) {
-    const auto slot = static_cast<std::int64_t>(detail::GenerationTable::slot_of(scope));
-    if (std::find(slots_.begin(), slots_.end(), slot) == slots_.end()) slots_.push_back(slot);
-  }
+  if (s.ok()) moves(scope);
   return s;
+}
+
+void PostgresTransaction::moves(std::string_view scope) {
+  const auto slot = static_cast<std::int64_t>(detail::GenerationTable::slot_of(scope));
+  if (std::find(slots_.begin(), slots_.end(), slot) == slots_.end()) slots_.push_back(slot);
 }
 
 Result<std::optional<CallerRecord>> PostgresTransaction::get_caller(std::string_view tenant_id,
@@ -164,8 +177,27 @@ Result<std::optional<std::string>> PostgresTransaction::find_phone_owner(std::st
 
 Status PostgresTransaction::find_phone_owners(std::string_view tenant_id, const std::vector<PhoneHash>& hashes,
                                              std::vector<std::optional<std::string>>* owners) {
+  // Answered without the connection when there is nothing to look up: an
+  // import's stream of callers stays open.
+  const bool none = hashes.empty() || (!numberless_tenant_.empty() && numberless_tenant_ == tenant_id);
+  if (none && state_ == State::open && !activity_) {
+    owners->assign(hashes.size(), std::nullopt);
+    return ok_status();
+  }
   if (Status s = usable_main(); !s.ok()) return s;
   owners->assign(hashes.size(), std::nullopt);
+  if (checked_tenant_ != tenant_id) {  // once per tenant: has it any numbers at all?
+    auto any = c_.run(kAnyNumber, Params().text(tenant_id), "looking up phone numbers");
+    if (!any.ok()) {
+      state_ = State::failed;
+      return any.status();
+    }
+    checked_tenant_ = std::string(tenant_id);
+    if (!any->boolean(0, 0)) {
+      numberless_tenant_ = std::string(tenant_id);
+      return ok_status();
+    }
+  }
   std::unordered_map<PhoneHash, std::size_t, PhoneHashHasher> where;
   for (std::size_t begin = 0; begin < hashes.size(); begin += kOwnersPerQuery) {
     const std::size_t end = std::min(hashes.size(), begin + kOwnersPerQuery);
@@ -232,11 +264,9 @@ Status PostgresTransaction::delete_phones(std::string_view tenant_id, std::strin
 }
 
 template <typename Step>
-Status PostgresTransaction::copy_callers(std::string_view tenant_id, const std::vector<const CallerRecord*>& callers,
+Status PostgresTransaction::copy_callers(CopyIn& copy, std::string_view tenant_id,
+                                         const std::vector<const CallerRecord*>& callers,
                                          std::vector<HeldPhone>* held, std::string* bytes, Step&& step) {
-  if (callers.empty()) return ok_status();
-  CopyIn copy(c_);
-  if (Status s = copy.begin(kCopyCallers, "storing callers"); !s.ok()) return s;
   std::string summary;
   for (const CallerRecord* c : callers) {
     caller_params(tenant_id, *c).append_copy_tuple(copy.buffer());
@@ -250,6 +280,10 @@ Status PostgresTransaction::copy_callers(std::string_view tenant_id, const std::
     }
     if (!step()) return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
   }
+  return ok_status();
+}
+
+Status PostgresTransaction::end_callers_copy(CopyIn& copy) {
   Status s = copy.finish();
   if (s.is_already_exists()) return Status::already_exists("id", kCallerTaken);
   return s;
@@ -293,24 +327,38 @@ Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std
     for (const CallerRecord& c : callers) all.push_back(&c);
     std::vector<HeldPhone> held;
     std::string bytes;
-    if (Status s = copy_callers(tenant_id, all, &held, &bytes, step); !s.ok()) return s;
+    if (!all.empty()) {
+      CopyIn copy(c_);
+      if (Status s = copy.begin(kCopyCallers, "storing callers"); !s.ok()) return s;
+      if (Status s = copy_callers(copy, tenant_id, all, &held, &bytes, step); !s.ok()) return s;
+      if (Status s = end_callers_copy(copy); !s.ok()) return s;
+    }
     return copy_phones(tenant_id, held, bytes, step);
   });
 }
 
 Status PostgresTransaction::insert_bulk_callers(std::string_view tenant_id,
                                                 const std::vector<const CallerRecord*>& callers) {
-  if (!held_.empty() && held_tenant_ != tenant_id)
-    if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
-  const std::size_t held_before = held_.size(), bytes_before = held_bytes_.size();
-  Status s = changing(tenant_id, [&]() -> Status {
-    return copy_callers(tenant_id, callers, &held_, &held_bytes_, [] { return true; });
-  });
-  if (!s.ok()) {
-    held_.resize(held_before);
-    held_bytes_.resize(bytes_before);
-  } else if (!held_.empty()) {
+  // One COPY for every call in a row on the tenant: started by the first,
+  // ended by whatever call comes next (usable()), or commit().
+  if (stream_ == nullptr || held_tenant_ != tenant_id) {
+    if (Status s = usable_main(); !s.ok()) return s;
+    if (callers.empty()) return ok_status();
+    if (!held_.empty() && held_tenant_ != tenant_id)
+      if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
+    auto copy = std::make_unique<CopyIn>(c_);
+    if (Status s = copy->begin(kCopyCallers, "storing callers"); !s.ok()) {
+      state_ = State::failed;
+      return s;
+    }
+    stream_ = std::move(copy);
     held_tenant_ = std::string(tenant_id);
+    moves(tenant_id);
+  }
+  Status s = copy_callers(*stream_, tenant_id, callers, &held_, &held_bytes_, [] { return true; });
+  if (!s.ok()) {
+    stream_.reset();
+    state_ = State::failed;
   }
   return s;
 }
@@ -327,6 +375,7 @@ Status PostgresTransaction::finish_bulk_callers(std::string_view tenant_id,
   held_tenant_.clear();
   const std::size_t total = held.size();
   std::size_t done = 0;
+  if (tenant == numberless_tenant_) numberless_tenant_.clear();
   Status s = atomically([&]() -> Status {
     return copy_phones(tenant, held, bytes, [&]() {
       ++done;

@@ -537,6 +537,47 @@ void conformance_bulk_inserts() {
   }
   CHECK(conformance_count(s, "bulk") == 2);
   CHECK_FALSE(conformance_get(s, "bulk", d.id).has_value());
+  // A bulk caller whose id is taken: refused at once or by the next call,
+  // and the transaction writes nothing.
+  const CallerRecord taken = conformance_caller(a.id, {9});
+  {
+    auto txn = conformance_begin(s);
+    Status st = txn->insert_bulk_callers("bulk", {&taken});
+    if (st.ok()) st = txn->commit();
+    CHECK(st.is_already_exists());
+    CHECK(st.field() == "id");
+  }
+  CHECK(conformance_count(s, "bulk") == 2);
+  CHECK(conformance_owner(s, "bulk", conformance_hash(9)).empty());
+  // In a tenant with no numbers, a bulk write goes on while numbers are
+  // looked up; a number written since by the same transaction is found.
+  const CallerRecord e = conformance_caller("00000000-0000-4000-8000-00000000000e", {4});
+  const CallerRecord f = conformance_caller("00000000-0000-4000-8000-00000000000f", {5});
+  const CallerRecord g = conformance_caller("00000000-0000-4000-8000-000000000010", {6});
+  {
+    auto txn = conformance_begin(s);
+    std::vector<std::optional<std::string>> owners;
+    REQUIRE(txn->find_phone_owners("fresh", {conformance_hash(4)}, &owners).ok());
+    CHECK(owners == std::vector<std::optional<std::string>>{std::nullopt});
+    REQUIRE(txn->insert_bulk_callers("fresh", {&e}).ok());
+    REQUIRE(txn->find_phone_owners("fresh", {conformance_hash(5)}, &owners).ok());
+    CHECK(owners == std::vector<std::optional<std::string>>{std::nullopt});
+    REQUIRE(txn->insert_bulk_callers("fresh", {&f}).ok());
+    REQUIRE(txn->finish_bulk_callers("fresh").ok());
+    REQUIRE(txn->find_phone_owners("fresh", {conformance_hash(4), conformance_hash(5)}, &owners).ok());
+    CHECK(owners == std::vector<std::optional<std::string>>{e.id, f.id});
+    REQUIRE(txn->commit().ok());
+  }
+  CHECK(conformance_count(s, "fresh") == 2);
+  {
+    auto txn = conformance_begin(s);
+    std::vector<std::optional<std::string>> owners;
+    REQUIRE(txn->find_phone_owners("fresh2", {conformance_hash(6)}, &owners).ok());
+    CHECK(owners == std::vector<std::optional<std::string>>{std::nullopt});
+    REQUIRE(txn->insert_callers("fresh2", {g}).ok());
+    REQUIRE(txn->find_phone_owners("fresh2", {conformance_hash(6)}, &owners).ok());
+    CHECK(owners == std::vector<std::optional<std::string>>{g.id});
+  }
 }
 
 template <typename Factory>
