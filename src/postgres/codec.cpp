@@ -34,10 +34,15 @@ std::optional<std::int64_t> opt_int(const std::optional<int>& v) {
 void encode_summary(const CallerRecord& c, std::string& out) { sqlite::encode_summary(c, out); }
 bool decode_summary(std::string_view blob, IdentifyRecord* out) { return sqlite::decode_summary(blob, out); }
 
-Params caller_params(std::string_view tenant_id, const CallerRecord& c) {
+namespace {
+
+constexpr int kCallerValues = 24;
+
+// The caller's values, in caller_params' order, into a Params or a CopyTuple.
+template <typename Values>
+void caller_values(Values& p, std::string_view tenant_id, const CallerRecord& c) {
   const std::string phones = detail::encode_phone_hashes(c.phones);
   const std::string masks = detail::encode_phone_masks(c.phones);
-  Params p;
   p.text(tenant_id)
       .text(c.id)
       .i64(static_cast<int>(c.vip_level))
@@ -62,7 +67,19 @@ Params caller_params(std::string_view tenant_id, const CallerRecord& c) {
       .bytes(phones.data(), phones.size())
       .text(masks)
       .bytes(c.integrity.data(), c.integrity.size());
+}
+
+}  // namespace
+
+Params caller_params(std::string_view tenant_id, const CallerRecord& c) {
+  Params p;
+  caller_values(p, tenant_id, c);
   return p;
+}
+
+void append_caller_tuple(std::string& out, std::string_view tenant_id, const CallerRecord& c) {
+  CopyTuple t(out, kCallerValues);
+  caller_values(t, tenant_id, c);
 }
 
 Result<CallerRecord> read_caller(const Rows& r, int row) {

@@ -27,6 +27,8 @@ inline constexpr const char* kCallColumns =
 
 /// $1 tenant, $2 id, then the caller's columns in kInsertCaller's order ($3..$24).
 Params caller_params(std::string_view tenant_id, const CallerRecord& c);
+/// The same values as one tuple of a binary COPY into vip_caller, appended to `out`.
+void append_caller_tuple(std::string& out, std::string_view tenant_id, const CallerRecord& c);
 /// A row of kCallerReadColumns.
 Result<CallerRecord> read_caller(const Rows& rows, int row);
 /// $1 tenant, $2.. the rule's columns in kRuleColumns order.

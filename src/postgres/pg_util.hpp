@@ -57,6 +57,39 @@ class Params {
   std::vector<int> formats_;
 };
 
+/// One tuple of COPY's binary format, written straight into a buffer: the
+/// bulk paths' Params, with the same value methods and no allocation of
+/// their own. Exactly `fields` values must follow.
+class CopyTuple {
+ public:
+  CopyTuple(std::string& out, int fields) : out_(out) { be(static_cast<std::uint64_t>(fields), 2); }
+  CopyTuple& text(std::string_view v) { return bytes(v.data(), v.size()); }
+  CopyTuple& bytes(const void* data, std::size_t size) {
+    be(size, 4);
+    out_.append(static_cast<const char*>(data), size);
+    return *this;
+  }
+  CopyTuple& i64(std::int64_t v) {
+    be(8, 4);
+    be(static_cast<std::uint64_t>(v), 8);
+    return *this;
+  }
+  CopyTuple& null() {
+    be(0xffffffffu, 4);  // -1: NULL
+    return *this;
+  }
+  CopyTuple& opt_i64(const std::optional<std::int64_t>& v) { return v ? i64(*v) : null(); }
+  CopyTuple& bytes_or_null(std::string_view v) { return v.empty() ? null() : bytes(v.data(), v.size()); }
+
+ private:
+  void be(std::uint64_t v, int n) {
+    char b[8];
+    for (int i = 0; i < n; ++i) b[i] = static_cast<char>((v >> (8 * (n - 1 - i))) & 0xff);
+    out_.append(b, static_cast<std::size_t>(n));
+  }
+  std::string& out_;
+};
+
 /// A query's result (binary format), owned.
 class Rows {
  public:

@@ -129,24 +129,38 @@ class PostgresTransaction final : public WriteTransaction {
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
   Status delete_phones(std::string_view tenant_id, std::string_view id);
 
-  // A phone's index entry not written yet: the hash, and at `offset` in
-  // the bytes beside it its caller's id then its packed summary.
-  struct HeldPhone {
-    PhoneHash hash;
-    std::uint64_t offset;
-    std::uint32_t id_size;
-    std::uint32_t summary_size;
+  // Phones' index entries not written yet, each kept as its tuple of a
+  // binary COPY into vip_phone, in chunks that never move once written.
+  class HeldNumbers {
+   public:
+    bool empty() const noexcept { return index_.empty(); }
+    std::size_t size() const noexcept { return index_.size(); }
+    void add(const PhoneHash& hash, std::string_view tuple);
+    void clear() noexcept;
+    // Sorts the entries by hash, then calls visit(tuple) for each until it fails.
+    template <typename Visit>
+    Status each_by_hash(Visit&& visit);
+
+   private:
+    struct Entry {
+      PhoneHash hash;
+      std::uint32_t chunk;
+      std::uint32_t offset;
+      std::uint32_t size;
+    };
+    static constexpr std::size_t kChunkBytes = std::size_t{8} << 20;
+    std::vector<Entry> index_;
+    std::vector<std::string> chunks_;
   };
   // Appends `callers` to `copy` (a COPY into vip_caller in progress) and
-  // their phones' entries to *held / *bytes; `step` is called after each
-  // caller, false cancels.
+  // their phones' entries to *held; `step` is called after each caller,
+  // false cancels.
   template <typename Step>
   Status copy_callers(CopyIn& copy, std::string_view tenant_id, const std::vector<const CallerRecord*>& callers,
-                      std::vector<HeldPhone>* held, std::string* bytes, Step&& step);
+                      HeldNumbers* held, Step&& step);
   // COPYs the entries into vip_phone in hash order (all or none); `step` as above.
   template <typename Step>
-  Status copy_phones(std::string_view tenant_id, std::vector<HeldPhone>& held, const std::string& bytes,
-                     Step&& step);
+  Status copy_phones(HeldNumbers& held, Step&& step);
 
   enum class State { open, committed, failed };
   PostgresStorage& s_;
@@ -157,8 +171,7 @@ class PostgresTransaction final : public WriteTransaction {
   std::vector<std::int64_t> slots_;  // generation slots this transaction changes
   // insert_bulk_callers' numbers, written by finish_bulk_callers or commit().
   std::string held_tenant_;
-  std::vector<HeldPhone> held_;
-  std::string held_bytes_;
+  HeldNumbers held_;
   // insert_bulk_callers' COPY into vip_caller, left open from one call to
   // the next (the server stores one block while the next is sealed) and
   // ended by the next other call on the transaction.

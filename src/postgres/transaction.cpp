@@ -263,20 +263,44 @@ Status PostgresTransaction::delete_phones(std::string_view tenant_id, std::strin
   return ok_status();
 }
 
+void PostgresTransaction::HeldNumbers::add(const PhoneHash& hash, std::string_view tuple) {
+  if (chunks_.empty() || chunks_.back().size() + tuple.size() > chunks_.back().capacity()) {
+    chunks_.emplace_back();
+    chunks_.back().reserve(std::max(kChunkBytes, tuple.size()));
+  }
+  std::string& chunk = chunks_.back();
+  index_.push_back(Entry{hash, static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(chunk.size()),
+                         static_cast<std::uint32_t>(tuple.size())});
+  chunk.append(tuple);
+}
+
+void PostgresTransaction::HeldNumbers::clear() noexcept {
+  index_.clear();
+  chunks_.clear();
+}
+
+template <typename Visit>
+Status PostgresTransaction::HeldNumbers::each_by_hash(Visit&& visit) {
+  std::sort(index_.begin(), index_.end(), [](const Entry& a, const Entry& b) { return a.hash < b.hash; });
+  for (const Entry& e : index_)
+    if (Status s = visit(std::string_view(chunks_[e.chunk]).substr(e.offset, e.size)); !s.ok()) return s;
+  return ok_status();
+}
+
 template <typename Step>
 Status PostgresTransaction::copy_callers(CopyIn& copy, std::string_view tenant_id,
-                                         const std::vector<const CallerRecord*>& callers,
-                                         std::vector<HeldPhone>* held, std::string* bytes, Step&& step) {
-  std::string summary;
+                                         const std::vector<const CallerRecord*>& callers, HeldNumbers* held,
+                                         Step&& step) {
+  std::string summary, tuple;
   for (const CallerRecord* c : callers) {
-    caller_params(tenant_id, *c).append_copy_tuple(copy.buffer());
+    append_caller_tuple(copy.buffer(), tenant_id, *c);
     if (Status s = copy.flush_if_full(); !s.ok()) return s;
     encode_summary(*c, summary);
     for (const StoredPhone& p : c->phones) {
-      held->push_back(HeldPhone{p.hash, bytes->size(), static_cast<std::uint32_t>(c->id.size()),
-                                static_cast<std::uint32_t>(summary.size())});
-      bytes->append(c->id);
-      bytes->append(summary);
+      tuple.clear();
+      CopyTuple(tuple, 4).text(tenant_id).bytes(p.hash.data(), p.hash.size()).text(c->id).bytes(summary.data(),
+                                                                                              summary.size());
+      held->add(p.hash, tuple);
     }
     if (!step()) return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
   }
@@ -290,24 +314,20 @@ Status PostgresTransaction::end_callers_copy(CopyIn& copy) {
 }
 
 template <typename Step>
-Status PostgresTransaction::copy_phones(std::string_view tenant_id, std::vector<HeldPhone>& held,
-                                        const std::string& bytes, Step&& step) {
+Status PostgresTransaction::copy_phones(HeldNumbers& held, Step&& step) {
   if (held.empty()) return ok_status();
-  // B-tree inserts in key order touch each index page once, not at random.
-  std::sort(held.begin(), held.end(), [](const HeldPhone& a, const HeldPhone& b) { return a.hash < b.hash; });
   CopyIn copy(c_);
   if (Status s = copy.begin(kCopyPhones, "storing phone numbers"); !s.ok()) return s;
-  const std::string_view all(bytes);
-  for (const HeldPhone& h : held) {
-    Params()
-        .text(tenant_id)
-        .bytes(h.hash.data(), h.hash.size())
-        .text(all.substr(h.offset, h.id_size))
-        .bytes(all.data() + h.offset + h.id_size, h.summary_size)
-        .append_copy_tuple(copy.buffer());
-    if (Status s = copy.flush_if_full(); !s.ok()) return s;
-    if (!step()) return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
-  }
+  // B-tree inserts in key order touch each index page once, not at random.
+  if (Status s = held.each_by_hash([&](std::string_view tuple) -> Status {
+        copy.buffer().append(tuple);
+        if (Status f = copy.flush_if_full(); !f.ok()) return f;
+        if (!step())
+          return Status::invalid_argument("import", "cancelled by the progress callback; nothing was written");
+        return ok_status();
+      });
+      !s.ok())
+    return s;
   Status s = copy.finish();
   if (s.is_already_exists()) return Status::already_exists("phone_number", kNumberTaken);
   return s;
@@ -325,15 +345,14 @@ Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std
     std::vector<const CallerRecord*> all;
     all.reserve(callers.size());
     for (const CallerRecord& c : callers) all.push_back(&c);
-    std::vector<HeldPhone> held;
-    std::string bytes;
+    HeldNumbers held;
     if (!all.empty()) {
       CopyIn copy(c_);
       if (Status s = copy.begin(kCopyCallers, "storing callers"); !s.ok()) return s;
-      if (Status s = copy_callers(copy, tenant_id, all, &held, &bytes, step); !s.ok()) return s;
+      if (Status s = copy_callers(copy, tenant_id, all, &held, step); !s.ok()) return s;
       if (Status s = end_callers_copy(copy); !s.ok()) return s;
     }
-    return copy_phones(tenant_id, held, bytes, step);
+    return copy_phones(held, step);
   });
 }
 
@@ -355,7 +374,7 @@ Status PostgresTransaction::insert_bulk_callers(std::string_view tenant_id,
     held_tenant_ = std::string(tenant_id);
     moves(tenant_id);
   }
-  Status s = copy_callers(*stream_, tenant_id, callers, &held_, &held_bytes_, [] { return true; });
+  Status s = copy_callers(*stream_, tenant_id, callers, &held_, [] { return true; });
   if (!s.ok()) {
     stream_.reset();
     state_ = State::failed;
@@ -365,19 +384,18 @@ Status PostgresTransaction::insert_bulk_callers(std::string_view tenant_id,
 
 Status PostgresTransaction::finish_bulk_callers(std::string_view tenant_id,
                                                 const std::function<bool(std::size_t, std::size_t)>& progress) {
+  if (stream_ == nullptr && (held_.empty() || held_tenant_ != tenant_id)) return ok_status();
+  if (Status s = usable_main(); !s.ok()) return s;  // ends the stream of callers
   if (held_.empty() || held_tenant_ != tenant_id) return ok_status();  // nothing held for this tenant
-  if (Status s = usable_main(); !s.ok()) return s;
-  std::vector<HeldPhone> held = std::move(held_);
-  const std::string bytes = std::move(held_bytes_);
+  HeldNumbers held = std::move(held_);
   const std::string tenant = std::move(held_tenant_);
   held_.clear();
-  held_bytes_.clear();
   held_tenant_.clear();
   const std::size_t total = held.size();
   std::size_t done = 0;
   if (tenant == numberless_tenant_) numberless_tenant_.clear();
   Status s = atomically([&]() -> Status {
-    return copy_phones(tenant, held, bytes, [&]() {
+    return copy_phones(held, [&]() {
       ++done;
       return !progress || (done % 1024 != 0 && done != total) || progress(done, total);
     });
