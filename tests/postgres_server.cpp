@@ -68,9 +68,9 @@ void PostgresServer::admin(const std::string& sql, const std::string& dbname) {
   REQUIRE_MESSAGE(error.empty(), "PostgreSQL test server: " << sql << ": " << error);
 }
 
-void PostgresServer::stop() {
+void PostgresServer::stop(bool immediate) {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGINT);
+  ::kill(pid_, immediate ? SIGQUIT : SIGINT);
   int status = 0;
   for (int i = 0; i < 200; ++i) {  // 10 s
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {

@@ -41,8 +41,11 @@ class PostgresServer {
   std::string conninfo(const std::string& dbname, const std::string& schema = "") const;
   /// Runs SQL on a database of the server as the superuser; fails the test on error.
   void admin(const std::string& sql, const std::string& dbname = "vipcore");
-  /// Stops the server (fast shutdown), keeping its data; start() brings it back.
-  void stop();
+  /// Stops the server, keeping its data; start() brings it back. A fast
+  /// shutdown ends each session as it would end itself (its locks released
+  /// as it goes); an immediate one ends them all where they stand (then the
+  /// next start recovers from the WAL).
+  void stop(bool immediate = false);
   /// Starts the server on its data directory and waits until it accepts connections.
   void start();
   const std::string& dir() const { return dir_; }

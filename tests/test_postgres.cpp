@@ -514,7 +514,9 @@ TEST_CASE("PostgreSQL: a write in flight when the server stops commits whole or 
 
   // 1. Batch 0 is held between its last row and its commit: another session
   // locks the change generations, which commit() moves last. The server
-  // stops while the import waits there.
+  // stops while the import waits there, at once: a fast shutdown could end
+  // the locking session first, and let the import commit before its own
+  // session ends.
   PGconn* locker = PQconnectdb(conninfo.c_str());
   REQUIRE_MESSAGE(PQstatus(locker) == CONNECTION_OK, PQerrorMessage(locker));
   struct Finish {
@@ -539,7 +541,7 @@ TEST_CASE("PostgreSQL: a write in flight when the server stops commits whole or 
   const std::string waiting_sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
                                   "query LIKE 'UPDATE vip_generation%'";
   const bool waiting = wait_for([&] { return query_count(conninfo, waiting_sql) == 1; }, std::chrono::seconds(10));
-  server.stop();
+  server.stop(/*immediate=*/true);
   writer.join();
   REQUIRE_MESSAGE(waiting, "the import never reached its commit");
   CHECK_MESSAGE(held.is_storage_error(), held.to_string());
