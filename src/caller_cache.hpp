@@ -21,8 +21,11 @@
 // locked, or Options::cache_decrypted is false, entries keep the sealed
 // fields and identify opens them on each hit.
 //
-// Thread-safety: shards, each with its own mutex, so that threads looking up
-// different numbers rarely meet.
+// Thread-safety: lookups take no lock and write nothing shared. Each of 64
+// shards is an open-addressing table of pointers to immutable entries;
+// writers (a miss storing what it read) take the shard's mutex, publish new
+// entries and tables with atomic stores, and free what they replaced or
+// evicted only once no lookup can still be reading it (reclaim.hpp).
 #ifndef VIPCORE_SRC_CALLER_CACHE_HPP
 #define VIPCORE_SRC_CALLER_CACHE_HPP
 
@@ -32,10 +35,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "locked_text.hpp"
+#include "reclaim.hpp"
 #include "vipcore/storage.hpp"
 
 namespace vipcore::detail {
@@ -87,7 +92,9 @@ class CallerCache {
   std::size_t entries() const noexcept;
 
  private:
+  // What the cache knows of one number. Immutable once published.
   struct Entry {
+    PhoneHash hash{};
     std::uint64_t generation = 0;
     bool vip = false;
     Level vip_level = Level::standard;
@@ -107,14 +114,46 @@ class CallerCache {
     std::uint16_t greeting_size = 0;
     std::size_t bytes() const noexcept;
   };
-  using Map = std::unordered_map<PhoneHash, Entry, PhoneHashHasher>;
+  // A shard's slots: an entry, null (never used: a probe stops there) or
+  // gone() (evicted: a probe goes on). Linear probing from the hash; at
+  // most three quarters of the slots are not null.
+  struct Table {
+    explicit Table(std::size_t capacity);
+    const std::size_t mask;
+    const std::unique_ptr<std::atomic<const Entry*>[]> slots;
+  };
+  // What a writer unlinked, freed once no lookup can be reading it.
+  struct Retired {
+    reclaim::Snapshot after;
+    std::vector<std::unique_ptr<const Entry>> entries;
+    std::unique_ptr<const Table> table;
+  };
   struct alignas(64) Shard {
-    mutable std::mutex mu;
-    Map map;
+    std::atomic<const Table*> table{nullptr};  // what lookups read
+    alignas(64) mutable std::mutex mu;         // the rest: writers', under mu
+    std::unique_ptr<const Table> owned;        // == table
+    std::size_t live = 0;                      // entries
+    std::size_t used = 0;                      // slots not null
+    std::size_t cursor = 0;                    // where eviction looks next
+    std::vector<Retired> retired;
   };
   static constexpr std::size_t kShards = 64;
 
   static std::size_t shard_of(const PhoneHash& hash) noexcept { return hash[8] % kShards; }
+  static std::size_t home_of(const PhoneHash& hash) noexcept;
+  static const Entry* gone() noexcept;
+  // REQUIRES: shard.mu. Returns the slot holding `hash`, or the slot to put it in.
+  static std::atomic<const Entry*>* slot_for(const Table& table, const PhoneHash& hash) noexcept;
+  // REQUIRES: shard.mu. Makes the shard's table one with room for one more
+  // entry (a replaced one goes to *old_table). Throws std::bad_alloc.
+  bool make_room(Shard& shard, std::unique_ptr<const Table>* old_table);
+  // REQUIRES: shard.mu. Unlinks entries of the shard into *unlinked until
+  // `need` more bytes fit the budget, or none is left. Throws std::bad_alloc
+  // (with nothing unlinked that *unlinked does not hold).
+  void evict_for(Shard& shard, std::size_t need, std::vector<std::unique_ptr<const Entry>>* unlinked);
+  // REQUIRES: shard.mu. Frees what was unlinked once no lookup can read it.
+  static void retire(Shard& shard, Retired&& retired) noexcept;
+  static void free_passed(Shard& shard) noexcept;
   bool fill(const IdentifyRecord& rec, std::uint64_t generation, const std::string* name,
             const std::string* greeting, Entry* e) const;
   void account(std::ptrdiff_t delta) noexcept;

@@ -16,7 +16,8 @@
 // hit. Decrypted text is therefore never in memory that may be swapped out.
 //
 // Thread-safety: take() and give() lock the arena; reading a slot needs
-// whatever keeps its owner alive (the cache's shard lock).
+// whatever keeps its owner alive (the cache frees an entry, and gives its
+// slot back, only once no lookup can be reading it: reclaim.hpp).
 #ifndef VIPCORE_SRC_LOCKED_TEXT_HPP
 #define VIPCORE_SRC_LOCKED_TEXT_HPP
 
