@@ -232,6 +232,16 @@ inline void print_row(const std::string& name, double ns_per_op) {
 
 inline void print_ratio(const char* name, double value) { std::printf("ratio %s %.3f\n", name, value); }
 
+/// Rounds of a scaling measurement: each times 1 thread then 2 back to back.
+inline constexpr std::size_t kScalingRounds = 7;
+
+/// The median of `values` (not empty).
+inline double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 /// The size of an SQLite database, e.g. "40.1 + 2.0 MiB" for its file and its WAL.
 inline std::string sqlite_size(const std::string& path) {
   const auto mib = [](const std::string& file) {
