@@ -32,6 +32,18 @@
 // when the server restarted); errors are Code::storage, and a lock wait
 // past lock_timeout_ms is Code::busy.
 //
+// Bulk writes. insert_bulk_callers streams: its first call starts a binary
+// COPY into vip_caller, later calls on the same tenant append to it, and
+// the next other call on the transaction ends it (usable()), so the server
+// stores one block of an import while the next is sealed. A failure then
+// (an id taken, the connection lost) fails that later call and the whole
+// transaction, as the storage contract allows. The numbers' index entries
+// are held as ready COPY tuples and written, sorted by hash, by
+// finish_bulk_callers or commit(). An import asks find_phone_owners about
+// each block; for a tenant with no stored numbers (asked once per
+// transaction, and forgotten when it writes any) that is answered without
+// the server, so the stream stays open.
+//
 // Change generations (see storage.hpp): vip_generation holds one counter per
 // GenerationTable slot. A commit that changes a tenant bumps its slot's
 // counter and sends NOTIFY <channel>, 'slot:gen,...' in the same
