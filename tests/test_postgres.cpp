@@ -502,6 +502,28 @@ TEST_CASE("PostgreSQL: with the server stopped identify and writes fail at once 
   for (int i = 0; i < 3; ++i) ok(on_b.get(created->id));
 }
 
+TEST_CASE("PostgreSQL: an import that takes longer than statement_timeout_ms commits: no COPY runs that long") {
+  PostgresServer& server = PostgresServer::instance();
+  PostgresOptions options = postgres_test_options();
+  options.statement_timeout_ms = 500;
+  Node a = open_node(server.new_database(), options);
+  Tenant on_a = admin_of(a);
+  constexpr int kCallers = 150'000;  // over a second of COPY on the test machine
+  std::vector<NewCaller> rows;
+  rows.reserve(kCallers);
+  for (int i = 0; i < kCallers; ++i) rows.push_back(minimal(fmt_number(100'000 + i), "Long Import"));
+  ImportReport report;
+  const auto before = Clock::now();
+  const Status s = on_a.import_callers(rows, ImportOptions{}, &report);
+  const double seconds = std::chrono::duration<double>(Clock::now() - before).count();
+  MESSAGE(kCallers << " callers imported in " << seconds << " s with statement_timeout_ms = 500");
+  REQUIRE_MESSAGE(s.ok(), s.to_string());
+  CHECK(report.created == kCallers);
+  auto found = on_a.identify(fmt_number(100'000 + kCallers - 1));
+  REQUIRE(found.ok());
+  CHECK(found->is_vip);
+}
+
 TEST_CASE("PostgreSQL: a write in flight when the server stops commits whole or not at all, and a failed one reports Code::storage") {
   PostgresServer& server = PostgresServer::instance();
   const std::string conninfo = server.new_database();

@@ -37,7 +37,10 @@
 // the next other call on the transaction ends it (usable()), so the server
 // stores one block of an import while the next is sealed. A failure then
 // (an id taken, the connection lost) fails that later call and the whole
-// transaction, as the storage contract allows. The numbers' index entries
+// transaction, as the storage contract allows. No COPY stays open longer
+// than a quarter of statement_timeout_ms: a long one is ended and another
+// begun, so that an import of any size never meets the timeout. The
+// numbers' index entries
 // are held as ready COPY tuples and written, sorted by hash, by
 // finish_bulk_callers or commit(). An import asks find_phone_owners about
 // each block; for a tenant with no stored numbers (asked once per
@@ -134,8 +137,12 @@ class PostgresTransaction final : public WriteTransaction {
   Status usable_main();
   // Ends the streaming COPY of insert_bulk_callers, if one is open.
   Status end_stream();
-  // Ends a COPY into vip_caller: Code::already_exists names the id.
-  static Status end_callers_copy(CopyIn& copy);
+  // Ends a COPY into vip_caller (and begins the next one when `again`):
+  // Code::already_exists names the id.
+  static Status end_callers_copy(CopyIn& copy, bool again = false);
+  // How long one bulk COPY may stay open: a quarter of the statement
+  // timeout, so that none fails on it however big the import.
+  int copy_limit_ms() const noexcept;
   // Notes that commit() moves the generation of `scope`.
   void moves(std::string_view scope);
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);

@@ -293,6 +293,8 @@ Status PostgresTransaction::copy_callers(CopyIn& copy, std::string_view tenant_i
                                          Step&& step) {
   std::string summary, tuple;
   for (const CallerRecord* c : callers) {
+    if (copy.open_for(copy_limit_ms()))
+      if (Status s = end_callers_copy(copy, /*again=*/true); !s.ok()) return s;
     append_caller_tuple(copy.buffer(), tenant_id, *c);
     if (Status s = copy.flush_if_full(); !s.ok()) return s;
     encode_summary(*c, summary);
@@ -307,8 +309,10 @@ Status PostgresTransaction::copy_callers(CopyIn& copy, std::string_view tenant_i
   return ok_status();
 }
 
-Status PostgresTransaction::end_callers_copy(CopyIn& copy) {
-  Status s = copy.finish();
+int PostgresTransaction::copy_limit_ms() const noexcept { return s_.settings_.statement_timeout_ms / 4; }
+
+Status PostgresTransaction::end_callers_copy(CopyIn& copy, bool again) {
+  Status s = again ? copy.restart() : copy.finish();
   if (s.is_already_exists()) return Status::already_exists("id", kCallerTaken);
   return s;
 }
@@ -320,6 +324,9 @@ Status PostgresTransaction::copy_phones(HeldNumbers& held, Step&& step) {
   if (Status s = copy.begin(kCopyPhones, "storing phone numbers"); !s.ok()) return s;
   // B-tree inserts in key order touch each index page once, not at random.
   if (Status s = held.each_by_hash([&](std::string_view tuple) -> Status {
+        if (copy.open_for(copy_limit_ms()))
+          if (Status r = copy.restart(); !r.ok())
+            return r.is_already_exists() ? Status::already_exists("phone_number", kNumberTaken) : r;
         copy.buffer().append(tuple);
         if (Status f = copy.flush_if_full(); !f.ok()) return f;
         if (!step())
