@@ -502,7 +502,7 @@ TEST_CASE("PostgreSQL: with the server stopped identify and writes fail at once 
   for (int i = 0; i < 3; ++i) ok(on_b.get(created->id));
 }
 
-TEST_CASE("PostgreSQL: an import that takes longer than statement_timeout_ms commits: no COPY runs that long") {
+TEST_CASE("PostgreSQL: an import that takes longer than statement_timeout_ms commits: its bulk COPYs are not bound by it") {
   PostgresServer& server = PostgresServer::instance();
   PostgresOptions options = postgres_test_options();
   options.statement_timeout_ms = 500;

@@ -495,6 +495,8 @@ struct PostgresOptions {
   /// The longest a single statement may run before it fails with
   /// Code::storage (the server's statement_timeout); 0: no limit. Bounds how
   /// long identify can wait on a server that accepts connections but stalls.
+  /// An import's bulk COPYs are not bound by it: they last as long as the
+  /// import needs.
   int statement_timeout_ms = 10000;
   /// How long a write transaction waits for another writer (in this process
   /// or another node) before failing with Code::busy.

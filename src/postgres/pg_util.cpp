@@ -116,9 +116,7 @@ Status pg_error(PGconn* c, const PGresult* r, std::string_view context) {
 
 Status CopyIn::begin(const char* sql, std::string_view context) {
   abort();
-  sql_ = sql;
   context_ = std::string(context);
-  began_ = std::chrono::steady_clock::now();
   PGconn* conn = c_.get();
   if (conn == nullptr) return pg_error(conn, nullptr, context);
   Rows started(PQexec(conn, sql));
@@ -169,12 +167,6 @@ Status CopyIn::finish() {
     return s;
   }
   return outcome();
-}
-
-Status CopyIn::restart() {
-  if (Status s = finish(); !s.ok()) return s;
-  const std::string context = context_;
-  return begin(sql_, context);
 }
 
 void CopyIn::abort() noexcept {

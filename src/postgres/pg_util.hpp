@@ -9,7 +9,6 @@
 
 #include <libpq-fe.h>
 
-#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -162,13 +161,6 @@ class CopyIn {
 
   /// Starts `sql` (a COPY ... FROM STDIN (FORMAT binary)).
   Status begin(const char* sql, std::string_view context);
-  /// Whether this COPY has been open for `limit_ms` or longer (never when 0).
-  bool open_for(int limit_ms) const noexcept {
-    return limit_ms > 0 && std::chrono::steady_clock::now() - began_ >= std::chrono::milliseconds(limit_ms);
-  }
-  /// finish(), then begin() again with the same statement: long bulk writes
-  /// run as several COPYs, none near the server's statement_timeout.
-  Status restart();
   /// Where to append tuples (Params::append_copy_tuple).
   std::string& buffer() noexcept { return buf_; }
   /// Sends the buffer once it holds enough to be worth a write.
@@ -184,9 +176,7 @@ class CopyIn {
   Status outcome();
   Connection& c_;
   std::string buf_;
-  const char* sql_ = nullptr;
   std::string context_;
-  std::chrono::steady_clock::time_point began_;
   bool open_ = false;
 };
 

@@ -37,10 +37,11 @@
 // the next other call on the transaction ends it (usable()), so the server
 // stores one block of an import while the next is sealed. A failure then
 // (an id taken, the connection lost) fails that later call and the whole
-// transaction, as the storage contract allows. No COPY stays open longer
-// than a quarter of statement_timeout_ms: a long one is ended and another
-// begun, so that an import of any size never meets the timeout. The
-// numbers' index entries
+// transaction, as the storage contract allows. statement_timeout_ms bounds
+// every statement but these bulk COPYs (SET LOCAL, lifted while one runs):
+// a COPY lasts as long as the import needs, waiting on the client between
+// blocks; a server that dies under it is still found by TCP keepalives.
+// The numbers' index entries
 // are held as ready COPY tuples and written, sorted by hash, by
 // finish_bulk_callers or commit(). An import asks find_phone_owners about
 // each block; for a tenant with no stored numbers (asked once per
@@ -137,12 +138,12 @@ class PostgresTransaction final : public WriteTransaction {
   Status usable_main();
   // Ends the streaming COPY of insert_bulk_callers, if one is open.
   Status end_stream();
-  // Ends a COPY into vip_caller (and begins the next one when `again`):
-  // Code::already_exists names the id.
-  static Status end_callers_copy(CopyIn& copy, bool again = false);
-  // How long one bulk COPY may stay open: a quarter of the statement
-  // timeout, so that none fails on it however big the import.
-  int copy_limit_ms() const noexcept;
+  // Ends a COPY into vip_caller: Code::already_exists names the id.
+  static Status end_callers_copy(CopyIn& copy);
+  // Sets the server's statement_timeout for the rest of the transaction:
+  // the configured one, or none while a bulk COPY runs (it lasts as long as
+  // the import needs, and waits on the client between blocks).
+  Status bound_statements(bool bounded);
   // Notes that commit() moves the generation of `scope`.
   void moves(std::string_view scope);
   Status insert_phones(std::string_view tenant_id, const CallerRecord& c);
@@ -156,9 +157,10 @@ class PostgresTransaction final : public WriteTransaction {
     std::size_t size() const noexcept { return index_.size(); }
     void add(const PhoneHash& hash, std::string_view tuple);
     void clear() noexcept;
-    // Sorts the entries by hash, then calls visit(tuple) for each until it fails.
+    void sort_by_hash();
+    // Calls visit(tuple) for each entry, in their order, until it fails.
     template <typename Visit>
-    Status each_by_hash(Visit&& visit);
+    Status each(Visit&& visit);
 
    private:
     struct Entry {

@@ -108,8 +108,16 @@ Status PostgresTransaction::end_stream() {
   if (stream_ == nullptr) return ok_status();
   const std::unique_ptr<CopyIn> copy = std::move(stream_);
   Status s = end_callers_copy(*copy);
+  if (s.ok()) s = bound_statements(true);
   if (!s.ok()) state_ = State::failed;  // the callers streamed since the last call are not all there
   return s;
+}
+
+Status PostgresTransaction::bound_statements(bool bounded) {
+  const int ms = s_.settings_.statement_timeout_ms;
+  if (ms <= 0) return ok_status();
+  return c_.exec(fmt::format("SET LOCAL statement_timeout = {}", bounded ? ms : 0).c_str(),
+                 "setting the statement timeout");
 }
 
 Status PostgresTransaction::usable_main() {
@@ -279,9 +287,12 @@ void PostgresTransaction::HeldNumbers::clear() noexcept {
   chunks_.clear();
 }
 
-template <typename Visit>
-Status PostgresTransaction::HeldNumbers::each_by_hash(Visit&& visit) {
+void PostgresTransaction::HeldNumbers::sort_by_hash() {
   std::sort(index_.begin(), index_.end(), [](const Entry& a, const Entry& b) { return a.hash < b.hash; });
+}
+
+template <typename Visit>
+Status PostgresTransaction::HeldNumbers::each(Visit&& visit) {
   for (const Entry& e : index_)
     if (Status s = visit(std::string_view(chunks_[e.chunk]).substr(e.offset, e.size)); !s.ok()) return s;
   return ok_status();
@@ -293,8 +304,6 @@ Status PostgresTransaction::copy_callers(CopyIn& copy, std::string_view tenant_i
                                          Step&& step) {
   std::string summary, tuple;
   for (const CallerRecord* c : callers) {
-    if (copy.open_for(copy_limit_ms()))
-      if (Status s = end_callers_copy(copy, /*again=*/true); !s.ok()) return s;
     append_caller_tuple(copy.buffer(), tenant_id, *c);
     if (Status s = copy.flush_if_full(); !s.ok()) return s;
     encode_summary(*c, summary);
@@ -309,10 +318,8 @@ Status PostgresTransaction::copy_callers(CopyIn& copy, std::string_view tenant_i
   return ok_status();
 }
 
-int PostgresTransaction::copy_limit_ms() const noexcept { return s_.settings_.statement_timeout_ms / 4; }
-
-Status PostgresTransaction::end_callers_copy(CopyIn& copy, bool again) {
-  Status s = again ? copy.restart() : copy.finish();
+Status PostgresTransaction::end_callers_copy(CopyIn& copy) {
+  Status s = copy.finish();
   if (s.is_already_exists()) return Status::already_exists("id", kCallerTaken);
   return s;
 }
@@ -320,13 +327,12 @@ Status PostgresTransaction::end_callers_copy(CopyIn& copy, bool again) {
 template <typename Step>
 Status PostgresTransaction::copy_phones(HeldNumbers& held, Step&& step) {
   if (held.empty()) return ok_status();
+  // B-tree inserts in key order touch each index page once, not at random.
+  held.sort_by_hash();
+  if (Status s = bound_statements(false); !s.ok()) return s;
   CopyIn copy(c_);
   if (Status s = copy.begin(kCopyPhones, "storing phone numbers"); !s.ok()) return s;
-  // B-tree inserts in key order touch each index page once, not at random.
-  if (Status s = held.each_by_hash([&](std::string_view tuple) -> Status {
-        if (copy.open_for(copy_limit_ms()))
-          if (Status r = copy.restart(); !r.ok())
-            return r.is_already_exists() ? Status::already_exists("phone_number", kNumberTaken) : r;
+  if (Status s = held.each([&](std::string_view tuple) -> Status {
         copy.buffer().append(tuple);
         if (Status f = copy.flush_if_full(); !f.ok()) return f;
         if (!step())
@@ -337,7 +343,8 @@ Status PostgresTransaction::copy_phones(HeldNumbers& held, Step&& step) {
     return s;
   Status s = copy.finish();
   if (s.is_already_exists()) return Status::already_exists("phone_number", kNumberTaken);
-  return s;
+  if (!s.ok()) return s;
+  return bound_statements(true);
 }
 
 Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std::vector<CallerRecord>& callers,
@@ -354,10 +361,12 @@ Status PostgresTransaction::insert_callers(std::string_view tenant_id, const std
     for (const CallerRecord& c : callers) all.push_back(&c);
     HeldNumbers held;
     if (!all.empty()) {
+      if (Status s = bound_statements(false); !s.ok()) return s;
       CopyIn copy(c_);
       if (Status s = copy.begin(kCopyCallers, "storing callers"); !s.ok()) return s;
       if (Status s = copy_callers(copy, tenant_id, all, &held, step); !s.ok()) return s;
       if (Status s = end_callers_copy(copy); !s.ok()) return s;
+      if (Status s = bound_statements(true); !s.ok()) return s;
     }
     return copy_phones(held, step);
   });
@@ -373,7 +382,9 @@ Status PostgresTransaction::insert_bulk_callers(std::string_view tenant_id,
     if (!held_.empty() && held_tenant_ != tenant_id)
       if (Status s = finish_bulk_callers(held_tenant_, {}); !s.ok()) return s;
     auto copy = std::make_unique<CopyIn>(c_);
-    if (Status s = copy->begin(kCopyCallers, "storing callers"); !s.ok()) {
+    Status s = bound_statements(false);
+    if (s.ok()) s = copy->begin(kCopyCallers, "storing callers");
+    if (!s.ok()) {
       state_ = State::failed;
       return s;
     }
