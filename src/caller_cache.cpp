@@ -128,9 +128,9 @@ std::atomic<const CallerCache::Entry*>* CallerCache::slot_for(const Table& table
   }
 }
 
-bool CallerCache::make_room(Shard& shard, std::unique_ptr<const Table>* old_table) {
+void CallerCache::make_room(Shard& shard, std::unique_ptr<const Table>* old_table) {
   const Table* table = shard.owned.get();
-  if (table != nullptr && 4 * (shard.used + 1) <= 3 * (table->mask + 1)) return true;
+  if (table != nullptr && 4 * (shard.used + 1) <= 3 * (table->mask + 1)) return;
   // A table three eighths full at most, without the tombstones.
   std::size_t capacity = kMinSlots;
   while (3 * capacity < 8 * (shard.live + 1)) capacity *= 2;
@@ -143,7 +143,6 @@ bool CallerCache::make_room(Shard& shard, std::unique_ptr<const Table>* old_tabl
   *old_table = std::move(shard.owned);
   shard.owned = std::move(bigger);
   shard.used = shard.live;
-  return true;
 }
 
 void CallerCache::evict_for(Shard& shard, std::size_t need, std::vector<std::unique_ptr<const Entry>>* unlinked) {
@@ -244,7 +243,8 @@ void CallerCache::store(const PhoneHash& hash, std::uint64_t generation, const I
     } else {
       // Full: make room in this shard, or do without.
       evict_for(shard, need, &retired.entries);
-      if (budget_->used.load(std::memory_order_relaxed) + need <= budget_->limit && make_room(shard, &retired.table)) {
+      if (budget_->used.load(std::memory_order_relaxed) + need <= budget_->limit) {
+        make_room(shard, &retired.table);
         slot = slot_for(*shard.owned, hash);
         if (slot->load(std::memory_order_relaxed) == nullptr) ++shard.used;
         slot->store(e.release(), std::memory_order_seq_cst);

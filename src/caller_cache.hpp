@@ -146,7 +146,7 @@ class CallerCache {
   static std::atomic<const Entry*>* slot_for(const Table& table, const PhoneHash& hash) noexcept;
   // REQUIRES: shard.mu. Makes the shard's table one with room for one more
   // entry (a replaced one goes to *old_table). Throws std::bad_alloc.
-  bool make_room(Shard& shard, std::unique_ptr<const Table>* old_table);
+  void make_room(Shard& shard, std::unique_ptr<const Table>* old_table);
   // REQUIRES: shard.mu. Unlinks entries of the shard into *unlinked until
   // `need` more bytes fit the budget, or none is left. Throws std::bad_alloc
   // (with nothing unlinked that *unlinked does not hold).

@@ -57,21 +57,6 @@ void Params::prepare(std::vector<const char*>* values, std::vector<int>* lengths
   *formats = formats_;
 }
 
-void Params::append_copy_tuple(std::string& out) const {
-  const auto be = [&out](std::uint32_t v, int bytes) {
-    for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-  };
-  be(static_cast<std::uint32_t>(values_.size()), 2);
-  for (std::size_t i = 0; i < values_.size(); ++i) {
-    if (nulls_[i]) {
-      be(0xffffffffu, 4);  // -1: NULL
-      continue;
-    }
-    be(static_cast<std::uint32_t>(values_[i].size()), 4);
-    out.append(values_[i]);
-  }
-}
-
 std::uint64_t Rows::affected() const noexcept {
   const char* n = r_ ? PQcmdTuples(r_) : "";
   std::uint64_t out = 0;

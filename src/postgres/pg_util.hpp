@@ -39,9 +39,6 @@ class Params {
   Params& literal(std::string v) { return add(std::move(v), 0); }
 
   int size() const noexcept { return static_cast<int>(values_.size()); }
-  /// Appends these values as one tuple of COPY's binary format. REQUIRES:
-  /// every value binary (no literal()).
-  void append_copy_tuple(std::string& out) const;
   /// Pointers, lengths and formats for libpq, valid while this object lives unchanged.
   void prepare(std::vector<const char*>* values, std::vector<int>* lengths, std::vector<int>* formats) const;
 
@@ -161,7 +158,7 @@ class CopyIn {
 
   /// Starts `sql` (a COPY ... FROM STDIN (FORMAT binary)).
   Status begin(const char* sql, std::string_view context);
-  /// Where to append tuples (Params::append_copy_tuple).
+  /// Where to append tuples (CopyTuple).
   std::string& buffer() noexcept { return buf_; }
   /// Sends the buffer once it holds enough to be worth a write.
   Status flush_if_full() { return buf_.size() >= kFlushBytes ? flush() : ok_status(); }
